@@ -1,0 +1,123 @@
+/**
+ * The one definition of every cloud resource. Read by the CDK stacks (infra/) and by the local stack
+ * (packages/local), so names, timeouts, batch sizes and retry counts cannot drift apart.
+ * Plain data: no AWS SDK, no CDK imports.
+ */
+
+export const LIMITS = {
+  /** Largest upload accepted (presigned POST content-length-range, re-checked on ingest). */
+  maxUploadBytes: 104_857_600,
+  /** Presigned upload lifetime. */
+  uploadExpirySeconds: 900,
+  /** Longest decoded input we process (duration-bomb guard). */
+  maxDurationSeconds: 4 * 60 * 60,
+  /** Default and only output sample rate when resampling is asked for (the original document's 44100). */
+  sampleRate: 44_100,
+} as const;
+
+export interface FunctionSpec {
+  /** Path of the handler module from the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly ephemeralStorageMb?: number;
+  readonly reservedConcurrency?: number;
+}
+
+export interface QueueSpec {
+  readonly name: string;
+  readonly fifo?: boolean;
+  readonly visibilityTimeoutSeconds: number;
+  readonly receiveWaitSeconds: number;
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  readonly dlqRetentionDays: number;
+}
+
+export interface EventSourceSpec {
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly maxConcurrency?: number;
+}
+
+export const FUNCTIONS = {
+  api: { entry: 'functions/api/handler.ts', memoryMb: 1024, timeoutSeconds: 29 },
+  ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 1024, timeoutSeconds: 60 },
+  process: { entry: 'functions/process/handler.ts', memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 4096 },
+  index: { entry: 'functions/index/handler.ts', memoryMb: 1024, timeoutSeconds: 60, reservedConcurrency: 1 },
+} as const satisfies Record<string, FunctionSpec>;
+
+/** Visibility is 6 x the consuming function's timeout, as AWS recommends for SQS event sources. */
+const visibilityFor = (fn: FunctionSpec) => fn.timeoutSeconds * 6;
+
+export const QUEUES = {
+  ingest: {
+    name: 'david-ingest',
+    visibilityTimeoutSeconds: visibilityFor(FUNCTIONS.ingest),
+    receiveWaitSeconds: 20,
+    maxReceiveCount: 5,
+    retentionDays: 4,
+    dlqRetentionDays: 14,
+  },
+  process: {
+    name: 'david-process',
+    visibilityTimeoutSeconds: visibilityFor(FUNCTIONS.process),
+    receiveWaitSeconds: 20,
+    maxReceiveCount: 3,
+    retentionDays: 4,
+    dlqRetentionDays: 14,
+  },
+  index: {
+    name: 'david-index.fifo',
+    fifo: true,
+    visibilityTimeoutSeconds: visibilityFor(FUNCTIONS.index),
+    receiveWaitSeconds: 20,
+    maxReceiveCount: 5,
+    retentionDays: 4,
+    dlqRetentionDays: 14,
+  },
+} as const satisfies Record<string, QueueSpec>;
+
+export const EVENT_SOURCES = {
+  ingest: { batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
+  process: { batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 50 },
+  index: { batchSize: 10, maxBatchingWindowSeconds: 0 },
+} as const satisfies Record<keyof typeof QUEUES, EventSourceSpec>;
+
+export const BUCKETS = {
+  uploads: { name: 'david-uploads', prefix: 'uploads/', expireAfterDays: 30 },
+  processed: { name: 'david-processed', prefix: 'processed/' },
+  index: { name: 'david-index', prefix: 'index/' },
+} as const;
+
+/** One table, single-table design: pk/sk strings. See packages/core/src/adapters/dynamo-keys.ts. */
+export const TABLE = {
+  name: 'david',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expires_at',
+} as const;
+
+export const API = {
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+  stageName: 'v1',
+} as const;
+
+/** Environment variable names the handlers read (only handler modules read process.env). */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  uploadsBucket: 'UPLOADS_BUCKET',
+  processedBucket: 'PROCESSED_BUCKET',
+  indexBucket: 'INDEX_BUCKET',
+  processQueueUrl: 'PROCESS_QUEUE_URL',
+  indexQueueUrl: 'INDEX_QUEUE_URL',
+  deliveryBaseUrl: 'DELIVERY_BASE_URL',
+  operatorKey: 'OPERATOR_KEY',
+  ffmpegPath: 'FFMPEG_PATH',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+export const SERVICE_NAME = 'david';
+export const VERSION = '2.0.0';

@@ -1,0 +1,29 @@
+import { InvalidParameterError } from '../errors.ts';
+import type { EffectDeclaration } from '../types.ts';
+import { gain } from './gain.ts';
+import { effects as dynamics } from './dynamics/index.ts';
+import { effects as time } from './time/index.ts';
+import { effects as spectral } from './spectral/index.ts';
+import { effects as loudness } from './loudness/index.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const all: EffectDeclaration<any>[] = [gain, ...dynamics, ...time, ...spectral, ...loudness];
+
+/** Every registered effect by id. An effect's id equals its registry key. */
+export const registry: ReadonlyMap<string, EffectDeclaration> = new Map(all.map((e) => [e.id, e as EffectDeclaration]));
+if (registry.size !== all.length) throw new Error('duplicate effect id in registry');
+
+export function effectIds(): string[] {
+  return [...registry.keys()];
+}
+
+export function getEffect(id: string): EffectDeclaration {
+  const decl = registry.get(id);
+  if (!decl) {
+    throw new InvalidParameterError('Effect::UnknownEffect', `unknown effect '${id}'; known effects: ${effectIds().join(', ')}`, {
+      effect: id,
+      known: effectIds(),
+    });
+  }
+  return decl;
+}

@@ -1,0 +1,5 @@
+export * from './types.ts';
+export * from './errors.ts';
+export * from './params.ts';
+export * from './effects/registry.ts';
+export * from './engine/chain.ts';
