@@ -16,8 +16,8 @@ export interface StreamFormat {
  * envelopes, filter memories) in itself, never at module level.
  *
  * `process` may return a block of a different length than its input (lookahead, time stretch,
- * trimming); the concatenation of all outputs plus `flush()` is the effect's output. Output blocks
- * may reuse internal buffers: the caller consumes a returned block before calling `process` again.
+ * trimming); the concatenation of all outputs plus `flush()` is the effect's output. `process` may
+ * modify its input block in place and return it. Output blocks may reuse internal buffers: the caller consumes a returned block before calling `process` again.
  * Processing a stream in blocks of any size must give the same output (within float rounding).
  */
 export interface BlockProcessor {
