@@ -5,9 +5,10 @@ import { effects as dynamics } from './dynamics/index.ts';
 import { effects as time } from './time/index.ts';
 import { effects as spectral } from './spectral/index.ts';
 import { effects as loudness } from './loudness/index.ts';
+import { effects as edit } from './edit/index.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const all: EffectDeclaration<any>[] = [gain, ...dynamics, ...time, ...spectral, ...loudness];
+const all: EffectDeclaration<any>[] = [gain, ...dynamics, ...time, ...spectral, ...loudness, ...edit];
 
 /** Every registered effect by id. An effect's id equals its registry key. */
 export const registry: ReadonlyMap<string, EffectDeclaration> = new Map(all.map((e) => [e.id, e as EffectDeclaration]));
