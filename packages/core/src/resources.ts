@@ -113,7 +113,8 @@ export const ENV = {
   processQueueUrl: 'PROCESS_QUEUE_URL',
   indexQueueUrl: 'INDEX_QUEUE_URL',
   deliveryBaseUrl: 'DELIVERY_BASE_URL',
-  operatorKey: 'OPERATOR_KEY',
+  /** SHA-256 (hex) of the operator key for the admin routes; unset means the admin routes answer 403. */
+  operatorKeySha256: 'OPERATOR_KEY_SHA256',
   ffmpegPath: 'FFMPEG_PATH',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
