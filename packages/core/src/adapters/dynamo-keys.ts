@@ -1,0 +1,7 @@
+/** Single-table layout: every item of a session shares its partition, so deleting a session is one query. */
+export const sessionPk = (sessionId: string) => `SES#${sessionId}`;
+export const SESSION_SK = 'META';
+export const fileSk = (fileId: string) => `FILE#${fileId}`;
+export const jobSk = (jobId: string) => `JOB#${jobId}`;
+export const indexPointerPk = (name: string) => `INDEX#${name}`;
+export const INDEX_POINTER_SK = 'POINTER';

@@ -1,0 +1,204 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { FileRecord, Job, Session } from '../domain/types.ts';
+import type { FileRepository, JobRepository, SessionRepository } from '../ports.ts';
+import { fileSk, jobSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
+
+const KEY_ATTRS = ['pk', 'sk', 'type'] as const;
+function strip<T>(item: Record<string, unknown> | undefined): T | null {
+  if (!item) return null;
+  const copy = { ...item };
+  for (const k of KEY_ATTRS) delete copy[k];
+  return copy as T;
+}
+
+const conditionFailed = (err: unknown) =>
+  err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/** Build `SET a = :a, b = :b` from an object, skipping undefined values. */
+function setExpression(values: Record<string, unknown>) {
+  const names: Record<string, string> = {};
+  const vals: Record<string, unknown> = {};
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    names[`#${k}`] = k;
+    vals[`:${k}`] = v;
+    parts.push(`#${k} = :${k}`);
+  }
+  return { expr: `SET ${parts.join(', ')}`, names, vals };
+}
+
+abstract class Repo {
+  constructor(
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly table: string,
+  ) {}
+
+  protected async queryPartition(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :sk)' : 'pk = :pk',
+          ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':sk': skPrefix } : { ':pk': pk },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+export class DynamoSessionRepository extends Repo implements SessionRepository {
+  async create(session: Session): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: sessionPk(session.session_id), sk: SESSION_SK, type: 'session', ...session },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(sessionId: string): Promise<Session | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: SESSION_SK }, ConsistentRead: true }));
+    return strip<Session>(res.Item);
+  }
+
+  async delete(sessionId: string): Promise<void> {
+    const pk = sessionPk(sessionId);
+    // The session item first: its token stops working before the rest is cleared.
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk: SESSION_SK } }));
+    const items = await this.queryPartition(pk);
+    for (let i = 0; i < items.length; i += 25) {
+      let requests = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+        requests = (res.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+}
+
+export class DynamoFileRepository extends Repo implements FileRepository {
+  async create(file: FileRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: sessionPk(file.session_id), sk: fileSk(file.file_id), type: 'file', ...file },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(sessionId: string, fileId: string): Promise<FileRecord | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) }, ConsistentRead: true }));
+    return strip<FileRecord>(res.Item);
+  }
+
+  async list(sessionId: string): Promise<FileRecord[]> {
+    return (await this.queryPartition(sessionPk(sessionId), 'FILE#')).map((i) => strip<FileRecord>(i)!);
+  }
+
+  async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' }): Promise<boolean> {
+    const { expr, names, vals } = setExpression(outcome);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) },
+          UpdateExpression: expr,
+          ConditionExpression: 'attribute_exists(pk) AND #status = :pending',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...vals, ':pending': 'pending' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+}
+
+export class DynamoJobRepository extends Repo implements JobRepository {
+  async create(job: Job): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: sessionPk(job.session_id), sk: jobSk(job.job_id), type: 'job', ...job },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(sessionId: string, jobId: string): Promise<Job | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) }, ConsistentRead: true }));
+    return strip<Job>(res.Item);
+  }
+
+  async list(sessionId: string): Promise<Job[]> {
+    return (await this.queryPartition(sessionPk(sessionId), 'JOB#')).map((i) => strip<Job>(i)!);
+  }
+
+  async claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null> {
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) },
+          UpdateExpression: 'SET #status = :processing, attempts = attempts + :one, lease_until = :lease, updated_at = :now',
+          ConditionExpression: 'attribute_exists(pk) AND (#status = :queued OR (#status = :processing AND lease_until < :now))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':processing': 'processing',
+            ':queued': 'queued',
+            ':one': 1,
+            ':lease': leaseUntil.toISOString(),
+            ':now': now.toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return strip<Job>(res.Attributes);
+    } catch (err) {
+      if (conditionFailed(err)) return null;
+      throw err;
+    }
+  }
+
+  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'output' | 'error' | 'timings_ms'>): Promise<boolean> {
+    const { expr, names, vals } = setExpression({ ...result, updated_at: new Date().toISOString() });
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) },
+          UpdateExpression: `${expr} REMOVE lease_until`,
+          ConditionExpression: 'attribute_exists(pk) AND attempts = :attempt AND #status IN (:queued, :processing)',
+          ExpressionAttributeNames: { ...names, '#status': 'status' },
+          ExpressionAttributeValues: { ...vals, ':attempt': attempt, ':queued': 'queued', ':processing': 'processing' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+}

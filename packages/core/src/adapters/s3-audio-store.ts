@@ -1,0 +1,113 @@
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3ServiceException,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createWriteStream } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sessionOutputPrefix, sessionUploadPrefix } from '../domain/keys.ts';
+import type { AudioStore } from '../ports.ts';
+
+export interface BucketNames {
+  readonly uploads: string;
+  readonly processed: string;
+}
+
+const isNotFound = (err: unknown) =>
+  err instanceof S3ServiceException && (err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404);
+
+/** AudioStore on S3 (and on the S3 emulator locally: the same calls). */
+export class S3AudioStore implements AudioStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly buckets: BucketNames,
+  ) {}
+
+  async presignUpload(input: { key: string; contentType: string; maxBytes: number; expiresSeconds: number }) {
+    const { url, fields } = await createPresignedPost(this.s3, {
+      Bucket: this.buckets.uploads,
+      Key: input.key,
+      Conditions: [
+        ['content-length-range', 1, input.maxBytes],
+        ['eq', '$Content-Type', input.contentType],
+        ['eq', '$key', input.key],
+      ],
+      Fields: { 'Content-Type': input.contentType },
+      Expires: input.expiresSeconds,
+    });
+    return { url, fields };
+  }
+
+  async statUpload(key: string) {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.buckets.uploads, Key: key }));
+      return { size: head.ContentLength ?? 0, etag: (head.ETag ?? '').replaceAll('"', ''), contentType: head.ContentType };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async readUploadHead(key: string, bytes: number): Promise<Uint8Array> {
+    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key, Range: `bytes=0-${bytes - 1}` }));
+    const body = await res.Body!.transformToByteArray();
+    return body.subarray(0, bytes);
+  }
+
+  async downloadUpload(key: string, path: string): Promise<void> {
+    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key }));
+    await pipeline(res.Body as Readable, createWriteStream(path));
+  }
+
+  async deleteUpload(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.buckets.uploads, Key: key }));
+  }
+
+  async putOutput(key: string, body: Readable, contentType: string): Promise<{ size: number }> {
+    let size = 0;
+    const counter = new PassThrough();
+    counter.on('data', (chunk: Buffer) => (size += chunk.length));
+    body.on('error', (err) => counter.destroy(err));
+    body.pipe(counter);
+    const upload = new Upload({
+      client: this.s3,
+      params: { Bucket: this.buckets.processed, Key: key, Body: counter, ContentType: contentType },
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+    });
+    await upload.done();
+    return { size };
+  }
+
+  async deleteOutput(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.buckets.processed, Key: key }));
+  }
+
+  async deleteSessionObjects(sessionId: string): Promise<number> {
+    const a = await this.deletePrefix(this.buckets.uploads, sessionUploadPrefix(sessionId));
+    const b = await this.deletePrefix(this.buckets.processed, sessionOutputPrefix(sessionId));
+    return a + b;
+  }
+
+  private async deletePrefix(bucket: string, prefix: string): Promise<number> {
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length > 0) {
+        await this.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+        deleted += keys.length;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return deleted;
+  }
+}

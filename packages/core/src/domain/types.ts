@@ -1,0 +1,69 @@
+import type { ChainStep } from '@david/dsp';
+
+export interface Session {
+  readonly session_id: string;
+  readonly name: string;
+  readonly created_at: string;
+  readonly token_hash: string;
+}
+
+export type FileStatus = 'pending' | 'ready' | 'rejected';
+
+export interface MediaInfo {
+  readonly format: string;
+  readonly codec: string;
+  readonly duration_s: number;
+  readonly sample_rate: number;
+  readonly channels: number;
+  readonly bit_rate?: number;
+  readonly bit_depth?: number;
+}
+
+export interface ErrorInfo {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface FileRecord {
+  readonly session_id: string;
+  readonly file_id: string;
+  readonly filename: string;
+  readonly content_type: string;
+  readonly declared_size: number;
+  readonly key: string;
+  readonly status: FileStatus;
+  readonly created_at: string;
+  readonly uploaded_at?: string;
+  readonly size?: number;
+  readonly etag?: string;
+  readonly media?: MediaInfo;
+  readonly analysis?: Record<string, unknown>;
+  readonly rejection?: ErrorInfo;
+}
+
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
+
+export interface JobOutput {
+  readonly key: string;
+  readonly format: string;
+  readonly duration_s: number;
+  readonly size: number;
+  readonly sample_rate: number;
+  readonly channels: number;
+}
+
+export interface Job {
+  readonly session_id: string;
+  readonly job_id: string;
+  readonly file_id: string;
+  readonly chain: ChainStep[];
+  readonly output_format: string;
+  readonly status: JobStatus;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly attempts: number;
+  readonly lease_until?: string;
+  readonly output?: JobOutput;
+  readonly error?: ErrorInfo;
+  readonly timings_ms?: Record<string, number>;
+}

@@ -1,0 +1,84 @@
+import type { Readable } from 'node:stream';
+import type { FileRecord, Job, Session } from './domain/types.ts';
+
+/** Where audio bytes live (S3 in the cloud and locally on the S3 emulator). Methods are named by purpose. */
+export interface AudioStore {
+  /** A presigned POST that fixes the key, pins the content type and limits the size. */
+  presignUpload(input: {
+    key: string;
+    contentType: string;
+    maxBytes: number;
+    expiresSeconds: number;
+  }): Promise<{ url: string; fields: Record<string, string> }>;
+  statUpload(key: string): Promise<{ size: number; etag: string; contentType?: string } | null>;
+  readUploadHead(key: string, bytes: number): Promise<Uint8Array>;
+  downloadUpload(key: string, path: string): Promise<void>;
+  deleteUpload(key: string): Promise<void>;
+  putOutput(key: string, body: Readable, contentType: string): Promise<{ size: number }>;
+  deleteOutput(key: string): Promise<void>;
+  deleteSessionObjects(sessionId: string): Promise<number>;
+}
+
+export interface SessionRepository {
+  create(session: Session): Promise<void>;
+  get(sessionId: string): Promise<Session | null>;
+  /** Removes the session and every item under it (files, jobs). */
+  delete(sessionId: string): Promise<void>;
+}
+
+export interface FileRepository {
+  create(file: FileRecord): Promise<void>;
+  get(sessionId: string, fileId: string): Promise<FileRecord | null>;
+  list(sessionId: string): Promise<FileRecord[]>;
+  /**
+   * Record the outcome of ingest exactly once: succeeds only while the file is still `pending`
+   * (and its session exists). Returns false when another delivery got there first.
+   */
+  completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' }): Promise<boolean>;
+}
+
+export interface JobRepository {
+  create(job: Job): Promise<void>;
+  get(sessionId: string, jobId: string): Promise<Job | null>;
+  list(sessionId: string): Promise<Job[]>;
+  /**
+   * Take the job for processing: succeeds when it is queued, or processing under an expired lease.
+   * Returns the claimed job, or null when it is finished or another worker holds a live lease.
+   */
+  claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null>;
+  /** Finish the job; only the holder of the current attempt can finish it, and only once. */
+  finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'output' | 'error' | 'timings_ms'>): Promise<boolean>;
+}
+
+export interface JobQueue {
+  sendJob(message: { session_id: string; job_id: string }): Promise<void>;
+}
+
+/** Changes for the file index (consumed by the index worker, one writer per index). */
+export type IndexChange =
+  | { op: 'upsert'; entry: IndexEntry }
+  | { op: 'remove'; file_id: string }
+  | { op: 'removeSession'; session_id: string };
+
+export interface IndexEntry {
+  file_id: string;
+  session_id: string;
+  kind: 'upload' | 'output';
+  name: string;
+  status: string;
+  size: number;
+  uploaded_at: string;
+  format?: string;
+  duration_s?: number;
+  job_id?: string;
+}
+
+export interface IndexFeed {
+  publish(change: IndexChange, dedupId: string): Promise<void>;
+}
+
+/** The clock, so tests can move time. */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,15 @@
+import type { AudioStore, Clock, FileRepository, IndexFeed, JobQueue, JobRepository, SessionRepository } from '../ports.ts';
+
+/** Everything a use case may need, passed in by the handler (ports and adapters). */
+export interface Deps {
+  readonly sessions: SessionRepository;
+  readonly files: FileRepository;
+  readonly jobs: JobRepository;
+  readonly store: AudioStore;
+  readonly queue: JobQueue;
+  /** Optional: without it the file index is not fed (e.g. unit tests of other behaviour). */
+  readonly index?: IndexFeed;
+  readonly clock: Clock;
+  /** Base URL processed objects are delivered from (CloudFront, or the local delivery endpoint). */
+  readonly deliveryBaseUrl: string;
+}

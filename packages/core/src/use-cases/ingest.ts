@@ -1,0 +1,134 @@
+import { DspError, probeFile, sniffFormat, type FfmpegInfo } from '@david/dsp';
+import { join } from 'node:path';
+import { LIMITS } from '../resources.ts';
+import { parseUploadKey } from '../domain/keys.ts';
+import type { ErrorInfo, FileRecord, MediaInfo } from '../domain/types.ts';
+import type { Deps } from './deps.ts';
+
+export interface UploadedObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size?: number;
+  readonly etag?: string;
+}
+
+export type IngestOutcome =
+  | { outcome: 'ready'; sessionId: string; fileId: string; media: MediaInfo }
+  | { outcome: 'rejected'; sessionId: string; fileId: string; reason: ErrorInfo }
+  | { outcome: 'duplicate'; sessionId: string; fileId: string }
+  | { outcome: 'ignored'; reason: string };
+
+export interface IngestOptions {
+  readonly tempDir: string;
+  readonly ffmpeg?: FfmpegInfo;
+  readonly probeTimeoutMs?: number;
+  /** Optional analysis of ready files (duration-bounded); failures here never reject a file. */
+  readonly analyze?: (path: string, media: MediaInfo) => Promise<Record<string, unknown> | undefined>;
+}
+
+const HEAD_BYTES = 4096;
+
+/**
+ * Decide what an uploaded object is and record it exactly once. Re-checks everything the presigned
+ * POST policy should have enforced (the emulators do not enforce it): key shape, session, size.
+ * Throws only for transient failures; bad media is a recorded rejection.
+ */
+export async function ingestObject(deps: Deps, obj: UploadedObject, opts: IngestOptions): Promise<IngestOutcome> {
+  const parsed = parseUploadKey(obj.key);
+  if (!parsed) {
+    await deps.store.deleteUpload(obj.key);
+    return { outcome: 'ignored', reason: 'Ingest::ForeignKey' };
+  }
+  const { sessionId, fileId } = parsed;
+  const [session, file] = await Promise.all([deps.sessions.get(sessionId), deps.files.get(sessionId, fileId)]);
+  if (!session || !file || file.key !== obj.key) {
+    await deps.store.deleteUpload(obj.key);
+    return { outcome: 'ignored', reason: session ? 'Ingest::UnknownFile' : 'Ingest::UnknownSession' };
+  }
+  if (file.status !== 'pending') return { outcome: 'duplicate', sessionId, fileId };
+
+  const stat = await deps.store.statUpload(obj.key);
+  if (!stat) return { outcome: 'ignored', reason: 'Ingest::ObjectGone' };
+
+  const reject = async (code: string, message: string): Promise<IngestOutcome> => {
+    const reason = { code, message };
+    const won = await deps.files.completeIngest(sessionId, fileId, {
+      status: 'rejected',
+      rejection: reason,
+      size: stat.size,
+      etag: stat.etag,
+      uploaded_at: deps.clock.now().toISOString(),
+    });
+    if (!won) return { outcome: 'duplicate', sessionId, fileId };
+    // The bytes are never used again; the record keeps the reason.
+    await deps.store.deleteUpload(obj.key);
+    await publish(deps, { ...file, status: 'rejected', size: stat.size, uploaded_at: deps.clock.now().toISOString() });
+    return { outcome: 'rejected', sessionId, fileId, reason };
+  };
+
+  if (stat.size === 0) return reject('Media::Empty', 'the uploaded file is empty');
+  if (stat.size > LIMITS.maxUploadBytes) return reject('Upload::TooLarge', `the upload is ${stat.size} bytes; the limit is ${LIMITS.maxUploadBytes}`);
+
+  const head = await deps.store.readUploadHead(obj.key, HEAD_BYTES);
+  const sniffed = sniffFormat(head);
+  if (!sniffed) return reject('Media::UnknownFormat', 'the file is not audio in a format we read (wav, mp3, flac, ogg, opus, m4a, aac)');
+
+  const localPath = join(opts.tempDir, `${fileId}-${file.filename}`);
+  await deps.store.downloadUpload(obj.key, localPath);
+  let media: MediaInfo;
+  try {
+    const probe = await probeFile(localPath, {
+      timeoutMs: opts.probeTimeoutMs ?? 20_000,
+      maxDurationSeconds: LIMITS.maxDurationSeconds,
+      ffmpeg: opts.ffmpeg,
+    });
+    media = {
+      format: probe.format,
+      codec: probe.codec,
+      duration_s: probe.durationSeconds,
+      sample_rate: probe.sampleRate,
+      channels: probe.channels,
+      ...(probe.bitRate ? { bit_rate: probe.bitRate } : {}),
+      ...(probe.bitDepth ? { bit_depth: probe.bitDepth } : {}),
+    };
+  } catch (err) {
+    if (err instanceof DspError) return reject(err.code, err.message);
+    throw err;
+  }
+  if (!(media.duration_s > 0) || !(media.sample_rate > 0) || !(media.channels > 0)) {
+    return reject('Media::NoAudio', 'the file holds no decodable audio');
+  }
+  const analysis = opts.analyze ? await opts.analyze(localPath, media).catch(() => undefined) : undefined;
+
+  const uploadedAt = deps.clock.now().toISOString();
+  const won = await deps.files.completeIngest(sessionId, fileId, {
+    status: 'ready',
+    size: stat.size,
+    etag: stat.etag,
+    media,
+    uploaded_at: uploadedAt,
+    ...(analysis ? { analysis } : {}),
+  });
+  if (!won) return { outcome: 'duplicate', sessionId, fileId };
+  await publish(deps, { ...file, status: 'ready', size: stat.size, media, uploaded_at: uploadedAt });
+  return { outcome: 'ready', sessionId, fileId, media };
+}
+
+async function publish(deps: Deps, f: FileRecord): Promise<void> {
+  await deps.index?.publish(
+    {
+      op: 'upsert',
+      entry: {
+        file_id: f.file_id,
+        session_id: f.session_id,
+        kind: 'upload',
+        name: f.filename,
+        status: f.status,
+        size: f.size ?? 0,
+        uploaded_at: f.uploaded_at ?? f.created_at,
+        ...(f.media ? { format: f.media.format, duration_s: f.media.duration_s } : {}),
+      },
+    },
+    `ingest-${f.file_id}-${f.status}`,
+  );
+}

@@ -1,0 +1,87 @@
+import { DspError, resolveChain, type ChainStep } from '@david/dsp';
+import { ConflictError, NotFoundError, TransientError, UnprocessableError, ValidationError } from '../errors.ts';
+import { isWellFormedId, newJobId } from '../ids.ts';
+import { checkOutputFormat, defaultOutputFor } from '../domain/formats.ts';
+import type { Job, Session } from '../domain/types.ts';
+import { loadFile } from './uploads.ts';
+import { jobView } from './views.ts';
+import type { Deps } from './deps.ts';
+
+/** Map a DSP validation error onto the API's 400, keeping its stable code and details (field, allowed range, known effects). */
+function asValidation(err: unknown): never {
+  if (err instanceof DspError) throw new ValidationError(err.code, err.message, err.details, { cause: err });
+  throw err;
+}
+
+/** `{ effect, parameters }` or `{ chain: [{ effect, parameters }] }` → validated chain steps. */
+export function parseChain(body: Record<string, unknown>): ChainStep[] {
+  let steps: ChainStep[];
+  if (body.chain !== undefined) {
+    if (body.effect !== undefined) throw new ValidationError('Job::AmbiguousRequest', 'give either effect or chain, not both', { field: 'chain' });
+    if (!Array.isArray(body.chain)) throw new ValidationError('Job::InvalidChain', 'chain must be a list of { effect, parameters }', { field: 'chain' });
+    steps = body.chain.map((s, i) => {
+      const step = s as Record<string, unknown>;
+      if (!step || typeof step !== 'object' || typeof step.effect !== 'string') {
+        throw new ValidationError('Job::InvalidChain', `chain[${i}] must be { effect, parameters }`, { field: `chain[${i}]` });
+      }
+      return { effect: step.effect, parameters: (step.parameters ?? {}) as Record<string, unknown> };
+    });
+  } else {
+    if (typeof body.effect !== 'string') throw new ValidationError('Job::MissingEffect', 'effect (or chain) is required', { field: 'effect' });
+    steps = [{ effect: body.effect, parameters: (body.parameters ?? {}) as Record<string, unknown> }];
+  }
+  let resolved;
+  try {
+    resolved = resolveChain(steps);
+  } catch (err) {
+    asValidation(err);
+  }
+  // Store the parameters with defaults filled in, so a job says exactly what ran.
+  return resolved.map((r) => ({ effect: r.decl.id, parameters: r.params }));
+}
+
+export async function submitJob(deps: Deps, session: Session, body: unknown) {
+  const b = (body ?? {}) as Record<string, unknown>;
+  if (typeof b !== 'object' || Array.isArray(b)) throw new ValidationError('Request::InvalidBody', 'body must be a JSON object');
+  if (typeof b.file_id !== 'string') throw new ValidationError('Job::MissingFile', 'file_id is required', { field: 'file_id' });
+  const chain = parseChain(b);
+  const file = await loadFile(deps, session, b.file_id);
+  if (file.status === 'rejected') {
+    throw new UnprocessableError('File::Rejected', `file '${file.file_id}' was rejected: ${file.rejection?.message ?? 'unknown reason'}`, {
+      field: 'file_id',
+      rejection: file.rejection,
+    });
+  }
+  if (file.status !== 'ready') throw new ConflictError('File::NotReady', `file '${file.file_id}' is still ${file.status}; wait until it is ready`, { field: 'file_id' });
+  const outputFormat = checkOutputFormat(b.output_format, defaultOutputFor(file.media?.format));
+  const now = deps.clock.now().toISOString();
+  const job: Job = {
+    session_id: session.session_id,
+    job_id: newJobId(),
+    file_id: file.file_id,
+    chain,
+    output_format: outputFormat,
+    status: 'queued',
+    created_at: now,
+    updated_at: now,
+    attempts: 0,
+  };
+  await deps.jobs.create(job);
+  try {
+    await deps.queue.sendJob({ session_id: job.session_id, job_id: job.job_id });
+  } catch (err) {
+    // Never leave a job "queued" that nobody will run: say why it failed.
+    await deps.jobs.finish(job.session_id, job.job_id, 0, {
+      status: 'failed',
+      error: { code: 'Job::QueueUnavailable', message: 'the job could not be queued; submit it again' },
+    });
+    throw new TransientError('Job::QueueUnavailable', 'the job could not be queued; try again', { cause: err });
+  }
+  return { job_id: job.job_id, status: job.status };
+}
+
+export async function getJob(deps: Deps, session: Session, jobId: string) {
+  const job = isWellFormedId(jobId, 'job') ? await deps.jobs.get(session.session_id, jobId) : null;
+  if (!job) throw new NotFoundError('Job::NotFound', `no job '${jobId}' in this session`);
+  return jobView(job, deps.deliveryBaseUrl);
+}

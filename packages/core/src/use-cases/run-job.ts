@@ -1,0 +1,114 @@
+import { applyChain, decodeFile, DspError, encodeStream, type AudioBlock, type ContainerFormat, type FfmpegInfo } from '@david/dsp';
+import { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { AppError } from '../errors.ts';
+import { LIMITS } from '../resources.ts';
+import { OUTPUT_FORMATS, type OutputFormat } from '../domain/formats.ts';
+import { outputKey } from '../domain/keys.ts';
+import type { ErrorInfo, Job } from '../domain/types.ts';
+import type { Deps } from './deps.ts';
+
+export interface RunJobOptions {
+  readonly tempDir: string;
+  /** How long a claim holds before another delivery may take the job over (the function timeout). */
+  readonly leaseMs: number;
+  /** SQS ApproximateReceiveCount and the queue's maxReceiveCount: the last try marks the job failed. */
+  readonly receiveCount: number;
+  readonly maxReceiveCount: number;
+  readonly ffmpeg?: FfmpegInfo;
+}
+
+export type RunJobOutcome =
+  | { outcome: 'completed'; job: Job }
+  | { outcome: 'failed'; error: ErrorInfo }
+  | { outcome: 'skipped'; reason: string };
+
+/** A failure of the input or the request itself: retrying cannot help. */
+function isPermanent(err: unknown): err is DspError | AppError {
+  return err instanceof DspError || (err instanceof AppError && err.status < 500);
+}
+
+/**
+ * Run one job: claim it, stream decode → effect chain → encode into the processed bucket, record the result.
+ * Idempotent: a re-delivered message finds the job finished (or leased) and does nothing, and the output key is
+ * fixed by the job id, so there is never a second output. Permanent failures mark the job failed and return;
+ * transient ones are rethrown so SQS redelivers (on the last delivery the job is marked failed first).
+ */
+export async function runJob(deps: Deps, msg: { session_id: string; job_id: string }, opts: RunJobOptions): Promise<RunJobOutcome> {
+  const now = deps.clock.now();
+  const job = await deps.jobs.claim(msg.session_id, msg.job_id, now, new Date(now.getTime() + opts.leaseMs));
+  if (!job) return { outcome: 'skipped', reason: 'finished-or-leased' };
+
+  const fail = async (error: ErrorInfo): Promise<RunJobOutcome> => {
+    await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error });
+    return { outcome: 'failed', error };
+  };
+
+  const file = await deps.files.get(job.session_id, job.file_id);
+  if (!file || file.status !== 'ready') return fail({ code: 'File::NotReady', message: 'the input file is gone or not ready' });
+
+  const ext = job.output_format as OutputFormat;
+  const key = outputKey(job.session_id, job.job_id, ext);
+  const t0 = performance.now();
+  try {
+    const input = join(opts.tempDir, `${job.job_id}-in-${file.filename}`);
+    await deps.store.downloadUpload(file.key, input);
+    const t1 = performance.now();
+    const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg });
+    const { stream, format } = applyChain(decoded.stream, job.chain, decoded.format, opts.tempDir);
+    let frames = 0;
+    async function* counted(): AsyncIterable<AudioBlock> {
+      for await (const block of stream) {
+        frames += block[0]?.length ?? 0;
+        yield block;
+      }
+    }
+    const encoded = encodeStream(counted(), format, ext as ContainerFormat, { ffmpeg: opts.ffmpeg });
+    const body = encoded instanceof Readable ? encoded : Readable.from(encoded as AsyncIterable<Uint8Array>);
+    const { size } = await deps.store.putOutput(key, body, OUTPUT_FORMATS[ext]);
+    const t2 = performance.now();
+    const output = {
+      key,
+      format: ext,
+      duration_s: Math.round((frames / format.sampleRate) * 1e6) / 1e6,
+      size,
+      sample_rate: format.sampleRate,
+      channels: format.channels,
+    };
+    const won = await deps.jobs.finish(job.session_id, job.job_id, job.attempts, {
+      status: 'completed',
+      output,
+      timings_ms: { download: Math.round(t1 - t0), process: Math.round(t2 - t1) },
+    });
+    if (!won) {
+      // The session was deleted meanwhile (or a newer attempt took over and will write the same key).
+      if (!(await deps.sessions.get(job.session_id))) await deps.store.deleteOutput(key);
+      return { outcome: 'skipped', reason: 'superseded' };
+    }
+    await deps.index?.publish(
+      {
+        op: 'upsert',
+        entry: {
+          file_id: job.job_id,
+          session_id: job.session_id,
+          kind: 'output',
+          name: key.slice(key.lastIndexOf('/') + 1),
+          status: 'completed',
+          size,
+          uploaded_at: deps.clock.now().toISOString(),
+          format: ext,
+          duration_s: output.duration_s,
+          job_id: job.job_id,
+        },
+      },
+      `output-${job.job_id}`,
+    );
+    return { outcome: 'completed', job: { ...job, status: 'completed', output } };
+  } catch (err) {
+    if (isPermanent(err)) return fail({ code: err.code, message: err.message });
+    if (opts.receiveCount >= opts.maxReceiveCount) {
+      await fail({ code: 'Job::RetriesExhausted', message: `gave up after ${opts.receiveCount} attempts: ${(err as Error).message}` });
+    }
+    throw err;
+  }
+}

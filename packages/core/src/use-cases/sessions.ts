@@ -1,0 +1,75 @@
+import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { hashToken, isWellFormedId, newAccessToken, newSessionId, tokenMatches } from '../ids.ts';
+import type { FileRecord, Job, Session } from '../domain/types.ts';
+import { fileView, jobView } from './views.ts';
+import type { Deps } from './deps.ts';
+
+export const MAX_SESSION_NAME = 200;
+
+export async function createSession(deps: Pick<Deps, 'sessions' | 'clock'>, body: unknown) {
+  const raw = (body ?? {}) as { name?: unknown };
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError('Request::InvalidBody', 'body must be a JSON object');
+  if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name.length > MAX_SESSION_NAME)) {
+    throw new ValidationError('Session::InvalidName', `name must be a string of at most ${MAX_SESSION_NAME} characters`, {
+      field: 'name',
+    });
+  }
+  const token = newAccessToken();
+  const createdAt = deps.clock.now().toISOString();
+  const session: Session = {
+    session_id: newSessionId(),
+    name: (raw.name as string | undefined)?.trim() || `Session ${createdAt.slice(0, 19).replace('T', ' ')}`,
+    created_at: createdAt,
+    token_hash: hashToken(token),
+  };
+  await deps.sessions.create(session);
+  return { session_id: session.session_id, name: session.name, created_at: session.created_at, access_token: token };
+}
+
+/**
+ * The session a bearer token opens. A missing token is 401; an unknown (or deleted) session 404; a token
+ * of another session 403. Ids are unguessable, so 404 leaks nothing.
+ */
+export async function authorize(deps: Pick<Deps, 'sessions'>, sessionId: string, token: string | undefined): Promise<Session> {
+  if (!token) throw new UnauthorizedError();
+  if (!isWellFormedId(sessionId, 'ses')) throw new NotFoundError('Session::NotFound', `no session '${sessionId}'`);
+  const session = await deps.sessions.get(sessionId);
+  if (!session) throw new NotFoundError('Session::NotFound', `no session '${sessionId}'`);
+  if (!tokenMatches(token, session.token_hash)) throw new ForbiddenError();
+  return session;
+}
+
+export function bufferStatus(files: FileRecord[], jobs: Job[]) {
+  const count = (s: Job['status']) => jobs.filter((j) => j.status === s).length;
+  return {
+    files_pending: files.filter((f) => f.status === 'pending').length,
+    files_ready: files.filter((f) => f.status === 'ready').length,
+    files_rejected: files.filter((f) => f.status === 'rejected').length,
+    jobs_queued: count('queued'),
+    jobs_processing: count('processing'),
+    jobs_completed: count('completed'),
+    jobs_failed: count('failed'),
+    bytes_stored: files.reduce((n, f) => n + (f.size ?? 0), 0) + jobs.reduce((n, j) => n + (j.output?.size ?? 0), 0),
+  };
+}
+
+export async function getSessionInfo(deps: Deps, session: Session) {
+  const [files, jobs] = await Promise.all([deps.files.list(session.session_id), deps.jobs.list(session.session_id)]);
+  files.sort((a, b) => a.created_at.localeCompare(b.created_at));
+  jobs.sort((a, b) => a.created_at.localeCompare(b.created_at));
+  return {
+    session_id: session.session_id,
+    name: session.name,
+    created_at: session.created_at,
+    uploaded_files: files.map(fileView),
+    processing_history: jobs.map((j) => jobView(j, deps.deliveryBaseUrl)),
+    buffer_status: bufferStatus(files, jobs),
+  };
+}
+
+/** Remove the session record first (its token stops working at once), then its objects. */
+export async function deleteSession(deps: Deps, session: Session): Promise<void> {
+  await deps.sessions.delete(session.session_id);
+  await deps.store.deleteSessionObjects(session.session_id);
+  await deps.index?.publish({ op: 'removeSession', session_id: session.session_id }, `rm-${session.session_id}`);
+}

@@ -1,0 +1,49 @@
+import type { FileRecord, Job } from '../domain/types.ts';
+
+/** The API's snake_case view of a file record (internal fields like the object key stay inside). */
+export function fileView(f: FileRecord) {
+  return {
+    file_id: f.file_id,
+    filename: f.filename,
+    status: f.status,
+    content_type: f.content_type,
+    size: f.size ?? f.declared_size,
+    created_at: f.created_at,
+    ...(f.uploaded_at ? { uploaded_at: f.uploaded_at } : {}),
+    ...(f.media ? { ...f.media } : {}),
+    ...(f.analysis ? { analysis: f.analysis } : {}),
+    ...(f.rejection ? { rejection: f.rejection } : {}),
+  };
+}
+
+export function deliveryUrl(base: string, key: string): string {
+  return `${base.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+export function jobView(j: Job, deliveryBaseUrl: string) {
+  return {
+    job_id: j.job_id,
+    file_id: j.file_id,
+    status: j.status,
+    effect: j.chain.length === 1 ? j.chain[0].effect : 'chain',
+    chain: j.chain,
+    output_format: j.output_format,
+    created_at: j.created_at,
+    updated_at: j.updated_at,
+    attempts: j.attempts,
+    ...(j.output
+      ? {
+          output: {
+            url: deliveryUrl(deliveryBaseUrl, j.output.key),
+            format: j.output.format,
+            duration_s: j.output.duration_s,
+            size: j.output.size,
+            sample_rate: j.output.sample_rate,
+            channels: j.output.channels,
+          },
+        }
+      : {}),
+    ...(j.error ? { error: j.error } : {}),
+    ...(j.timings_ms ? { timings_ms: j.timings_ms } : {}),
+  };
+}
