@@ -1,0 +1,28 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { ingestObject } from '@david/core';
+import { locateFfmpeg } from '@david/dsp';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { buildDeps } from '../shared/deps.ts';
+import { createLogger } from '../shared/logger.ts';
+import { objectsInS3Message, withTempDir } from '../shared/sqs.ts';
+
+const logger = createLogger('ingest');
+const deps = buildDeps(process.env);
+const ffmpeg = locateFfmpeg(process.env);
+const processor = new BatchProcessor(EventType.SQS);
+
+async function recordHandler(record: SQSRecord): Promise<void> {
+  for (const obj of objectsInS3Message(record.body)) {
+    const result = await withTempDir('ingest', async (tempDir) => ingestObject(deps, obj, { tempDir, ffmpeg: await ffmpeg }));
+    const keys = 'sessionId' in result ? { session_id: result.sessionId, file_id: result.fileId } : {};
+    if (result.outcome === 'rejected') logger.warn('file rejected', { ...keys, key: obj.key, reason: result.reason });
+    else logger.info(`ingest ${result.outcome}`, { ...keys, key: obj.key, ...('reason' in result ? { reason: result.reason } : {}) });
+  }
+}
+
+export const lambdaHandler = async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, recordHandler, processor, { context });
+
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

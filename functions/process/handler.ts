@@ -1,0 +1,42 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { FUNCTIONS, QUEUES, runJob } from '@david/core';
+import { locateFfmpeg } from '@david/dsp';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { buildDeps } from '../shared/deps.ts';
+import { createLogger } from '../shared/logger.ts';
+import { withTempDir } from '../shared/sqs.ts';
+
+const logger = createLogger('process');
+const deps = buildDeps(process.env);
+const ffmpeg = locateFfmpeg(process.env);
+const processor = new BatchProcessor(EventType.SQS);
+
+async function recordHandler(record: SQSRecord): Promise<void> {
+  const msg = JSON.parse(record.body) as { session_id: string; job_id: string };
+  logger.appendKeys({ session_id: msg.session_id, job_id: msg.job_id });
+  try {
+    const result = await withTempDir('process', async (tempDir) =>
+      runJob(deps, msg, {
+        tempDir,
+        leaseMs: FUNCTIONS.process.timeoutSeconds * 1000,
+        receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+        maxReceiveCount: QUEUES.process.maxReceiveCount,
+        ffmpeg: await ffmpeg,
+      }),
+    );
+    if (result.outcome === 'failed') logger.warn('job failed', { error: result.error });
+    else logger.info(`job ${result.outcome}`, result.outcome === 'completed' ? { output: result.job.output } : { reason: result.reason });
+  } catch (err) {
+    logger.error('job attempt failed; it will be retried', err as Error);
+    throw err;
+  } finally {
+    logger.removeKeys(['session_id', 'job_id']);
+  }
+}
+
+export const lambdaHandler = async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, recordHandler, processor, { context });
+
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

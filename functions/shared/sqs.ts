@@ -1,0 +1,31 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A scratch directory for one record, always removed afterwards (Lambda reuses /tmp across invocations). */
+export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), `david-${prefix}-`));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** S3 event keys arrive URL-encoded with '+' for spaces. */
+export function decodeS3Key(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
+}
+
+export interface S3EventRecordLike {
+  eventName?: string;
+  s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } };
+}
+
+/** The objects an SQS message from an S3 notification names (none for s3:TestEvent or removals). */
+export function objectsInS3Message(body: string): { bucket: string; key: string; size?: number; etag?: string }[] {
+  const parsed = JSON.parse(body) as { Records?: S3EventRecordLike[]; Event?: string };
+  return (parsed.Records ?? [])
+    .filter((r) => r.eventName?.startsWith('ObjectCreated:') && r.s3?.bucket?.name && r.s3.object?.key)
+    .map((r) => ({ bucket: r.s3!.bucket!.name!, key: decodeS3Key(r.s3!.object!.key!), size: r.s3!.object!.size, etag: r.s3!.object!.eTag }));
+}

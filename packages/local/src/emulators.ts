@@ -1,0 +1,88 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import dynalite from 'dynalite';
+import type { Server } from 'node:http';
+
+export interface EmulatorPorts {
+  s3?: number;
+  sqs?: number;
+  dynamodb?: number;
+}
+
+export interface Emulators {
+  readonly endpoints: { s3: string; sqs: string; dynamodb: string };
+  readonly s3rver: S3rver;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+/** CORS on the uploads bucket so browsers can POST straight to the presigned URL, as in the cloud. */
+export const CORS_XML = `<CORSConfiguration>
+  <CORSRule>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>POST</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>
+    <AllowedHeader>*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+    <MaxAgeSeconds>3000</MaxAgeSeconds>
+  </CORSRule>
+</CORSConfiguration>`;
+
+/**
+ * Start the three AWS-API emulators over real HTTP on loopback, each persisting under `dataDir`:
+ * s3rver (S3, with in-process object events), fauxqs (SQS with visibility, long polling, DLQ redrive, FIFO),
+ * dynalite (DynamoDB with conditional writes).
+ */
+export async function startEmulators(dataDir: string, ports: EmulatorPorts, corsBuckets: string[]): Promise<Emulators> {
+  const s3Dir = join(dataDir, 's3');
+  const sqsDir = join(dataDir, 'sqs');
+  const ddbDir = join(dataDir, 'dynamodb');
+  await Promise.all([s3Dir, sqsDir, ddbDir].map((d) => mkdir(d, { recursive: true })));
+
+  const s3rver = new S3rver({
+    address: HOST,
+    port: ports.s3 ?? 0,
+    directory: s3Dir,
+    silent: true,
+    configureBuckets: corsBuckets.map((name) => ({ name, configs: [CORS_XML] })),
+  });
+  const s3Addr = (await s3rver.run()) as AddressInfo;
+
+  let fauxqs: FauxqsServer | undefined;
+  let ddb: Server | undefined;
+  try {
+    fauxqs = await startFauxqs({ port: ports.sqs ?? 0, logger: false, dataDir: sqsDir });
+    ddb = dynalite({ path: ddbDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+    await new Promise<void>((resolve, reject) => {
+      ddb!.once('error', reject);
+      ddb!.listen(ports.dynamodb ?? 0, HOST, () => resolve());
+    });
+  } catch (err) {
+    await s3rver.close().catch(() => undefined);
+    await fauxqs?.stop().catch(() => undefined);
+    throw err;
+  }
+  const ddbAddr = ddb.address() as AddressInfo;
+
+  return {
+    endpoints: {
+      s3: `http://${HOST}:${s3Addr.port}`,
+      sqs: `http://${HOST}:${fauxqs.port}`,
+      dynamodb: `http://${HOST}:${ddbAddr.port}`,
+    },
+    s3rver,
+    async stop() {
+      await Promise.allSettled([
+        s3rver.close(),
+        fauxqs!.stop(),
+        new Promise<void>((resolve) => {
+          ddb!.close(() => resolve());
+          (ddb as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { ENV } from '@david/core';
+import { locateFfmpeg } from '@david/dsp';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalStack } from './stack.ts';
+
+/** `npm start`: the whole pipeline on this machine. */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const dataDir = resolve(process.env.DATA_DIR ?? resolve(repoRoot, 'data'));
+const port = Number(process.env.PORT ?? 3000);
+const deliveryPort = Number(process.env.DELIVERY_PORT ?? port + 1);
+const host = process.env.HOST ?? '127.0.0.1';
+
+const ffmpeg = await locateFfmpeg(process.env).catch((err: Error) => {
+  console.error(`ffmpeg not found: ${err.message}\nInstall it (apt-get install ffmpeg) or set ${ENV.ffmpegPath}.`);
+  process.exit(1);
+});
+
+const stack = await startLocalStack({
+  dataDir,
+  port,
+  deliveryPort,
+  host,
+  operatorKey: process.env.OPERATOR_KEY,
+  logLevel: process.env.LOG_LEVEL ?? 'INFO',
+});
+
+console.log(`
+David is running (local stack on AWS-API emulators)
+  API          ${stack.apiUrl}            (try: curl ${stack.apiUrl}/health)
+  Delivery     ${stack.deliveryUrl}       (CloudFront stand-in for processed files)
+  S3           ${stack.endpoints.s3}
+  SQS          ${stack.endpoints.sqs}
+  DynamoDB     ${stack.endpoints.dynamodb}
+  Data         ${dataDir}
+  ffmpeg       ${ffmpeg.path} (${ffmpeg.source}, ${ffmpeg.version})
+Press Ctrl-C to stop.`);
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) {
+    console.log('forced exit');
+    process.exit(130);
+  }
+  stopping = true;
+  console.log(`\n${signal}: finishing in-flight work and stopping (Ctrl-C again to force)...`);
+  await stack.stop();
+  console.log('stopped cleanly');
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,66 @@
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { QUEUES, TABLE, type QueueSpec } from '@david/core';
+
+const DAY = 86_400;
+
+export interface ProvisionedQueues {
+  readonly [name: string]: { url: string; arn: string; dlqUrl: string };
+}
+
+/** Create a queue and its DLQ with the settings from the shared resource definitions (the same ones the CDK uses). */
+async function createQueue(sqs: SQSClient, spec: QueueSpec) {
+  const fifo = spec.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
+  const dlqName = spec.fifo ? spec.name.replace(/\.fifo$/, '-dlq.fifo') : `${spec.name}-dlq`;
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: dlqName, Attributes: { ...fifo, MessageRetentionPeriod: String(spec.dlqRetentionDays * DAY) } }),
+  );
+  const dlqAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }));
+  const main = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: spec.name,
+      Attributes: {
+        ...fifo,
+        VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+        ReceiveMessageWaitTimeSeconds: String(spec.receiveWaitSeconds),
+        MessageRetentionPeriod: String(spec.retentionDays * DAY),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount: spec.maxReceiveCount }),
+      },
+    }),
+  );
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: main.QueueUrl!, AttributeNames: ['QueueArn'] }));
+  return { url: main.QueueUrl!, arn: attrs.Attributes!.QueueArn!, dlqUrl: dlq.QueueUrl! };
+}
+
+export async function provisionQueues(sqs: SQSClient): Promise<Record<keyof typeof QUEUES, { url: string; arn: string; dlqUrl: string }>> {
+  const entries = await Promise.all(Object.entries(QUEUES).map(async ([k, spec]) => [k, await createQueue(sqs, spec)] as const));
+  return Object.fromEntries(entries) as Record<keyof typeof QUEUES, { url: string; arn: string; dlqUrl: string }>;
+}
+
+/** The table as the CDK declares it: pk/sk strings, on-demand. Idempotent across restarts. */
+export async function provisionTable(ddb: DynamoDBClient): Promise<void> {
+  try {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: TABLE.name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: TABLE.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+  for (let i = 0; i < 50; i++) {
+    const d = await ddb.send(new DescribeTableCommand({ TableName: TABLE.name }));
+    if (d.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`table ${TABLE.name} did not become ACTIVE`);
+}

@@ -1,0 +1,167 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, QUEUES } from '@david/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import { startEmulators, type EmulatorPorts } from './emulators.ts';
+import { startApiGateway, startDelivery } from './http-gateway.ts';
+import { SqsEventSource, type Handler } from './lambda-runtime.ts';
+import { provisionQueues, provisionTable } from './provision.ts';
+
+export interface LocalStackOptions {
+  readonly dataDir: string;
+  /** API port (0 = any free port). */
+  readonly port?: number;
+  /** Delivery (CloudFront stand-in) port (0 = any free port). */
+  readonly deliveryPort?: number;
+  readonly host?: string;
+  readonly emulatorPorts?: EmulatorPorts;
+  /** Parallel pollers per queue. */
+  readonly workers?: { ingest?: number; process?: number };
+  readonly logLevel?: string;
+  /** Operator key for the admin routes (only its SHA-256 reaches the handlers). */
+  readonly operatorKey?: string;
+  readonly onError?: (where: string, err: unknown) => void;
+}
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  readonly deliveryUrl: string;
+  readonly endpoints: { s3: string; sqs: string; dynamodb: string };
+  readonly emulatorPorts: Required<EmulatorPorts>;
+  readonly queues: Awaited<ReturnType<typeof provisionQueues>>;
+  readonly clients: { s3: S3Client; sqs: SQSClient; ddb: DynamoDBClient };
+  stop(): Promise<void>;
+}
+
+const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const REGION = 'us-east-1';
+
+/** S3 event notifications carry keys form-URL-encoded. */
+export function encodeEventKey(key: string): string {
+  return encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+}
+
+const close = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
+/**
+ * Boot the whole pipeline on one machine: S3/SQS/DynamoDB emulators over HTTP, resources created from the
+ * shared definitions, the same Lambda handlers behind an API Gateway stand-in and SQS event sources, and a
+ * CloudFront stand-in for delivery. State persists under `dataDir`.
+ */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const host = opts.host ?? '127.0.0.1';
+  const onError = opts.onError ?? ((where, err) => console.error(`[local] ${where}:`, err));
+  const emulators = await startEmulators(opts.dataDir, opts.emulatorPorts ?? {}, [BUCKETS.uploads.name, BUCKETS.processed.name, BUCKETS.index.name]);
+  const stopping: (() => Promise<void>)[] = [() => emulators.stop()];
+  try {
+    const { endpoints } = emulators;
+    // The handlers build their clients from these, exactly as in Lambda (endpoint overrides aside).
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: endpoints.s3,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+      S3_FORCE_PATH_STYLE: 'true',
+      POWERTOOLS_LOG_LEVEL: opts.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      POWERTOOLS_SERVICE_NAME: 'david',
+    });
+    const s3 = new S3Client({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const sqs = new SQSClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
+    const ddb = new DynamoDBClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.dynamodb });
+    const [queues] = await Promise.all([provisionQueues(sqs), provisionTable(ddb)]);
+
+    const delivery = await startDelivery(s3, BUCKETS.processed.name, BUCKETS.processed.prefix, opts.deliveryPort ?? 0, host);
+    stopping.unshift(() => close(delivery.server));
+    const deliveryUrl = `http://${host === '0.0.0.0' ? 'localhost' : host}:${delivery.port}`;
+    Object.assign(process.env, {
+      [ENV.tableName]: 'david',
+      [ENV.uploadsBucket]: BUCKETS.uploads.name,
+      [ENV.processedBucket]: BUCKETS.processed.name,
+      [ENV.indexBucket]: BUCKETS.index.name,
+      [ENV.processQueueUrl]: queues.process.url,
+      [ENV.indexQueueUrl]: queues.index.url,
+      [ENV.deliveryBaseUrl]: deliveryUrl,
+    });
+    if (opts.operatorKey) process.env[ENV.operatorKeySha256] = createHash('sha256').update(opts.operatorKey).digest('hex');
+
+    // S3 → SQS notification: OBJECT_CREATED under the uploads prefix, in the S3 event format.
+    emulators.s3rver.on('event', (ev: { Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string } } }[] }) => {
+      const rec = ev.Records[0];
+      if (rec.s3.bucket.name !== BUCKETS.uploads.name || !rec.eventName.startsWith('ObjectCreated:')) return;
+      if (!rec.s3.object.key.startsWith(BUCKETS.uploads.prefix)) return;
+      rec.s3.object.key = encodeEventKey(rec.s3.object.key);
+      rec.s3.bucket = { ...rec.s3.bucket, arn: `arn:aws:s3:::${rec.s3.bucket.name}` } as never;
+      sqs.send(new SendMessageCommand({ QueueUrl: queues.ingest.url, MessageBody: JSON.stringify(ev) })).catch((err) => onError('s3-notification', err));
+    });
+
+    const api = (await import('../../../functions/api/handler.ts')).handler as unknown as Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+    const ingest = (await import('../../../functions/ingest/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
+    const proc = (await import('../../../functions/process/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
+
+    const sources = [
+      new SqsEventSource({
+        name: 'david-ingest',
+        fn: FUNCTIONS.ingest,
+        sqs,
+        queueUrl: queues.ingest.url,
+        queueArn: queues.ingest.arn,
+        batchSize: EVENT_SOURCES.ingest.batchSize,
+        waitSeconds: QUEUES.ingest.receiveWaitSeconds,
+        concurrency: opts.workers?.ingest ?? 2,
+        handler: ingest,
+        onError: (e) => onError('ingest', e),
+      }),
+      new SqsEventSource({
+        name: 'david-process',
+        fn: FUNCTIONS.process,
+        sqs,
+        queueUrl: queues.process.url,
+        queueArn: queues.process.arn,
+        batchSize: EVENT_SOURCES.process.batchSize,
+        waitSeconds: QUEUES.process.receiveWaitSeconds,
+        concurrency: opts.workers?.process ?? 2,
+        handler: proc,
+        onError: (e) => onError('process', e),
+      }),
+    ];
+    for (const s of sources) s.start();
+    stopping.unshift(async () => {
+      await Promise.all(sources.map((s) => s.stop()));
+    });
+
+    const gateway = await startApiGateway(api, opts.port ?? 0, host);
+    stopping.unshift(() => close(gateway.server));
+    const shown = host === '0.0.0.0' ? 'localhost' : host;
+    const urlPort = (u: string) => Number(new URL(u).port);
+
+    let stopped = false;
+    return {
+      apiUrl: `http://${shown}:${gateway.port}`,
+      deliveryUrl,
+      endpoints,
+      emulatorPorts: { s3: urlPort(endpoints.s3), sqs: urlPort(endpoints.sqs), dynamodb: urlPort(endpoints.dynamodb) },
+      queues,
+      clients: { s3, sqs, ddb },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        for (const fn of stopping) await fn().catch((err) => onError('stop', err));
+      },
+    };
+  } catch (err) {
+    for (const fn of stopping) await fn().catch(() => undefined);
+    throw err;
+  }
+}
