@@ -37,7 +37,11 @@ export function extensionOf(filename: string): string {
 export function safeFilename(filename: string): string {
   const base = filename.split(/[\\/]/).pop() ?? '';
   const ext = extensionOf(base);
-  const stem = base.slice(0, base.length - ext.length).normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
+  const stem = base
+    .slice(0, base.length - ext.length)
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
   return `${stem.slice(0, 100) || 'audio'}${ext}`;
 }
 
