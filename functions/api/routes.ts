@@ -79,11 +79,14 @@ export const routes: Route[] = [
   },
 ];
 
-/** Match a path against the route table: exact segments first, so /api/audio/effects never reads as a session id. */
+/**
+ * Match a path against the route table. The most literal pattern wins (so /api/audio/effects never reads as a
+ * session id, and PUT /api/audio/session is a wrong method rather than a session called "session").
+ */
 export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | { allowed: string[] } | null {
   const segs = path.replace(/\/+$/, '').split('/').filter(Boolean);
-  const allowed: string[] = [];
-  let best: { route: Route; params: Record<string, string>; literal: number } | null = null;
+  let bestLiteral = -1;
+  let candidates: { route: Route; params: Record<string, string> }[] = [];
   for (const route of routes) {
     const pat = route.pattern.split('/').filter(Boolean);
     if (pat.length !== segs.length) continue;
@@ -95,13 +98,13 @@ export function matchRoute(method: string, path: string): { route: Route; params
       else if (pat[i] === segs[i]) literal++;
       else match = false;
     }
-    if (!match) continue;
-    if (route.method !== method) {
-      allowed.push(route.method);
-      continue;
+    if (!match || literal < bestLiteral) continue;
+    if (literal > bestLiteral) {
+      bestLiteral = literal;
+      candidates = [];
     }
-    if (!best || literal > best.literal) best = { route, params, literal };
+    candidates.push({ route, params });
   }
-  if (best) return { route: best.route, params: best.params };
-  return allowed.length > 0 ? { allowed } : null;
+  if (candidates.length === 0) return null;
+  return candidates.find((c) => c.route.method === method) ?? { allowed: candidates.map((c) => c.route.method) };
 }
