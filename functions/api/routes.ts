@@ -8,6 +8,8 @@ import {
   health,
   listEffects,
   parseUploadRequest,
+  parseWait,
+  submitBatch,
   requestUpload,
   submitJob,
   type Deps,
@@ -65,7 +67,8 @@ export const routes: Route[] = [
   {
     method: 'GET',
     pattern: '/api/audio/:session_id/files/:file_id',
-    handler: async (d, r) => ok(await getFile(d, await authorize(d, r.params.session_id, r.token), r.params.file_id)),
+    handler: async (d, r) =>
+      ok(await getFile(d, await authorize(d, r.params.session_id, r.token), r.params.file_id, parseWait(r.query.wait))),
   },
   {
     method: 'POST',
@@ -73,9 +76,15 @@ export const routes: Route[] = [
     handler: async (d, r) => ok(await submitJob(d, await authorize(d, r.params.session_id, r.token), r.body), 202),
   },
   {
+    method: 'POST',
+    pattern: '/api/audio/:session_id/batch',
+    handler: async (d, r) => ok(await submitBatch(d, await authorize(d, r.params.session_id, r.token), r.body), 202),
+  },
+  {
     method: 'GET',
     pattern: '/api/audio/:session_id/jobs/:job_id',
-    handler: async (d, r) => ok(await getJob(d, await authorize(d, r.params.session_id, r.token), r.params.job_id)),
+    handler: async (d, r) =>
+      ok(await getJob(d, await authorize(d, r.params.session_id, r.token), r.params.job_id, parseWait(r.query.wait))),
   },
 ];
 

@@ -9,6 +9,7 @@ export * from './use-cases/deps.ts';
 export * from './use-cases/sessions.ts';
 export * from './use-cases/uploads.ts';
 export * from './use-cases/jobs.ts';
+export * from './use-cases/poll.ts';
 export * from './use-cases/ingest.ts';
 export * from './use-cases/run-job.ts';
 export * from './use-cases/catalogue.ts';

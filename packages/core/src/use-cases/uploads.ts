@@ -5,6 +5,7 @@ import { checkUploadType, safeFilename } from '../domain/formats.ts';
 import { uploadKey } from '../domain/keys.ts';
 import type { FileRecord, Session } from '../domain/types.ts';
 import { fileView } from './views.ts';
+import { pollUntil } from './poll.ts';
 import type { Deps } from './deps.ts';
 
 export interface UploadRequest {
@@ -70,6 +71,7 @@ export async function loadFile(deps: Pick<Deps, 'files'>, session: Session, file
   return file;
 }
 
-export async function getFile(deps: Pick<Deps, 'files'>, session: Session, fileId: string) {
-  return fileView(await loadFile(deps, session, fileId));
+/** A file record; with `waitSeconds`, held open while it is still pending. */
+export async function getFile(deps: Pick<Deps, 'files'>, session: Session, fileId: string, waitSeconds = 0) {
+  return fileView(await pollUntil(() => loadFile(deps, session, fileId), (f) => f.status !== 'pending', waitSeconds));
 }
