@@ -1,5 +1,5 @@
-import { applyChain, decodeFile, DspError, encodeStream, type AudioBlock, type ContainerFormat, type FfmpegInfo } from '@david/dsp';
-import { Readable } from 'node:stream';
+import { applyChain, decodeFile, DspError, encodeToFile, type ContainerFormat, type FfmpegInfo } from '@david/dsp';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../errors.ts';
 import { LIMITS } from '../resources.ts';
@@ -56,16 +56,11 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     const t1 = performance.now();
     const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg });
     const { stream, format } = applyChain(decoded.stream, job.chain, decoded.format, opts.tempDir);
-    let frames = 0;
-    async function* counted(): AsyncIterable<AudioBlock> {
-      for await (const block of stream) {
-        frames += block[0]?.length ?? 0;
-        yield block;
-      }
-    }
-    const encoded = encodeStream(counted(), format, ext as ContainerFormat, { ffmpeg: opts.ffmpeg });
-    const body = encoded instanceof Readable ? encoded : Readable.from(encoded as AsyncIterable<Uint8Array>);
-    const { size } = await deps.store.putOutput(key, body, OUTPUT_FORMATS[ext]);
+    // Encode to local storage first: a WAV header is patched with the real sizes and MP4 needs a seekable file;
+    // the upload then has a known length.
+    const outPath = join(opts.tempDir, `${job.job_id}-out.${ext}`);
+    const { frames } = await encodeToFile(stream, format, ext as ContainerFormat, outPath, { ffmpeg: opts.ffmpeg });
+    const { size } = await deps.store.putOutput(key, createReadStream(outPath), OUTPUT_FORMATS[ext]);
     const t2 = performance.now();
     const output = {
       key,

@@ -1,2 +1,6 @@
-// Codecs: WAV (native, streaming) and ffmpeg pipes. Filled in by the codecs work.
-export {};
+export * from './formats.ts';
+export * from './ffmpeg.ts';
+export * from './wav.ts';
+export * from './probe.ts';
+export * from './decode.ts';
+export { encodeToFile, encodeStream, type EncodeOptions } from './encode.ts';

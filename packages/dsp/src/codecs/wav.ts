@@ -1,0 +1,306 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { InvalidMediaError, LimitExceededError } from '../errors.ts';
+import type { AudioBlock, StreamFormat } from '../types.ts';
+
+export type WavSampleType = 'int' | 'float';
+
+export interface WavInfo {
+  readonly sampleRate: number;
+  readonly channels: number;
+  readonly bitsPerSample: number;
+  readonly sampleType: WavSampleType;
+  readonly blockAlign: number;
+  /** Byte offset of the first sample in the file. */
+  readonly dataOffset: number;
+  readonly dataBytes: number;
+  readonly frames: number;
+}
+
+export const WAV_LIMITS = {
+  maxChannels: 8,
+  minSampleRate: 1000,
+  maxSampleRate: 768_000,
+  /** How far into the file we look for the data chunk (metadata chunks before it). */
+  maxHeaderBytes: 4 * 1024 * 1024,
+} as const;
+
+const bad = (code: string, message: string, details?: Record<string, unknown>): never => {
+  throw new InvalidMediaError(code, message, details);
+};
+
+const id = (b: Uint8Array, at: number) => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+
+/**
+ * Parse and check a WAV header against the real file size. Every lie a header can tell (channel counts,
+ * rates, bit depths, sizes past the end of the file) is a typed error; nothing is allocated from a size
+ * the header claims. `read(offset, length)` reads bytes from the file.
+ */
+export async function parseWavHeader(read: (offset: number, length: number) => Promise<Uint8Array>, fileSize: number): Promise<WavInfo> {
+  if (fileSize === 0) bad('Media::Empty', 'the file is empty');
+  if (fileSize < 12) bad('Wav::Truncated', 'the file ends inside the RIFF header', { fileSize });
+  const riff = await read(0, 12);
+  const tag = id(riff, 0);
+  if ((tag !== 'RIFF' && tag !== 'RF64') || id(riff, 8) !== 'WAVE') bad('Wav::NotWav', 'not a RIFF/WAVE file');
+  if (tag === 'RF64') bad('Wav::UnsupportedRf64', 'RF64 (64-bit) WAV files are not supported');
+  const riffSize = new DataView(riff.buffer, riff.byteOffset, 12).getUint32(4, true);
+  if (riffSize < 4) bad('Wav::BadRiffSize', `the RIFF size (${riffSize}) is too small`, { riffSize });
+  if (riffSize + 8 > fileSize + 1 && riffSize !== 0xffffffff) {
+    // A RIFF size beyond the file: the file was cut short (or the header lies).
+    bad('Wav::Truncated', `the header says ${riffSize + 8} bytes but the file holds ${fileSize}`, { riffSize, fileSize });
+  }
+  if (riffSize === 0xffffffff) bad('Wav::BadRiffSize', 'the RIFF size is 0xFFFFFFFF (unknown length)', { riffSize });
+
+  let offset = 12;
+  let fmt: Omit<WavInfo, 'dataOffset' | 'dataBytes' | 'frames'> | null = null;
+  while (true) {
+    if (offset + 8 > fileSize) bad(fmt ? 'Wav::NoData' : 'Wav::NoFmt', fmt ? 'no data chunk' : 'no fmt chunk', { offset });
+    if (offset > WAV_LIMITS.maxHeaderBytes) bad('Wav::HeaderTooLarge', `no audio data in the first ${WAV_LIMITS.maxHeaderBytes} bytes`);
+    const h = await read(offset, 8);
+    const chunk = id(h, 0);
+    const size = new DataView(h.buffer, h.byteOffset, 8).getUint32(4, true);
+    const body = offset + 8;
+    if (chunk === 'fmt ') {
+      if (size < 16) bad('Wav::FmtTooShort', `the fmt chunk is ${size} bytes; at least 16 are needed`, { size });
+      if (body + size > fileSize) bad('Wav::Truncated', 'the file ends inside the fmt chunk');
+      const f = await read(body, Math.min(size, 40));
+      const v = new DataView(f.buffer, f.byteOffset, f.length);
+      let format = v.getUint16(0, true);
+      const channels = v.getUint16(2, true);
+      const sampleRate = v.getUint32(4, true);
+      const blockAlign = v.getUint16(12, true);
+      const bits = v.getUint16(14, true);
+      if (format === 0xfffe) {
+        if (size < 40) bad('Wav::FmtTooShort', 'WAVE_FORMAT_EXTENSIBLE needs a 40-byte fmt chunk', { size });
+        format = v.getUint16(24, true);
+      }
+      if (channels < 1 || channels > WAV_LIMITS.maxChannels) {
+        bad('Wav::BadChannels', `${channels} channels; 1 to ${WAV_LIMITS.maxChannels} are supported`, { channels });
+      }
+      if (sampleRate < WAV_LIMITS.minSampleRate || sampleRate > WAV_LIMITS.maxSampleRate) {
+        bad('Wav::BadSampleRate', `sample rate ${sampleRate} Hz; ${WAV_LIMITS.minSampleRate} to ${WAV_LIMITS.maxSampleRate} Hz are supported`, { sampleRate });
+      }
+      let sampleType: WavSampleType;
+      if (format === 1 && (bits === 8 || bits === 16 || bits === 24 || bits === 32)) sampleType = 'int';
+      else if (format === 3 && (bits === 32 || bits === 64)) sampleType = 'float';
+      else if (format !== 1 && format !== 3) return bad('Wav::UnsupportedFormat', `WAV format tag ${format} is not PCM or IEEE float`, { format });
+      else return bad('Wav::UnsupportedBitDepth', `${bits}-bit ${format === 3 ? 'float' : 'PCM'} is not supported`, { bits });
+      if (blockAlign !== (channels * bits) / 8) bad('Wav::BadBlockAlign', `block align ${blockAlign} does not match ${channels} × ${bits} bits`, { blockAlign });
+      fmt = { sampleRate, channels, bitsPerSample: bits, sampleType, blockAlign };
+    } else if (chunk === 'data') {
+      if (!fmt) bad('Wav::NoFmt', 'the data chunk comes before any fmt chunk');
+      if (size === 0xffffffff) bad('Wav::BadDataSize', 'the data size is 0xFFFFFFFF (unknown length)');
+      if (body + size > fileSize) {
+        bad('Wav::Truncated', `the header says ${size} bytes of audio but the file holds ${fileSize - body}`, { dataBytes: size, available: fileSize - body });
+      }
+      const frames = Math.floor(size / fmt!.blockAlign);
+      if (frames === 0) bad('Wav::NoAudio', 'the data chunk holds no audio frames');
+      return { ...fmt!, dataOffset: body, dataBytes: size, frames };
+    }
+    offset = body + size + (size & 1);
+  }
+}
+
+/** Read a WAV header from a file. */
+export async function readWavInfo(path: string): Promise<WavInfo> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    return await parseWavHeader(readerOf(fh), size);
+  } finally {
+    await fh.close();
+  }
+}
+
+function readerOf(fh: FileHandle) {
+  return async (offset: number, length: number) => {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, offset);
+    return buf.subarray(0, bytesRead);
+  };
+}
+
+/**
+ * Convert interleaved sample bytes (whole frames, from an aligned buffer) to planar float blocks.
+ */
+export function deinterleave(bytes: Uint8Array, info: Pick<WavInfo, 'channels' | 'bitsPerSample' | 'sampleType'>): AudioBlock {
+  const nch = info.channels;
+  const bps = info.bitsPerSample / 8;
+  const frames = Math.floor(bytes.length / (nch * bps));
+  const out: AudioBlock = Array.from({ length: nch }, () => new Float32Array(frames));
+  const n = frames * nch;
+  if (info.sampleType === 'float' && bps === 4) {
+    const src = new Float32Array(bytes.buffer, bytes.byteOffset, n);
+    for (let c = 0; c < nch; c++) {
+      const dst = out[c];
+      for (let i = 0, j = c; i < frames; i++, j += nch) dst[i] = src[j];
+    }
+  } else if (info.sampleType === 'float') {
+    const src = new Float64Array(bytes.buffer, bytes.byteOffset, n);
+    for (let c = 0; c < nch; c++) {
+      const dst = out[c];
+      for (let i = 0, j = c; i < frames; i++, j += nch) dst[i] = src[j];
+    }
+  } else if (bps === 2) {
+    const src = new Int16Array(bytes.buffer, bytes.byteOffset, n);
+    const k = 1 / 32768;
+    for (let c = 0; c < nch; c++) {
+      const dst = out[c];
+      for (let i = 0, j = c; i < frames; i++, j += nch) dst[i] = src[j] * k;
+    }
+  } else if (bps === 3) {
+    const k = 1 / 8388608;
+    for (let c = 0; c < nch; c++) {
+      const dst = out[c];
+      for (let i = 0, p = c * 3; i < frames; i++, p += nch * 3) {
+        dst[i] = (((bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16)) << 8) >> 8) * k;
+      }
+    }
+  } else if (bps === 4) {
+    const src = new Int32Array(bytes.buffer, bytes.byteOffset, n);
+    const k = 1 / 2147483648;
+    for (let c = 0; c < nch; c++) {
+      const dst = out[c];
+      for (let i = 0, j = c; i < frames; i++, j += nch) dst[i] = src[j] * k;
+    }
+  } else {
+    for (let c = 0; c < nch; c++) {
+      const dst = out[c];
+      for (let i = 0, j = c; i < frames; i++, j += nch) dst[i] = (bytes[j] - 128) / 128;
+    }
+  }
+  return out;
+}
+
+/**
+ * Stream a WAV file's audio as planar blocks: fixed-size reads into one aligned buffer, so memory does not
+ * depend on the file's length.
+ */
+export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 8192, maxFrames = Infinity): AsyncIterable<AudioBlock> {
+  if (info.frames > maxFrames) {
+    throw new LimitExceededError('Media::TooLong', `the audio lasts ${(info.frames / info.sampleRate).toFixed(1)} s; the limit is ${(maxFrames / info.sampleRate).toFixed(0)} s`);
+  }
+  const fh = await open(path, 'r');
+  try {
+    const bytesPerBlock = blockFrames * info.blockAlign;
+    let remaining = info.frames * info.blockAlign;
+    let pos = info.dataOffset;
+    while (remaining > 0) {
+      // A fresh, aligned buffer per block: consumers may keep or process blocks in place.
+      const want = Math.min(bytesPerBlock, remaining);
+      const buf = new Uint8Array(want);
+      const { bytesRead } = await fh.read(buf, 0, want, pos);
+      if (bytesRead < want) throw new InvalidMediaError('Wav::Truncated', 'the file ended while reading audio (changed while reading?)');
+      pos += want;
+      remaining -= want;
+      yield deinterleave(buf, info);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface WavWriteOptions {
+  readonly bitDepth?: 16 | 24 | 32;
+  readonly float?: boolean;
+}
+
+export function wavHeader(format: StreamFormat, opts: WavWriteOptions, dataBytes: number): Uint8Array {
+  const float = opts.float ?? false;
+  const bits = float ? 32 : (opts.bitDepth ?? 16);
+  const blockAlign = (format.channels * bits) / 8;
+  const extensible = format.channels > 2 || bits > 16;
+  const fmtSize = extensible ? 40 : 16;
+  const h = new Uint8Array(12 + 8 + fmtSize + 8);
+  const v = new DataView(h.buffer);
+  const put = (at: number, s: string) => [...s].forEach((ch, i) => (h[at + i] = ch.charCodeAt(0)));
+  put(0, 'RIFF');
+  v.setUint32(4, Math.min(0xffffffff, h.length - 8 + dataBytes), true);
+  put(8, 'WAVE');
+  put(12, 'fmt ');
+  v.setUint32(16, fmtSize, true);
+  v.setUint16(20, extensible ? 0xfffe : float ? 3 : 1, true);
+  v.setUint16(22, format.channels, true);
+  v.setUint32(24, format.sampleRate, true);
+  v.setUint32(28, format.sampleRate * blockAlign, true);
+  v.setUint16(32, blockAlign, true);
+  v.setUint16(34, bits, true);
+  if (extensible) {
+    v.setUint16(36, 22, true);
+    v.setUint16(38, bits, true);
+    v.setUint32(40, format.channels <= 2 ? (format.channels === 1 ? 0x4 : 0x3) : 0, true);
+    // KSDATAFORMAT_SUBTYPE_PCM / IEEE_FLOAT: {0000000X-0000-0010-8000-00aa00389b71}
+    v.setUint16(44, float ? 3 : 1, true);
+    h.set([0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71], 46);
+  }
+  put(12 + 8 + fmtSize, 'data');
+  v.setUint32(12 + 8 + fmtSize + 4, Math.min(0xffffffff, dataBytes), true);
+  return h;
+}
+
+/** Interleave planar float blocks into little-endian sample bytes (with clipping and rounding for ints). */
+export function interleave(block: AudioBlock, opts: WavWriteOptions): Uint8Array {
+  const nch = block.length;
+  const frames = block[0]?.length ?? 0;
+  const float = opts.float ?? false;
+  const bits = float ? 32 : (opts.bitDepth ?? 16);
+  const out = new Uint8Array(frames * nch * (bits / 8));
+  if (float) {
+    const dst = new Float32Array(out.buffer);
+    for (let c = 0; c < nch; c++) {
+      const src = block[c];
+      for (let i = 0, j = c; i < frames; i++, j += nch) dst[j] = src[i];
+    }
+  } else if (bits === 16) {
+    const dst = new Int16Array(out.buffer);
+    for (let c = 0; c < nch; c++) {
+      const src = block[c];
+      for (let i = 0, j = c; i < frames; i++, j += nch) {
+        const s = Math.round(src[i] * 32768);
+        dst[j] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+      }
+    }
+  } else if (bits === 24) {
+    for (let c = 0; c < nch; c++) {
+      const src = block[c];
+      for (let i = 0, p = c * 3; i < frames; i++, p += nch * 3) {
+        let s = Math.round(src[i] * 8388608);
+        s = s > 8388607 ? 8388607 : s < -8388608 ? -8388608 : s;
+        out[p] = s & 0xff;
+        out[p + 1] = (s >> 8) & 0xff;
+        out[p + 2] = (s >> 16) & 0xff;
+      }
+    }
+  } else {
+    const dst = new Int32Array(out.buffer);
+    for (let c = 0; c < nch; c++) {
+      const src = block[c];
+      for (let i = 0, j = c; i < frames; i++, j += nch) {
+        const s = Math.round(src[i] * 2147483648);
+        dst[j] = s > 2147483647 ? 2147483647 : s < -2147483648 ? -2147483648 : s;
+      }
+    }
+  }
+  return out;
+}
+
+/** Write a WAV file streaming: placeholder sizes first, patched when the stream ends. */
+export async function writeWavFile(stream: AsyncIterable<AudioBlock>, format: StreamFormat, path: string, opts: WavWriteOptions = {}) {
+  const fh = await open(path, 'w');
+  try {
+    const headerLen = wavHeader(format, opts, 0).length;
+    let pos = headerLen;
+    let frames = 0;
+    for await (const block of stream) {
+      const bytes = interleave(block, opts);
+      await fh.write(bytes, 0, bytes.length, pos);
+      pos += bytes.length;
+      frames += block[0]?.length ?? 0;
+    }
+    const dataBytes = pos - headerLen;
+    if (dataBytes & 1) await fh.write(new Uint8Array(1), 0, 1, pos++);
+    await fh.write(wavHeader(format, opts, dataBytes), 0, headerLen, 0);
+    return { bytes: pos, frames };
+  } finally {
+    await fh.close();
+  }
+}
