@@ -59,7 +59,10 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     // Encode to local storage first: a WAV header is patched with the real sizes and MP4 needs a seekable file;
     // the upload then has a known length.
     const outPath = join(opts.tempDir, `${job.job_id}-out.${ext}`);
-    const { frames } = await encodeToFile(stream, format, ext as ContainerFormat, outPath, { ffmpeg: opts.ffmpeg });
+    // A WAV keeps the input's sample format where it can (16/24-bit PCM, else 32-bit float).
+    const depth = file.media?.bit_depth;
+    const wav = depth === 16 || depth === 24 ? { bitDepth: depth as 16 | 24 } : depth && depth > 24 ? { float: true } : {};
+    const { frames } = await encodeToFile(stream, format, ext as ContainerFormat, outPath, { ffmpeg: opts.ffmpeg, ...wav });
     const { size } = await deps.store.putOutput(key, createReadStream(outPath), OUTPUT_FORMATS[ext]);
     const t2 = performance.now();
     const output = {
