@@ -1,0 +1,227 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import { Construct } from 'constructs';
+import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { API, BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, QUEUES, SERVICE_NAME, TABLE } from '../../packages/core/src/resources.ts';
+import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
+import { DavidFunction } from '../constructs/worker-function.ts';
+
+export interface DavidStackProps extends StackProps {
+  /** Origins allowed to POST uploads from a browser. @default ['*'] */
+  readonly corsOrigins?: string[];
+  /** SHA-256 (hex) of the operator key for the admin routes. @default none: admin routes answer 403 */
+  readonly operatorKeySha256?: string;
+  /** Keep buckets and the table when the stack is deleted. @default true */
+  readonly retainData?: boolean;
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The ffmpeg binary shipped inside the npm package @ffmpeg-installer/linux-x64, staged alone for a layer (/opt/ffmpeg). */
+function ffmpegLayerDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('@ffmpeg-installer/linux-x64/package.json'));
+  const dir = join(repoRoot, 'infra', 'cdk.out', '.ffmpeg-layer');
+  if (!existsSync(join(dir, 'ffmpeg'))) {
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(pkg, 'ffmpeg'), join(dir, 'ffmpeg'));
+  }
+  return dir;
+}
+
+export class DavidStack extends Stack {
+  constructor(scope: Construct, id: string, props: DavidStackProps = {}) {
+    super(scope, id, props);
+    const retain = props.retainData ?? true;
+    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    // Buckets: private, TLS only, encrypted, access-logged.
+    const logs_ = new s3.Bucket(this, 'AccessLogs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy,
+    });
+    const bucketDefaults = {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: logs_,
+      removalPolicy,
+    };
+    const uploads = new s3.Bucket(this, 'Uploads', {
+      ...bucketDefaults,
+      serverAccessLogsPrefix: `${BUCKETS.uploads.name}/`,
+      cors: [
+        {
+          allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
+          allowedOrigins: props.corsOrigins ?? ['*'],
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3000,
+        },
+      ],
+      lifecycleRules: [
+        { prefix: BUCKETS.uploads.prefix, expiration: Duration.days(BUCKETS.uploads.expireAfterDays) },
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    const processed = new s3.Bucket(this, 'Processed', { ...bucketDefaults, serverAccessLogsPrefix: `${BUCKETS.processed.name}/`, versioned: true });
+    const indexBucket = new s3.Bucket(this, 'Index', { ...bucketDefaults, serverAccessLogsPrefix: `${BUCKETS.index.name}/`, versioned: true });
+
+    // Queues, each with its DLQ, from the shared definitions.
+    const ingestQ = new QueueWithDlq(this, 'IngestQueue', { spec: QUEUES.ingest });
+    const processQ = new QueueWithDlq(this, 'ProcessQueue', { spec: QUEUES.process });
+    const indexQ = new QueueWithDlq(this, 'IndexQueue', { spec: QUEUES.index });
+    uploads.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(ingestQ.queue), { prefix: BUCKETS.uploads.prefix });
+
+    const table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      deletionProtection: retain,
+      removalPolicy,
+    });
+
+    // Delivery: CloudFront over the processed bucket through Origin Access Control.
+    const distribution = new cloudfront.Distribution(this, 'Delivery', {
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(processed),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+      },
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+    });
+
+    const ffmpeg = new lambda.LayerVersion(this, 'Ffmpeg', {
+      code: lambda.Code.fromAsset(ffmpegLayerDir()),
+      compatibleArchitectures: [lambda.Architecture.X86_64],
+      description: 'ffmpeg (x86_64) at /opt/ffmpeg',
+    });
+
+    const env = {
+      [ENV.tableName]: table.tableName,
+      [ENV.uploadsBucket]: uploads.bucketName,
+      [ENV.processedBucket]: processed.bucketName,
+      [ENV.indexBucket]: indexBucket.bucketName,
+      [ENV.processQueueUrl]: processQ.queue.queueUrl,
+      [ENV.indexQueueUrl]: indexQ.queue.queueUrl,
+      [ENV.deliveryBaseUrl]: `https://${distribution.distributionDomainName}`,
+      [ENV.serviceName]: SERVICE_NAME,
+      [ENV.logLevel]: 'INFO',
+      [ENV.ffmpegPath]: '/opt/ffmpeg',
+      NODE_OPTIONS: '--enable-source-maps',
+      ...(props.operatorKeySha256 ? { [ENV.operatorKeySha256]: props.operatorKeySha256 } : {}),
+    };
+
+    const api = new DavidFunction(this, 'Api', { repoRoot, spec: FUNCTIONS.api, environment: env }).fn;
+    const ingest = new DavidFunction(this, 'Ingest', {
+      repoRoot,
+      spec: FUNCTIONS.ingest,
+      environment: env,
+      layers: [ffmpeg],
+      queue: { queue: ingestQ.queue, source: EVENT_SOURCES.ingest },
+    }).fn;
+    const proc = new DavidFunction(this, 'Process', {
+      repoRoot,
+      spec: FUNCTIONS.process,
+      environment: env,
+      layers: [ffmpeg],
+      queue: { queue: processQ.queue, source: EVENT_SOURCES.process },
+    }).fn;
+
+    // Grants, not hand-written policies.
+    table.grantReadWriteData(api);
+    uploads.grantPut(api);
+    uploads.grantRead(api);
+    uploads.grantDelete(api);
+    processed.grantRead(api);
+    processed.grantDelete(api);
+    indexBucket.grantRead(api);
+    processQ.queue.grantSendMessages(api);
+    indexQ.queue.grantSendMessages(api);
+
+    table.grantReadWriteData(ingest);
+    uploads.grantRead(ingest);
+    uploads.grantDelete(ingest);
+    indexQ.queue.grantSendMessages(ingest);
+
+    table.grantReadWriteData(proc);
+    uploads.grantRead(proc);
+    processed.grantPut(proc);
+    processed.grantDelete(proc);
+    indexQ.queue.grantSendMessages(proc);
+
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const rest = new apigw.LambdaRestApi(this, 'RestApi', {
+      handler: api,
+      proxy: true,
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: API.stageName,
+        throttlingRateLimit: API.throttleRateLimit,
+        throttlingBurstLimit: API.throttleBurstLimit,
+        tracingEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+      },
+      defaultCorsPreflightOptions: { allowOrigins: props.corsOrigins ?? ['*'], allowHeaders: ['authorization', 'content-type'] },
+    });
+
+    this.acknowledge(rest, distribution, [api, ingest, proc], [uploads, processed, indexBucket]);
+
+    new CfnOutput(this, 'ApiUrl', { value: rest.url });
+    new CfnOutput(this, 'DeliveryDomain', { value: distribution.distributionDomainName });
+    new CfnOutput(this, 'UploadsBucket', { value: uploads.bucketName });
+    new CfnOutput(this, 'ProcessedBucket', { value: processed.bucketName });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+  }
+
+  /** cdk-nag findings we accept, each with its reason. */
+  private acknowledge(rest: apigw.RestApi, distribution: cloudfront.Distribution, fns: lambda.Function[], buckets: s3.Bucket[]): void {
+    const ack = (scope: Construct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
+    ack(rest, 'AwsSolutions-APIG2', 'Requests are validated by the api function against the effect declarations, with precise error codes.');
+    ack(rest, 'AwsSolutions-APIG4', 'Sessions are authorised by bearer tokens checked in the api function (only token hashes are stored).');
+    ack(rest, 'AwsSolutions-APIG3', 'WAF is left to the deployer; the stage is throttled and every route validates its input.');
+    ack(rest, 'AwsSolutions-COG4', 'No Cognito: session bearer tokens, see APIG4.');
+    ack(rest, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', 'The AWS-managed role API Gateway uses to write its logs.');
+    ack(distribution, 'AwsSolutions-CFR1', 'The service is not geo-restricted.');
+    ack(distribution, 'AwsSolutions-CFR2', 'WAF is left to the deployer (costs money per web ACL); objects are unguessable and read-only.');
+    ack(distribution, 'AwsSolutions-CFR3', 'CloudFront standard logs need an ACL-enabled bucket; origin access is logged by S3 access logs.');
+    ack(distribution, 'AwsSolutions-CFR4', 'The default CloudFront certificate; set a custom domain and certificate to enforce TLS 1.2 at the viewer.');
+    for (const fn of fns) {
+      ack(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'The AWS-managed basic execution role (logs).');
+      ack(fn, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing actions (PutTraceSegments) have no resource-level permissions.');
+      // bucket.grant*() scopes object actions to <bucket>/* with the action families S3 needs (e.g. GetObject + GetObjectVersion).
+      for (const action of ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']) {
+        ack(fn, `AwsSolutions-IAM5[Action::${action}]`, 'Action families generated by bucket grants, scoped to our own buckets.');
+      }
+      for (const bucket of buckets) {
+        const logicalId = this.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+        ack(fn, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/*]`, 'Objects of one of our buckets, from a bucket grant; keys are checked in code.');
+      }
+    }
+    const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notifications) {
+      ack(notifications, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'CDK\'s own handler that configures the S3 notification.');
+    }
+  }
+}
