@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, QUEUES } from '@david/core';
+import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, QUEUES, SERVICE_NAME, TABLE } from '@david/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -75,7 +75,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       S3_FORCE_PATH_STYLE: 'true',
       POWERTOOLS_LOG_LEVEL: opts.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
-      POWERTOOLS_SERVICE_NAME: 'david',
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     });
     const s3 = new S3Client({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const sqs = new SQSClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
@@ -86,7 +86,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     stopping.unshift(() => close(delivery.server));
     const deliveryUrl = `http://${host === '0.0.0.0' ? 'localhost' : host}:${delivery.port}`;
     Object.assign(process.env, {
-      [ENV.tableName]: 'david',
+      [ENV.tableName]: TABLE.name,
       [ENV.uploadsBucket]: BUCKETS.uploads.name,
       [ENV.processedBucket]: BUCKETS.processed.name,
       [ENV.indexBucket]: BUCKETS.index.name,

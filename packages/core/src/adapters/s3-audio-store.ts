@@ -12,6 +12,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { createWriteStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { NotFoundError } from '../errors.ts';
 import { sessionOutputPrefix, sessionUploadPrefix } from '../domain/keys.ts';
 import type { AudioStore } from '../ports.ts';
 
@@ -62,7 +63,14 @@ export class S3AudioStore implements AudioStore {
   }
 
   async downloadUpload(key: string, path: string): Promise<void> {
-    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key }));
+    let res;
+    try {
+      res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key }));
+    } catch (err) {
+      // A missing input is permanent (retrying cannot bring it back); anything else may be transient.
+      if (isNotFound(err)) throw new NotFoundError('File::InputMissing', 'the uploaded object is gone');
+      throw err;
+    }
     await pipeline(res.Body as Readable, createWriteStream(path));
   }
 

@@ -1,0 +1,100 @@
+import type { FileRecord, Job, Session } from '../src/domain/types.ts';
+import type { AudioStore, FileRepository, IndexChange, IndexFeed, JobQueue, JobRepository, SessionRepository } from '../src/ports.ts';
+import type { Deps } from '../src/use-cases/deps.ts';
+
+/**
+ * In-memory adapters with the same conditional semantics as the DynamoDB ones, for unit tests whose point is
+ * domain logic (claims, leases, retries). Integration tests use the real adapters against the emulators.
+ */
+export class MemoryRepos implements SessionRepository, FileRepository, JobRepository {
+  sessionsById = new Map<string, Session>();
+  filesByKey = new Map<string, FileRecord>();
+  jobsByKey = new Map<string, Job>();
+
+  // SessionRepository
+  async create(item: Session | FileRecord | Job): Promise<void> {
+    if ('job_id' in item) this.jobsByKey.set(`${item.session_id}/${item.job_id}`, item);
+    else if ('file_id' in item) this.filesByKey.set(`${item.session_id}/${item.file_id}`, item);
+    else this.sessionsById.set(item.session_id, item);
+  }
+  async get(sessionId: string, id?: string): Promise<never> {
+    if (id === undefined) return (this.sessionsById.get(sessionId) ?? null) as never;
+    return (this.jobsByKey.get(`${sessionId}/${id}`) ?? this.filesByKey.get(`${sessionId}/${id}`) ?? null) as never;
+  }
+  async delete(sessionId: string): Promise<void> {
+    this.sessionsById.delete(sessionId);
+    for (const m of [this.filesByKey, this.jobsByKey]) for (const k of [...m.keys()]) if (k.startsWith(`${sessionId}/`)) m.delete(k);
+  }
+  async list(sessionId: string): Promise<never[]> {
+    return [...this.filesByKey.values(), ...this.jobsByKey.values()].filter((x) => x.session_id === sessionId) as never[];
+  }
+  async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord>): Promise<boolean> {
+    const f = this.filesByKey.get(`${sessionId}/${fileId}`);
+    if (!f || f.status !== 'pending') return false;
+    this.filesByKey.set(`${sessionId}/${fileId}`, { ...f, ...outcome });
+    return true;
+  }
+  async claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null> {
+    const key = `${sessionId}/${jobId}`;
+    const j = this.jobsByKey.get(key);
+    if (!j) return null;
+    const expired = j.status === 'processing' && (j.lease_until ?? '') < now.toISOString();
+    if (j.status !== 'queued' && !expired) return null;
+    const next: Job = { ...j, status: 'processing', attempts: j.attempts + 1, lease_until: leaseUntil.toISOString(), updated_at: now.toISOString() };
+    this.jobsByKey.set(key, next);
+    return next;
+  }
+  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'output' | 'error' | 'timings_ms'>): Promise<boolean> {
+    const key = `${sessionId}/${jobId}`;
+    const j = this.jobsByKey.get(key);
+    if (!j || j.attempts !== attempt || (j.status !== 'queued' && j.status !== 'processing')) return false;
+    const { lease_until: _lease, ...rest } = j;
+    this.jobsByKey.set(key, { ...rest, ...result });
+    return true;
+  }
+}
+
+export class RecordingQueue implements JobQueue, IndexFeed {
+  sent: { session_id: string; job_id: string }[] = [];
+  changes: IndexChange[] = [];
+  async sendJob(m: { session_id: string; job_id: string }) {
+    this.sent.push(m);
+  }
+  async publish(change: IndexChange) {
+    this.changes.push(change);
+  }
+}
+
+/** A store whose every call fails as a network fault would (not an S3 "not found"). */
+export function unreachableStore(): AudioStore {
+  const fail = async (): Promise<never> => {
+    throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+  };
+  return {
+    presignUpload: fail,
+    statUpload: fail,
+    readUploadHead: fail,
+    downloadUpload: fail,
+    deleteUpload: fail,
+    putOutput: fail,
+    deleteOutput: fail,
+    deleteSessionObjects: fail,
+  };
+}
+
+export function memoryDeps(store: AudioStore, now: () => Date): Deps & { repos: MemoryRepos; queueLog: RecordingQueue } {
+  const repos = new MemoryRepos();
+  const queueLog = new RecordingQueue();
+  return {
+    repos,
+    queueLog,
+    sessions: repos,
+    files: repos,
+    jobs: repos,
+    store,
+    queue: queueLog,
+    index: queueLog,
+    clock: { now },
+    deliveryBaseUrl: 'https://cdn.example',
+  };
+}
