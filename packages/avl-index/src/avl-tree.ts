@@ -1,0 +1,421 @@
+/**
+ * A generic AVL tree with order statistics (subtree sizes), stored as a struct of typed arrays indexed by node
+ * number with a free list: no per-node objects, so it is cheap to build, walk and collect. Every operation is
+ * iterative (an explicit path stack), so depth never costs stack frames.
+ */
+export type Comparator<K> = (a: K, b: K) => number;
+
+const NIL = 0; // node 0 is the sentinel: height 0, size 0
+const MAX_DEPTH = 96; // an AVL tree of 2^53 nodes is shallower than 1.45 * 53 + 2
+
+export const compareStrings: Comparator<string> = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+export const compareNumbers: Comparator<number> = (a, b) => a - b;
+
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvariantError';
+  }
+}
+
+export class AvlTree<K, V> {
+  private keys: K[] = [undefined as K];
+  private vals: V[] = [undefined as V];
+  private left = new Int32Array(16);
+  private right = new Int32Array(16);
+  private height = new Int8Array(16);
+  private sizes = new Int32Array(16);
+  private root = NIL;
+  private next = 1; // first never-used slot
+  private free: number[] = [];
+  private readonly path = new Int32Array(MAX_DEPTH);
+  private readonly dirs = new Uint8Array(MAX_DEPTH);
+
+  constructor(readonly compare: Comparator<K>) {}
+
+  /** Build a balanced tree in O(n) from keys in strictly ascending order (e.g. a snapshot). */
+  static fromSorted<K, V>(compare: Comparator<K>, keys: K[], values: V[]): AvlTree<K, V> {
+    const t = new AvlTree<K, V>(compare);
+    const n = keys.length;
+    for (let i = 1; i < n; i++) {
+      if (compare(keys[i - 1], keys[i]) >= 0) throw new InvariantError(`keys are not strictly ascending at ${i}`);
+    }
+    t.grow(n + 1);
+    t.keys = new Array(n + 1);
+    t.vals = new Array(n + 1);
+    t.keys[0] = undefined as K;
+    t.vals[0] = undefined as V;
+    // Node i + 1 holds keys[i]: in-order position equals node number, so only links, heights and sizes are built.
+    for (let i = 0; i < n; i++) {
+      t.keys[i + 1] = keys[i];
+      t.vals[i + 1] = values[i];
+    }
+    const build = (lo: number, hi: number): number => {
+      if (lo > hi) return NIL;
+      const mid = (lo + hi) >>> 1;
+      const node = mid + 1;
+      const l = build(lo, mid - 1);
+      const r = build(mid + 1, hi);
+      t.left[node] = l;
+      t.right[node] = r;
+      t.height[node] = 1 + Math.max(t.height[l], t.height[r]);
+      t.sizes[node] = t.sizes[l] + t.sizes[r] + 1;
+      return node;
+    };
+    t.root = build(0, n - 1);
+    t.next = n + 1;
+    return t;
+  }
+
+  get size(): number {
+    return this.sizes[this.root];
+  }
+
+  // ---- storage ---------------------------------------------------------------------------------------
+
+  private grow(min: number): void {
+    if (min <= this.left.length) return;
+    let cap = this.left.length;
+    while (cap < min) cap *= 2;
+    const widen = <T extends Int32Array | Int8Array>(a: T, make: (n: number) => T) => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.left = widen(this.left, (n) => new Int32Array(n));
+    this.right = widen(this.right, (n) => new Int32Array(n));
+    this.sizes = widen(this.sizes, (n) => new Int32Array(n));
+    this.height = widen(this.height, (n) => new Int8Array(n));
+  }
+
+  private alloc(key: K, value: V): number {
+    let n = this.free.pop();
+    if (n === undefined) {
+      n = this.next++;
+      this.grow(this.next);
+    }
+    this.keys[n] = key;
+    this.vals[n] = value;
+    this.left[n] = NIL;
+    this.right[n] = NIL;
+    this.height[n] = 1;
+    this.sizes[n] = 1;
+    return n;
+  }
+
+  private release(n: number): void {
+    this.keys[n] = undefined as K;
+    this.vals[n] = undefined as V;
+    this.free.push(n);
+  }
+
+  // ---- lookups ---------------------------------------------------------------------------------------
+
+  private find(key: K): number {
+    const cmp = this.compare;
+    const keys = this.keys, left = this.left, right = this.right;
+    let n = this.root;
+    while (n !== NIL) {
+      const c = cmp(key, keys[n]);
+      if (c === 0) return n;
+      n = c < 0 ? left[n] : right[n];
+    }
+    return NIL;
+  }
+
+  has(key: K): boolean {
+    return this.find(key) !== NIL;
+  }
+
+  get(key: K): V | undefined {
+    const n = this.find(key);
+    return n === NIL ? undefined : this.vals[n];
+  }
+
+  min(): [K, V] | undefined {
+    let n = this.root;
+    if (n === NIL) return undefined;
+    while (this.left[n] !== NIL) n = this.left[n];
+    return [this.keys[n], this.vals[n]];
+  }
+
+  max(): [K, V] | undefined {
+    let n = this.root;
+    if (n === NIL) return undefined;
+    while (this.right[n] !== NIL) n = this.right[n];
+    return [this.keys[n], this.vals[n]];
+  }
+
+  /** The greatest entry with key ≤ `key` (< with `strict`). */
+  floor(key: K, strict = false): [K, V] | undefined {
+    const cmp = this.compare;
+    let n = this.root;
+    let best = NIL;
+    while (n !== NIL) {
+      const c = cmp(key, this.keys[n]);
+      if (c > 0 || (c === 0 && !strict)) {
+        best = n;
+        if (c === 0) break;
+        n = this.right[n];
+      } else n = this.left[n];
+    }
+    return best === NIL ? undefined : [this.keys[best], this.vals[best]];
+  }
+
+  /** The least entry with key ≥ `key` (> with `strict`). */
+  ceiling(key: K, strict = false): [K, V] | undefined {
+    const cmp = this.compare;
+    let n = this.root;
+    let best = NIL;
+    while (n !== NIL) {
+      const c = cmp(key, this.keys[n]);
+      if (c < 0 || (c === 0 && !strict)) {
+        best = n;
+        if (c === 0) break;
+        n = this.left[n];
+      } else n = this.right[n];
+    }
+    return best === NIL ? undefined : [this.keys[best], this.vals[best]];
+  }
+
+  /** How many keys are strictly less than `key` (its 0-based index when present). O(log n). */
+  rank(key: K): number {
+    const cmp = this.compare;
+    let n = this.root;
+    let r = 0;
+    while (n !== NIL) {
+      const c = cmp(key, this.keys[n]);
+      if (c < 0) n = this.left[n];
+      else if (c > 0) {
+        r += this.sizes[this.left[n]] + 1;
+        n = this.right[n];
+      } else return r + this.sizes[this.left[n]];
+    }
+    return r;
+  }
+
+  /** The entry at a 0-based position in key order. O(log n). */
+  at(index: number): [K, V] | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
+    let n = this.root;
+    let i = index;
+    for (;;) {
+      const ls = this.sizes[this.left[n]];
+      if (i < ls) n = this.left[n];
+      else if (i === ls) return [this.keys[n], this.vals[n]];
+      else {
+        i -= ls + 1;
+        n = this.right[n];
+      }
+    }
+  }
+
+  // ---- ordered walks ---------------------------------------------------------------------------------
+
+  /**
+   * Visit entries in order starting at `from` (inclusive; the first/last entry when omitted), ascending or
+   * descending, until `visit` returns false. O(log n + k).
+   */
+  walk(visit: (key: K, value: V) => boolean | void, opts: { from?: K; descending?: boolean } = {}): void {
+    const cmp = this.compare;
+    const keys = this.keys;
+    const desc = opts.descending ?? false;
+    const near = desc ? this.right : this.left;
+    const far = desc ? this.left : this.right;
+    const stack = new Int32Array(MAX_DEPTH);
+    let sp = 0;
+    let n = this.root;
+    const hasFrom = opts.from !== undefined;
+    while (n !== NIL) {
+      const c = hasFrom ? cmp(opts.from as K, keys[n]) : desc ? 1 : -1;
+      // Ascending: keep nodes ≥ from; descending: keep nodes ≤ from.
+      if (desc ? c >= 0 : c <= 0) {
+        stack[sp++] = n;
+        n = near[n];
+      } else n = far[n];
+    }
+    while (sp > 0) {
+      n = stack[--sp];
+      if (visit(keys[n], this.vals[n]) === false) return;
+      n = far[n];
+      while (n !== NIL) {
+        stack[sp++] = n;
+        n = near[n];
+      }
+    }
+  }
+
+  /** Entries with from ≤ key < to, in order (at most `limit`). */
+  range(from: K, to: K, limit = Infinity): [K, V][] {
+    const out: [K, V][] = [];
+    const cmp = this.compare;
+    if (limit <= 0) return out;
+    this.walk(
+      (k, v) => {
+        if (cmp(k, to) >= 0) return false;
+        out.push([k, v]);
+        return out.length < limit;
+      },
+      { from },
+    );
+    return out;
+  }
+
+  *entries(opts: { from?: K; descending?: boolean } = {}): IterableIterator<[K, V]> {
+    // A generator over a snapshot of positions: rank-based so it stays valid and O(log n) per step.
+    const start = opts.from === undefined ? (opts.descending ? this.size - 1 : 0) : opts.descending ? this.rank(opts.from) - (this.has(opts.from) ? 0 : 1) : this.rank(opts.from);
+    for (let i = start; opts.descending ? i >= 0 : i < this.size; opts.descending ? i-- : i++) yield this.at(i)!;
+  }
+
+  /** All keys and values in order (for snapshots). */
+  toArrays(): { keys: K[]; values: V[] } {
+    const keys: K[] = new Array(this.size);
+    const values: V[] = new Array(this.size);
+    let i = 0;
+    this.walk((k, v) => {
+      keys[i] = k;
+      values[i++] = v;
+    });
+    return { keys, values };
+  }
+
+  // ---- updates ---------------------------------------------------------------------------------------
+
+  private update(n: number): void {
+    const l = this.left[n], r = this.right[n];
+    const hl = this.height[l], hr = this.height[r];
+    this.height[n] = (hl > hr ? hl : hr) + 1;
+    this.sizes[n] = this.sizes[l] + this.sizes[r] + 1;
+  }
+
+  private rotateRight(y: number): number {
+    const x = this.left[y];
+    this.left[y] = this.right[x];
+    this.right[x] = y;
+    this.update(y);
+    this.update(x);
+    return x;
+  }
+
+  private rotateLeft(x: number): number {
+    const y = this.right[x];
+    this.right[x] = this.left[y];
+    this.left[y] = x;
+    this.update(x);
+    this.update(y);
+    return y;
+  }
+
+  private rebalance(n: number): number {
+    const h = this.height;
+    const l = this.left[n], r = this.right[n];
+    const bf = h[l] - h[r];
+    if (bf > 1) {
+      if (h[this.left[l]] < h[this.right[l]]) this.left[n] = this.rotateLeft(l);
+      return this.rotateRight(n);
+    }
+    if (bf < -1) {
+      if (h[this.right[r]] < h[this.left[r]]) this.right[n] = this.rotateRight(r);
+      return this.rotateLeft(n);
+    }
+    this.update(n);
+    return n;
+  }
+
+  /** Walk back up the recorded path, fixing sizes and heights and rebalancing. */
+  private retrace(depth: number): void {
+    for (let i = depth - 1; i >= 0; i--) {
+      const sub = this.rebalance(this.path[i]);
+      if (i === 0) this.root = sub;
+      else if (this.dirs[i - 1] === 0) this.left[this.path[i - 1]] = sub;
+      else this.right[this.path[i - 1]] = sub;
+    }
+  }
+
+  /** Insert or replace. Returns true when the key was new. */
+  set(key: K, value: V): boolean {
+    const cmp = this.compare;
+    let n = this.root;
+    let depth = 0;
+    while (n !== NIL) {
+      const c = cmp(key, this.keys[n]);
+      if (c === 0) {
+        this.vals[n] = value;
+        return false;
+      }
+      this.path[depth] = n;
+      this.dirs[depth++] = c < 0 ? 0 : 1;
+      n = c < 0 ? this.left[n] : this.right[n];
+    }
+    const node = this.alloc(key, value);
+    if (depth === 0) this.root = node;
+    else if (this.dirs[depth - 1] === 0) this.left[this.path[depth - 1]] = node;
+    else this.right[this.path[depth - 1]] = node;
+    this.retrace(depth);
+    return true;
+  }
+
+  /** Remove a key. Returns true when it was present. */
+  delete(key: K): boolean {
+    const cmp = this.compare;
+    let n = this.root;
+    let depth = 0;
+    while (n !== NIL) {
+      const c = cmp(key, this.keys[n]);
+      if (c === 0) break;
+      this.path[depth] = n;
+      this.dirs[depth++] = c < 0 ? 0 : 1;
+      n = c < 0 ? this.left[n] : this.right[n];
+    }
+    if (n === NIL) return false;
+    if (this.left[n] !== NIL && this.right[n] !== NIL) {
+      // Two children: move the in-order successor's entry here and remove the successor instead.
+      this.path[depth] = n;
+      this.dirs[depth++] = 1;
+      let s = this.right[n];
+      while (this.left[s] !== NIL) {
+        this.path[depth] = s;
+        this.dirs[depth++] = 0;
+        s = this.left[s];
+      }
+      this.keys[n] = this.keys[s];
+      this.vals[n] = this.vals[s];
+      n = s;
+    }
+    const child = this.left[n] !== NIL ? this.left[n] : this.right[n];
+    if (depth === 0) this.root = child;
+    else if (this.dirs[depth - 1] === 0) this.left[this.path[depth - 1]] = child;
+    else this.right[this.path[depth - 1]] = child;
+    this.release(n);
+    this.retrace(depth);
+    return true;
+  }
+
+  clear(): void {
+    this.keys = [undefined as K];
+    this.vals = [undefined as V];
+    this.root = NIL;
+    this.next = 1;
+    this.free = [];
+  }
+
+  /** Check BST order, heights, balance factors and sizes everywhere; throws InvariantError. */
+  assertInvariants(): void {
+    const cmp = this.compare;
+    const check = (n: number, lo: K | undefined, hi: K | undefined, depth: number): void => {
+      if (n === NIL) return;
+      if (depth > MAX_DEPTH) throw new InvariantError('tree too deep');
+      const k = this.keys[n];
+      if (lo !== undefined && cmp(k, lo) <= 0) throw new InvariantError(`order broken at ${String(k)}`);
+      if (hi !== undefined && cmp(k, hi) >= 0) throw new InvariantError(`order broken at ${String(k)}`);
+      const l = this.left[n], r = this.right[n];
+      check(l, lo, k, depth + 1);
+      check(r, k, hi, depth + 1);
+      if (this.height[n] !== 1 + Math.max(this.height[l], this.height[r])) throw new InvariantError(`height wrong at ${String(k)}`);
+      if (Math.abs(this.height[l] - this.height[r]) > 1) throw new InvariantError(`unbalanced at ${String(k)}`);
+      if (this.sizes[n] !== this.sizes[l] + this.sizes[r] + 1) throw new InvariantError(`size wrong at ${String(k)}`);
+    };
+    if (this.height[NIL] !== 0 || this.sizes[NIL] !== 0) throw new InvariantError('sentinel modified');
+    check(this.root, undefined, undefined, 0);
+  }
+}

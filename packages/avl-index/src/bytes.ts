@@ -1,0 +1,136 @@
+/** Small growable byte writer and a cursor reader with varints and strings (UTF-8). */
+const encoder = new TextEncoder();
+
+export class ByteWriter {
+  buf: Uint8Array;
+  view: DataView;
+  length = 0;
+
+  constructor(capacity = 64 * 1024) {
+    this.buf = new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.length + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  varint(v: number): void {
+    this.ensure(10);
+    while (v >= 0x80) {
+      this.buf[this.length++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.length++] = v;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.length, v, true);
+    this.length += 4;
+  }
+
+  f64(v: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.length, v, true);
+    this.length += 8;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  string(s: string): void {
+    // ASCII fast path (ids, timestamps); UTF-8 otherwise.
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+    if (!ascii) return this.bytes(encoder.encode(s));
+    this.varint(s.length);
+    this.ensure(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
+  }
+
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.length);
+    this.length = 0;
+    return out;
+  }
+}
+
+export class ByteReader {
+  pos = 0;
+  private readonly view: DataView;
+  private readonly buffer: Buffer;
+
+  constructor(readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.buffer = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  varint(): number {
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      if (this.pos >= this.buf.length) throw new RangeError('varint past end');
+      const b = this.buf[this.pos++];
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
+    throw new RangeError('varint too long');
+  }
+
+  u8(): number {
+    if (this.pos >= this.buf.length) throw new RangeError('u8 past end');
+    return this.buf[this.pos++];
+  }
+
+  u32(): number {
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  f64(): number {
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  bytes(): Uint8Array {
+    const n = this.varint();
+    if (this.pos + n > this.buf.length) throw new RangeError('bytes past end');
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  string(): string {
+    const n = this.varint();
+    if (this.pos + n > this.buf.length) throw new RangeError('string past end');
+    const s = this.buffer.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+}

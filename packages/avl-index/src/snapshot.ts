@@ -1,0 +1,214 @@
+import { crc32 } from 'node:zlib';
+import { AvlTree, compareStrings } from './avl-tree.ts';
+import { ByteReader, ByteWriter } from './bytes.ts';
+import { CorruptIndexError } from './errors.ts';
+import { FileIndex } from './file-index.ts';
+
+/**
+ * Snapshot format (little endian), written and read as a stream of frames:
+ *
+ *   header   "DAVIDIX1" | u16 version=1 | u16 flags=0 | f64 primaryCount | f64 secondaryCount | u32 crc32(header)
+ *   frame*   u32 payloadBytes (>0) | u32 crc32(payload) | u32 records | payload
+ *   trailer  u32 0 | u32 0x454e4421 ("!DNE") | f64 totalRecords
+ *
+ * Primary records (session order): string key, bytes value. Secondary records (time order): string key,
+ * varint index of the primary record holding the value. Strings and byte fields are varint-length-prefixed.
+ * Every frame is checksummed, counts are checked against the header, and the trailer proves the end was
+ * reached: a flipped bit or a cut file is a CorruptIndexError, never a silently smaller index.
+ */
+export const SNAPSHOT_MAGIC = 'DAVIDIX1';
+export const SNAPSHOT_VERSION = 1;
+const HEADER_BYTES = 8 + 2 + 2 + 8 + 8 + 4;
+const TRAILER_TAG = 0x454e4421;
+const FRAME_TARGET = 256 * 1024;
+
+function header(primary: number, secondary: number): Uint8Array {
+  const h = new Uint8Array(HEADER_BYTES);
+  const v = new DataView(h.buffer);
+  for (let i = 0; i < 8; i++) h[i] = SNAPSHOT_MAGIC.charCodeAt(i);
+  v.setUint16(8, SNAPSHOT_VERSION, true);
+  v.setUint16(10, 0, true);
+  v.setFloat64(12, primary, true);
+  v.setFloat64(20, secondary, true);
+  v.setUint32(28, crc32(h.subarray(0, 28)), true);
+  return h;
+}
+
+function frame(w: ByteWriter, records: number): Uint8Array {
+  const payload = w.buf.subarray(0, w.length);
+  const out = new Uint8Array(12 + payload.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, payload.length, true);
+  v.setUint32(4, crc32(payload), true);
+  v.setUint32(8, records, true);
+  out.set(payload, 12);
+  w.length = 0;
+  return out;
+}
+
+/**
+ * Frames of one tree's records, produced a frame at a time: the walk stops when a frame is full and resumes
+ * after the last key written (O(log n) per frame), so memory holds one frame, not the snapshot.
+ */
+function* framesOf(tree: AvlTree<string, Uint8Array>, w: ByteWriter, write: (key: string, value: Uint8Array) => void): Generator<Uint8Array> {
+  let last: string | undefined;
+  for (;;) {
+    let records = 0;
+    const skip = last;
+    tree.walk(
+      (key, value) => {
+        if (key === skip) return true;
+        write(key, value);
+        records++;
+        last = key;
+        return w.length < FRAME_TARGET;
+      },
+      last === undefined ? {} : { from: last },
+    );
+    if (records === 0) return;
+    yield frame(w, records);
+  }
+}
+
+/** Stream a snapshot of the index as byte chunks. */
+export async function* encodeSnapshot(index: FileIndex): AsyncGenerator<Uint8Array> {
+  const n = index.bySession.size;
+  yield header(n, index.byTime.size);
+  const w = new ByteWriter(FRAME_TARGET + 4096);
+  // Primary records, remembering each value's position so the secondary section can refer to it.
+  const position = new Map<Uint8Array, number>();
+  let i = 0;
+  yield* framesOf(index.bySession, w, (key, value) => {
+    w.string(key);
+    w.bytes(value);
+    position.set(value, i++);
+  });
+  yield* framesOf(index.byTime, w, (key, value) => {
+    w.string(key);
+    const p = position.get(value);
+    if (p === undefined) throw new Error('time index holds a value the session index does not');
+    w.varint(p);
+  });
+  const t = new Uint8Array(16);
+  const tv = new DataView(t.buffer);
+  tv.setUint32(0, 0, true);
+  tv.setUint32(4, TRAILER_TAG, true);
+  tv.setFloat64(8, n + index.byTime.size, true);
+  yield t;
+}
+
+/** Reads exact byte counts out of a stream of arbitrarily sized chunks. */
+class ChunkReader {
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private readonly it: AsyncIterator<Uint8Array>;
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+  async read(n: number): Promise<Uint8Array | null> {
+    while (this.queued < n) {
+      const r = await this.it.next();
+      if (r.done) return null;
+      this.queue.push(r.value);
+      this.queued += r.value.length;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const head = this.queue[0];
+      const take = Math.min(head.length, n - filled);
+      out.set(head.subarray(0, take), filled);
+      filled += take;
+      if (take === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(take);
+    }
+    this.queued -= n;
+    return out;
+  }
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/** Load a snapshot, checking every frame, the counts and the trailer; builds both trees in O(n). */
+export async function decodeSnapshot(source: AsyncIterable<Uint8Array> | Uint8Array): Promise<FileIndex> {
+  const reader = new ChunkReader(source instanceof Uint8Array ? once(source) : source);
+  const truncated = () => new CorruptIndexError('Index::TruncatedSnapshot', 'the snapshot ends early');
+  const h = await reader.read(HEADER_BYTES);
+  if (!h) throw truncated();
+  const hv = new DataView(h.buffer);
+  for (let i = 0; i < 8; i++) if (h[i] !== SNAPSHOT_MAGIC.charCodeAt(i)) throw new CorruptIndexError('Index::CorruptSnapshot', 'not a David index snapshot');
+  if (hv.getUint32(28, true) !== crc32(h.subarray(0, 28))) throw new CorruptIndexError('Index::CorruptSnapshot', 'snapshot header checksum mismatch');
+  const version = hv.getUint16(8, true);
+  if (version !== SNAPSHOT_VERSION) throw new CorruptIndexError('Index::UnsupportedVersion', `snapshot version ${version} is not supported`);
+  const primary = hv.getFloat64(12, true);
+  const secondary = hv.getFloat64(20, true);
+  if (!Number.isInteger(primary) || !Number.isInteger(secondary) || primary < 0 || secondary !== primary) {
+    throw new CorruptIndexError('Index::CorruptSnapshot', 'snapshot counts are inconsistent');
+  }
+  const pKeys: string[] = new Array(primary);
+  const pVals: Uint8Array[] = new Array(primary);
+  const tKeys: string[] = new Array(secondary);
+  const tVals: Uint8Array[] = new Array(secondary);
+  let got = 0;
+  for (;;) {
+    const fh = await reader.read(12);
+    if (!fh) throw truncated();
+    const fv = new DataView(fh.buffer);
+    const len = fv.getUint32(0, true);
+    if (len === 0) {
+      if (fv.getUint32(4, true) !== TRAILER_TAG) throw new CorruptIndexError('Index::CorruptSnapshot', 'bad snapshot trailer');
+      const tail = await reader.read(4);
+      if (!tail) throw truncated();
+      const total = new DataView(new Uint8Array([...fh.subarray(8, 12), ...tail]).buffer).getFloat64(0, true);
+      if (total !== primary + secondary || got !== total) throw new CorruptIndexError('Index::CorruptSnapshot', `snapshot holds ${got} records, header says ${primary + secondary}`);
+      break;
+    }
+    const records = fv.getUint32(8, true);
+    if (len > 64 * 1024 * 1024 || got + records > primary + secondary) throw new CorruptIndexError('Index::CorruptSnapshot', 'snapshot frame header is corrupt');
+    const payload = await reader.read(len);
+    if (!payload) throw truncated();
+    if (crc32(payload) !== fv.getUint32(4, true)) throw new CorruptIndexError('Index::CorruptSnapshot', 'snapshot frame checksum mismatch');
+    const r = new ByteReader(payload);
+    try {
+      for (let k = 0; k < records; k++, got++) {
+        if (got < primary) {
+          pKeys[got] = r.string();
+          pVals[got] = r.bytes();
+        } else {
+          const j = got - primary;
+          tKeys[j] = r.string();
+          const ref = r.varint();
+          if (ref >= primary) throw new RangeError('reference out of range');
+          tVals[j] = pVals[ref];
+        }
+      }
+    } catch (err) {
+      throw new CorruptIndexError('Index::CorruptSnapshot', `snapshot frame is malformed: ${(err as Error).message}`);
+    }
+    if (!r.done) throw new CorruptIndexError('Index::CorruptSnapshot', 'snapshot frame has trailing bytes');
+  }
+  try {
+    return new FileIndex(AvlTree.fromSorted(compareStrings, pKeys, pVals), AvlTree.fromSorted(compareStrings, tKeys, tVals));
+  } catch (err) {
+    throw new CorruptIndexError('Index::CorruptSnapshot', `snapshot keys are out of order: ${(err as Error).message}`);
+  }
+}
+
+/** Collect a stream of chunks into one buffer (tests, small snapshots). */
+export async function collectBytes(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const p of source) {
+    parts.push(p);
+    n += p.length;
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { CorruptIndexError } from './errors.ts';
+import { FileIndex, type IndexChange } from './file-index.ts';
+import { decodeJournal, encodeJournal } from './journal.ts';
+import { collectBytes, decodeSnapshot, encodeSnapshot } from './snapshot.ts';
+
+/** Immutable objects (snapshots, journal segments) by key: S3 in production, the S3 emulator locally. */
+export interface BlobStore {
+  put(key: string, body: AsyncIterable<Uint8Array> | Uint8Array): Promise<void>;
+  /** The object's bytes as a stream, or null when it does not exist. */
+  get(key: string): Promise<AsyncIterable<Uint8Array> | null>;
+}
+
+/** Where the committed version lives: a DynamoDB item written with a condition on its version. */
+export interface IndexPointer {
+  version: number;
+  snapshotKey: string | null;
+  /** Journal segments after the snapshot, oldest first. */
+  journal: string[];
+  /** The previous snapshot and every segment since it: recovery when the current snapshot is unreadable. */
+  previous?: { snapshotKey: string | null; journal: string[] };
+  updatedAt: string;
+}
+
+export interface PointerStore {
+  read(name: string): Promise<IndexPointer | null>;
+  /** Write `next` only if the stored version is `expected` (null: no pointer yet). True when it won. */
+  compareAndSet(name: string, expected: number | null, next: IndexPointer): Promise<boolean>;
+}
+
+export interface IndexPorts {
+  readonly blobs: BlobStore;
+  readonly pointers: PointerStore;
+}
+
+export interface WriterOptions {
+  /** Take a new snapshot once this many journal segments follow the current one. */
+  readonly snapshotEvery?: number;
+  readonly maxAttempts?: number;
+  readonly now?: () => Date;
+}
+
+const prefix = (name: string) => `index/${name}`;
+const nonce = () => randomBytes(6).toString('hex');
+const pad = (v: number) => String(v).padStart(12, '0');
+
+async function loadFrom(ports: IndexPorts, snapshotKey: string | null, journal: string[]): Promise<FileIndex> {
+  let index = new FileIndex();
+  if (snapshotKey) {
+    const body = await ports.blobs.get(snapshotKey);
+    if (!body) throw new CorruptIndexError('Index::TruncatedSnapshot', `snapshot ${snapshotKey} is missing`);
+    index = await decodeSnapshot(body);
+  }
+  for (const key of journal) {
+    const body = await ports.blobs.get(key);
+    if (!body) throw new CorruptIndexError('Index::CorruptJournal', `journal segment ${key} is missing`);
+    for (const change of decodeJournal(await collectBytes(body))) index.apply(change);
+  }
+  return index;
+}
+
+/**
+ * Load the committed index: its snapshot plus the journal after it. When the snapshot is corrupt or missing,
+ * recover from the previous snapshot plus every segment since (and say so through `recovered`).
+ */
+export async function loadCommitted(ports: IndexPorts, pointer: IndexPointer | null): Promise<{ index: FileIndex; recovered: boolean }> {
+  if (!pointer) return { index: new FileIndex(), recovered: false };
+  try {
+    return { index: await loadFrom(ports, pointer.snapshotKey, pointer.journal), recovered: false };
+  } catch (err) {
+    if (!(err instanceof CorruptIndexError) || !pointer.previous) throw err;
+    const prev = pointer.previous;
+    return { index: await loadFrom(ports, prev.snapshotKey, [...prev.journal, ...pointer.journal]), recovered: true };
+  }
+}
+
+/**
+ * The single writer of an index. Applies a batch of changes on top of the committed version, writes a journal
+ * segment (and now and then a new immutable snapshot), then commits by a conditional write of the pointer.
+ * A writer that loses the race reloads and applies its batch again (changes are idempotent), so nothing is lost;
+ * a crash before the commit leaves the old version in force (the uncommitted objects are never referenced).
+ */
+export class IndexWriter {
+  private cached: { version: number; index: FileIndex } | null = null;
+
+  constructor(
+    private readonly ports: IndexPorts,
+    readonly name: string,
+    private readonly opts: WriterOptions = {},
+  ) {}
+
+  async apply(changes: readonly IndexChange[]): Promise<{ version: number; attempts: number; snapshot: boolean }> {
+    const maxAttempts = this.opts.maxAttempts ?? 8;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const pointer = await this.ports.pointers.read(this.name);
+      const version = pointer?.version ?? 0;
+      let index: FileIndex;
+      if (this.cached && this.cached.version === version) index = this.cached.index;
+      else index = (await loadCommitted(this.ports, pointer)).index;
+      this.cached = null; // the in-memory copy is about to diverge from any committed version
+      for (const c of changes) index.apply(c);
+      const nextVersion = version + 1;
+      const segment = `${prefix(this.name)}/journal/${pad(nextVersion)}-${nonce()}`;
+      await this.ports.blobs.put(segment, encodeJournal(changes));
+      const journal = [...(pointer?.journal ?? []), segment];
+      let next: IndexPointer;
+      const snapshot = journal.length >= (this.opts.snapshotEvery ?? 50);
+      const now = (this.opts.now ?? (() => new Date()))().toISOString();
+      if (snapshot) {
+        const snapshotKey = `${prefix(this.name)}/snapshots/${pad(nextVersion)}-${nonce()}`;
+        await this.ports.blobs.put(snapshotKey, encodeSnapshot(index));
+        next = { version: nextVersion, snapshotKey, journal: [], previous: { snapshotKey: pointer?.snapshotKey ?? null, journal }, updatedAt: now };
+      } else {
+        next = { version: nextVersion, snapshotKey: pointer?.snapshotKey ?? null, journal, ...(pointer?.previous ? { previous: pointer.previous } : {}), updatedAt: now };
+      }
+      if (await this.ports.pointers.compareAndSet(this.name, pointer ? version : null, next)) {
+        this.cached = { version: nextVersion, index };
+        return { version: nextVersion, attempts: attempt, snapshot };
+      }
+    }
+    throw new Error(`index ${this.name}: gave up after ${maxAttempts} conflicting commits`);
+  }
+}
+
+/** A reader's cache by version: reloads only when the committed version moved. */
+export class IndexReader {
+  private cached: { version: number; index: FileIndex } | null = null;
+
+  constructor(
+    private readonly ports: IndexPorts,
+    readonly name: string,
+  ) {}
+
+  async current(): Promise<{ version: number; index: FileIndex }> {
+    const pointer = await this.ports.pointers.read(this.name);
+    const version = pointer?.version ?? 0;
+    if (this.cached?.version === version) return this.cached;
+    this.cached = { version, index: (await loadCommitted(this.ports, pointer)).index };
+    return this.cached;
+  }
+}
