@@ -90,6 +90,7 @@ const fileIdOf = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
 export class FileIndex {
   /** Lazily built: file id → session key (only removals need it). */
   private ids: Map<string, string> | null = null;
+  private readonly scratch = new ByteWriter(1024);
   readonly cache: LruCache<string, FileEntry>;
 
   constructor(
@@ -130,7 +131,7 @@ export class FileIndex {
 
   upsert(entry: FileEntry): void {
     this.remove(entry.file_id);
-    const bytes = encodeEntry(entry);
+    const bytes = encodeEntry(entry, this.scratch);
     const key = sessionKey(entry);
     this.bySession.set(key, bytes);
     this.byTime.set(timeKey(entry), bytes);

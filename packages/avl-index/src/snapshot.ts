@@ -11,8 +11,8 @@ import { FileIndex } from './file-index.ts';
  *   frame*   u32 payloadBytes (>0) | u32 crc32(payload) | u32 records | payload
  *   trailer  u32 0 | u32 0x454e4421 ("!DNE") | f64 totalRecords
  *
- * Primary records (session order): string key, bytes value. Secondary records (time order): string key,
- * varint index of the primary record holding the value. Strings and byte fields are varint-length-prefixed.
+ * Primary records (session order): string key, bytes value. Secondary records (time order): varint index of
+ * the primary record; the time key is the tail of the primary key (`session\0time\0file` → `time\0file`). Strings and byte fields are varint-length-prefixed.
  * Every frame is checksummed, counts are checked against the header, and the trailer proves the end was
  * reached: a flipped bit or a cut file is a CorruptIndexError, never a silently smaller index.
  */
@@ -83,8 +83,7 @@ export async function* encodeSnapshot(index: FileIndex): AsyncGenerator<Uint8Arr
     w.bytes(value);
     position.set(value, i++);
   });
-  yield* framesOf(index.byTime, w, (key, value) => {
-    w.string(key);
+  yield* framesOf(index.byTime, w, (_key, value) => {
     const p = position.get(value);
     if (p === undefined) throw new Error('time index holds a value the session index does not');
     w.varint(p);
@@ -178,9 +177,10 @@ export async function decodeSnapshot(source: AsyncIterable<Uint8Array> | Uint8Ar
           pVals[got] = r.bytes();
         } else {
           const j = got - primary;
-          tKeys[j] = r.string();
           const ref = r.varint();
           if (ref >= primary) throw new RangeError('reference out of range');
+          const pk = pKeys[ref];
+          tKeys[j] = pk.slice(pk.indexOf('\u0000') + 1);
           tVals[j] = pVals[ref];
         }
       }

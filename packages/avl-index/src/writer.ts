@@ -90,7 +90,7 @@ export class IndexWriter {
   ) {}
 
   async apply(changes: readonly IndexChange[]): Promise<{ version: number; attempts: number; snapshot: boolean }> {
-    const maxAttempts = this.opts.maxAttempts ?? 8;
+    const maxAttempts = this.opts.maxAttempts ?? 20;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const pointer = await this.ports.pointers.read(this.name);
       const version = pointer?.version ?? 0;
@@ -117,6 +117,8 @@ export class IndexWriter {
         this.cached = { version: nextVersion, index };
         return { version: nextVersion, attempts: attempt, snapshot };
       }
+      // Lost the race: back off a little (with jitter) and apply the batch on top of the winner's version.
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
     }
     throw new Error(`index ${this.name}: gave up after ${maxAttempts} conflicting commits`);
   }

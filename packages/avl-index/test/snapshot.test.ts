@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { CorruptIndexError } from '../src/errors.ts';
+import { AvlTree, compareStrings } from '../src/avl-tree.ts';
+import { encodeEntry, FileIndex, sessionKey, timeKey } from '../src/file-index.ts';
+import { collectBytes, decodeSnapshot, encodeSnapshot } from '../src/snapshot.ts';
+import { entry } from './helpers.ts';
+
+async function roundTrip(idx: FileIndex) {
+  const bytes = await collectBytes(encodeSnapshot(idx));
+  return { bytes, loaded: await decodeSnapshot(bytes) };
+}
+
+describe('snapshots', () => {
+  it('round-trip an empty index and a single entry', async () => {
+    const empty = await roundTrip(new FileIndex());
+    expect(empty.loaded.size).toBe(0);
+    const one = new FileIndex();
+    one.upsert(entry(42));
+    const r = await roundTrip(one);
+    expect(r.loaded.get(entry(42).file_id)).toEqual(entry(42));
+    expect(r.loaded.listAll().items).toEqual([entry(42)]);
+  });
+
+  it('round-trip 1 M entries, streaming, into balanced trees', async () => {
+    // Built directly from sorted input (upserting a million entries one by one is the benchmark's job).
+    const n = 1_000_000;
+    const entries = Array.from({ length: n }, (_, i) => entry(i, `ses_${String(i % 1000).padStart(3, '0')}`));
+    const values = entries.map((e) => encodeEntry(e));
+    const bySession = entries.map((e, i) => [sessionKey(e), values[i]] as const).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+    const idx = new FileIndex(
+      AvlTree.fromSorted(compareStrings, bySession.map((x) => x[0]), bySession.map((x) => x[1])),
+      AvlTree.fromSorted(compareStrings, entries.map(timeKey), values),
+    );
+    const chunks: number[] = [];
+    const parts: Uint8Array[] = [];
+    for await (const c of encodeSnapshot(idx)) {
+      chunks.push(c.length);
+      parts.push(c);
+    }
+    // Streamed in frames, none near the size of the whole snapshot.
+    const total = chunks.reduce((a, b) => a + b, 0);
+    expect(Math.max(...chunks)).toBeLessThan(total / 50);
+    const loaded = await decodeSnapshot((async function* () { yield* parts; })());
+    expect(loaded.size).toBe(1_000_000);
+    loaded.bySession.assertInvariants();
+    loaded.byTime.assertInvariants();
+    expect(loaded.listSession('ses_007', { offset: 500, limit: 2 }).items).toEqual([entry(500_007, 'ses_007'), entry(501_007, 'ses_007')]);
+    expect(loaded.listAll({ offset: 999_999 }).items).toEqual([entry(999_999, 'ses_999')]);
+    expect(loaded.get(entry(123_456).file_id)).toEqual(entry(123_456, 'ses_456'));
+  }, 60_000);
+
+  it('detects a flipped byte anywhere and a truncated file', async () => {
+    const idx = new FileIndex();
+    for (let i = 0; i < 5000; i++) idx.upsert(entry(i));
+    const bytes = await collectBytes(encodeSnapshot(idx));
+    for (const at of [3, 20, 40, 1000, Math.floor(bytes.length / 2), bytes.length - 20, bytes.length - 3]) {
+      const bad = bytes.slice();
+      bad[at] ^= 0x10;
+      await expect(decodeSnapshot(bad), `byte ${at}`).rejects.toBeInstanceOf(CorruptIndexError);
+    }
+    for (const cut of [0, 10, 100, bytes.length - 1]) {
+      await expect(decodeSnapshot(bytes.subarray(0, cut)), `cut at ${cut}`).rejects.toMatchObject({ code: expect.stringMatching(/^Index::/) });
+    }
+  });
+});

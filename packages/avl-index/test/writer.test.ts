@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { IndexReader, IndexWriter, loadCommitted } from '../src/writer.ts';
+import { entry, MemoryBlobs, MemoryPointers } from './helpers.ts';
+
+const ports = () => ({ blobs: new MemoryBlobs(), pointers: new MemoryPointers() });
+
+describe('the index writer', () => {
+  it('commits versions, taking snapshots now and then, and readers see the committed state', async () => {
+    const p = ports();
+    const w = new IndexWriter(p, 'files', { snapshotEvery: 3 });
+    for (let i = 0; i < 10; i++) await w.apply([{ op: 'upsert', entry: entry(i) }]);
+    const pointer = await p.pointers.read('files');
+    expect(pointer?.version).toBe(10);
+    expect(pointer?.snapshotKey).toMatch(/^index\/files\/snapshots\/000000000009-/);
+    expect(pointer?.journal).toHaveLength(1);
+    const reader = new IndexReader(p, 'files');
+    const { index, version } = await reader.current();
+    expect(version).toBe(10);
+    expect(index.size).toBe(10);
+    expect(await reader.current()).toBe(await reader.current()); // cached by version
+  });
+
+  it('leaves the old version intact when it crashes between writing a snapshot and committing', async () => {
+    const p = ports();
+    const w = new IndexWriter(p, 'files', { snapshotEvery: 2 });
+    await w.apply([{ op: 'upsert', entry: entry(1) }]);
+    p.blobs.failNextPut = null;
+    // Simulate the crash: the snapshot object is written, then the commit never happens.
+    const realCas = p.pointers.compareAndSet.bind(p.pointers);
+    p.pointers.compareAndSet = async () => {
+      throw new Error('crashed before commit');
+    };
+    await expect(w.apply([{ op: 'upsert', entry: entry(2) }])).rejects.toThrow('crashed before commit');
+    expect([...p.blobs.objects.keys()].some((k) => k.includes('/snapshots/'))).toBe(true);
+    p.pointers.compareAndSet = realCas;
+    const committed = await loadCommitted(p, await p.pointers.read('files'));
+    expect(committed.index.size).toBe(1);
+    expect((await p.pointers.read('files'))?.version).toBe(1);
+    // A new writer (after the crash) carries on from the committed version; the batch is redelivered.
+    await new IndexWriter(p, 'files', { snapshotEvery: 2 }).apply([{ op: 'upsert', entry: entry(2) }]);
+    expect((await loadCommitted(p, await p.pointers.read('files'))).index.size).toBe(2);
+  });
+
+  it('lets exactly one of two concurrent writers win each version; the other retries and nothing is lost', async () => {
+    const p = ports();
+    const a = new IndexWriter(p, 'files', { snapshotEvery: 4 });
+    const b = new IndexWriter(p, 'files', { snapshotEvery: 4 });
+    // Two writer processes, each handling its own batches in order, racing for every version.
+    const run = async (w: IndexWriter, parity: number) => {
+      const out = [];
+      for (let i = parity; i < 20; i += 2) out.push(await w.apply([{ op: 'upsert', entry: entry(i) }]));
+      return out;
+    };
+    const results = (await Promise.all([run(a, 0), run(b, 1)])).flat();
+    const versions = results.map((r) => r.version).sort((x, y) => x - y);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(results.some((r) => r.attempts > 1)).toBe(true);
+    const { index } = await loadCommitted(p, await p.pointers.read('files'));
+    expect(index.size).toBe(20);
+    for (let i = 0; i < 20; i++) expect(index.get(entry(i).file_id)).toEqual(entry(i));
+  });
+
+  it('recovers from a corrupted snapshot through the previous snapshot plus the journal', async () => {
+    const p = ports();
+    const w = new IndexWriter(p, 'files', { snapshotEvery: 2 });
+    for (let i = 0; i < 7; i++) await w.apply([{ op: 'upsert', entry: entry(i) }]);
+    await w.apply([{ op: 'remove', file_id: entry(3).file_id }]);
+    const pointer = (await p.pointers.read('files'))!;
+    const snap = p.blobs.objects.get(pointer.snapshotKey!)!;
+    snap[snap.length >> 1] ^= 0xff;
+    const { index, recovered } = await loadCommitted(p, pointer);
+    expect(recovered).toBe(true);
+    expect(index.size).toBe(6);
+    expect(index.get(entry(3).file_id)).toBeUndefined();
+    expect(index.get(entry(6).file_id)).toEqual(entry(6));
+  });
+});
