@@ -1,18 +1,19 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { AppError } from '@david/core';
+import { AppError, ENV, FileIndexQueries } from '@david/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
 import { createLogger } from '../shared/logger.ts';
 import { matchRoute } from './routes.ts';
 
 const logger = createLogger('api');
-const deps = buildDeps(process.env);
+const base = buildDeps(process.env);
+const deps = { ...base, fileIndex: new FileIndexQueries(base.indexPorts), operatorKeySha256: process.env[ENV.operatorKeySha256] };
 
 const HEADERS = {
   'content-type': 'application/json; charset=utf-8',
   'access-control-allow-origin': '*',
-  'access-control-allow-headers': 'authorization,content-type',
+  'access-control-allow-headers': 'authorization,content-type,x-operator-key',
   'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
   'cache-control': 'no-store',
 };

@@ -13,6 +13,7 @@ import {
   requestUpload,
   submitJob,
   type Deps,
+  type FileIndexQueries,
 } from '@david/core';
 
 export interface RouteRequest {
@@ -26,7 +27,12 @@ export interface RouteResult {
   readonly status: number;
   readonly body?: unknown;
 }
-type Handler = (deps: Deps, req: RouteRequest) => Promise<RouteResult>;
+/** What routes need beyond the use-case dependencies. */
+export interface ApiDeps extends Deps {
+  readonly fileIndex: FileIndexQueries;
+  readonly operatorKeySha256?: string;
+}
+type Handler = (deps: ApiDeps, req: RouteRequest) => Promise<RouteResult>;
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'DELETE';
@@ -63,6 +69,16 @@ export const routes: Route[] = [
       await deleteSession(d, await authorize(d, r.params.session_id, r.token));
       return { status: 204 };
     },
+  },
+  {
+    method: 'GET',
+    pattern: '/api/audio/:session_id/files',
+    handler: async (d, r) => ok(await d.fileIndex.listSession(await authorize(d, r.params.session_id, r.token), r.query)),
+  },
+  {
+    method: 'GET',
+    pattern: '/api/admin/files',
+    handler: async (d, r) => ok(await d.fileIndex.listAll(d.operatorKeySha256, r.headers['x-operator-key'] ?? r.headers['X-Operator-Key'], r.query)),
   },
   {
     method: 'GET',

@@ -2,11 +2,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { IndexPorts } from '@david/avl-index';
 import {
   DynamoFileRepository,
   DynamoJobRepository,
+  DynamoPointerStore,
   DynamoSessionRepository,
   ENV,
+  S3BlobStore,
   S3AudioStore,
   SqsIndexFeed,
   SqsJobQueue,
@@ -26,7 +29,7 @@ function required(env: Env, name: string): string {
  * Build the AWS clients and adapters once per handler module (module scope), from the handler's environment.
  * Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables, so the same code talks to AWS or the emulators.
  */
-export function buildDeps(env: Env): Deps & { s3: S3Client; ddb: DynamoDBClient; sqs: SQSClient } {
+export function buildDeps(env: Env): Deps & { s3: S3Client; ddb: DynamoDBClient; sqs: SQSClient; indexPorts: IndexPorts } {
   const s3 = new S3Client({
     forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -42,6 +45,7 @@ export function buildDeps(env: Env): Deps & { s3: S3Client; ddb: DynamoDBClient;
     s3,
     ddb,
     sqs,
+    indexPorts: { blobs: new S3BlobStore(s3, required(env, ENV.indexBucket)), pointers: new DynamoPointerStore(db, table) },
     sessions: new DynamoSessionRepository(db, table),
     files: new DynamoFileRepository(db, table),
     jobs: new DynamoJobRepository(db, table),

@@ -145,6 +145,12 @@ export class DavidStack extends Stack {
       layers: [ffmpeg],
       queue: { queue: processQ.queue, source: EVENT_SOURCES.process },
     }).fn;
+    const indexer = new DavidFunction(this, 'Indexer', {
+      repoRoot,
+      spec: FUNCTIONS.index,
+      environment: env,
+      queue: { queue: indexQ.queue, source: EVENT_SOURCES.index },
+    }).fn;
 
     // Grants, not hand-written policies.
     table.grantReadWriteData(api);
@@ -168,6 +174,10 @@ export class DavidStack extends Stack {
     processed.grantDelete(proc);
     indexQ.queue.grantSendMessages(proc);
 
+    // The index worker: the only writer of snapshots, journal segments and the pointer item.
+    table.grantReadWriteData(indexer);
+    indexBucket.grantReadWrite(indexer);
+
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const rest = new apigw.LambdaRestApi(this, 'RestApi', {
       handler: api,
@@ -186,7 +196,7 @@ export class DavidStack extends Stack {
       defaultCorsPreflightOptions: { allowOrigins: props.corsOrigins ?? ['*'], allowHeaders: ['authorization', 'content-type'] },
     });
 
-    this.acknowledge(rest, distribution, [api, ingest, proc], [uploads, processed, indexBucket]);
+    this.acknowledge(rest, distribution, [api, ingest, proc, indexer], [uploads, processed, indexBucket]);
 
     new CfnOutput(this, 'ApiUrl', { value: rest.url });
     new CfnOutput(this, 'DeliveryDomain', { value: distribution.distributionDomainName });

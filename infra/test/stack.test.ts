@@ -91,7 +91,7 @@ describe('the CDK app', () => {
   });
 
   it('runs the functions on nodejs24.x with memory and timeout from the shared definitions', () => {
-    for (const spec of [FUNCTIONS.api, FUNCTIONS.ingest, FUNCTIONS.process]) {
+    for (const spec of [FUNCTIONS.api, FUNCTIONS.ingest, FUNCTIONS.process, FUNCTIONS.index]) {
       expect(Object.keys(functionWithMemory(spec.memoryMb, spec.timeoutSeconds))).toHaveLength(1);
     }
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -114,7 +114,8 @@ describe('the CDK app', () => {
   });
 
   it('consumes the queues with partial batch responses and the shared batch sizes', () => {
-    for (const name of ['ingest', 'process'] as const) {
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: FUNCTIONS.index.memoryMb, ReservedConcurrentExecutions: 1 });
+    for (const name of ['ingest', 'process', 'index'] as const) {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         BatchSize: EVENT_SOURCES[name].batchSize,
         FunctionResponseTypes: ['ReportBatchItemFailures'],

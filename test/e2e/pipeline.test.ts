@@ -276,3 +276,41 @@ describe('the pipeline, end to end over HTTP', () => {
     }
   });
 });
+
+describe('the file index over HTTP', () => {
+  it('lists a session’s files from the index, pages them, and forgets a deleted session', async () => {
+    const session = await api.createSession('Indexed');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { file_id } = await api.upload(session, `part${i}.wav`, 'audio/wav', sineWav({ seconds: 0.2 }));
+      await api.waitForFile(session, file_id);
+      ids.push(file_id);
+    }
+    const bad = await api.upload(session, 'junk.wav', 'audio/wav', Buffer.from('not audio at all, just text'));
+    await api.waitForFile(session, bad.file_id);
+    const job = await api.call('POST', `/api/audio/${session.session_id}/process`, { token: session.access_token, body: { file_id: ids[0], effect: 'gain' } });
+    await api.waitForJob(session, job.body.job_id);
+
+    const path = `/api/audio/${session.session_id}/files`;
+    // The index worker applies changes asynchronously: wait until it has seen all five (3 ready, 1 rejected, 1 output).
+    const listed = await api.waitFor(async () => {
+      const r = await api.call('GET', `${path}?limit=10`, { token: session.access_token });
+      return r.body?.total === 5 ? r.body : undefined;
+    }, 'the index to catch up');
+    expect(listed.items.map((e: { kind: string }) => e.kind).sort()).toEqual(['output', 'upload', 'upload', 'upload', 'upload']);
+    expect(listed.items.find((e: { file_id: string }) => e.file_id === bad.file_id).status).toBe('rejected');
+    const times = listed.items.map((e: { uploaded_at: string }) => e.uploaded_at);
+    expect(times).toEqual([...times].sort());
+    const page = await api.call('GET', `${path}?limit=2&offset=1&order=desc`, { token: session.access_token });
+    expect(page.body.items.map((e: { file_id: string }) => e.file_id)).toEqual(listed.items.slice().reverse().slice(1, 3).map((e: { file_id: string }) => e.file_id));
+    expect((await api.call('GET', `${path}?limit=0`, { token: session.access_token })).body.error.code).toBe('List::InvalidQuery');
+
+    // Another session's token sees nothing of it; the operator listing is closed without a configured key.
+    const other = await api.createSession();
+    expect((await api.call('GET', path, { token: other.access_token })).status).toBe(403);
+    const admin = await api.call('GET', '/api/admin/files');
+    expect(admin.status).toBe(403);
+    expect(admin.body.error.code).toBe('Admin::Disabled');
+
+  });
+});

@@ -18,3 +18,5 @@ export * from './adapters/s3-audio-store.ts';
 export * from './adapters/dynamo-repositories.ts';
 export * from './adapters/dynamo-keys.ts';
 export * from './adapters/sqs-queues.ts';
+export * from './use-cases/file-index.ts';
+export * from './adapters/index-stores.ts';

@@ -55,23 +55,8 @@ export interface JobQueue {
 }
 
 /** Changes for the file index (consumed by the index worker, one writer per index). */
-export type IndexChange =
-  | { op: 'upsert'; entry: IndexEntry }
-  | { op: 'remove'; file_id: string }
-  | { op: 'removeSession'; session_id: string };
-
-export interface IndexEntry {
-  file_id: string;
-  session_id: string;
-  kind: 'upload' | 'output';
-  name: string;
-  status: string;
-  size: number;
-  uploaded_at: string;
-  format?: string;
-  duration_s?: number;
-  job_id?: string;
-}
+export type { IndexChange, FileEntry as IndexEntry } from '@david/avl-index';
+import type { IndexChange } from '@david/avl-index';
 
 export interface IndexFeed {
   publish(change: IndexChange, dedupId: string): Promise<void>;

@@ -109,6 +109,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const api = (await import('../../../functions/api/handler.ts')).handler as unknown as Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
     const ingest = (await import('../../../functions/ingest/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
     const proc = (await import('../../../functions/process/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
+    const indexer = (await import('../../../functions/index/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
 
     const sources = [
       new SqsEventSource({
@@ -134,6 +135,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         concurrency: opts.workers?.process ?? 2,
         handler: proc,
         onError: (e) => onError('process', e),
+      }),
+      // One writer for the index, as reserved concurrency 1 gives in the cloud.
+      new SqsEventSource({
+        name: 'david-index',
+        fn: FUNCTIONS.index,
+        sqs,
+        queueUrl: queues.index.url,
+        queueArn: queues.index.arn,
+        batchSize: EVENT_SOURCES.index.batchSize,
+        waitSeconds: QUEUES.index.receiveWaitSeconds,
+        concurrency: 1,
+        handler: indexer,
+        onError: (e) => onError('index', e),
       }),
     ];
     for (const s of sources) s.start();
