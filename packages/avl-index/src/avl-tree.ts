@@ -21,8 +21,8 @@ export class InvariantError extends Error {
 export class AvlTree<K, V> {
   private keys: K[] = [undefined as K];
   private vals: V[] = [undefined as V];
-  private left = new Int32Array(16);
-  private right = new Int32Array(16);
+  /** Children interleaved (left at 2n, right at 2n + 1): one cache line per step down. */
+  private kids = new Int32Array(32);
   private height = new Int8Array(16);
   private sizes = new Int32Array(16);
   private root = NIL;
@@ -56,8 +56,8 @@ export class AvlTree<K, V> {
       const node = mid + 1;
       const l = build(lo, mid - 1);
       const r = build(mid + 1, hi);
-      t.left[node] = l;
-      t.right[node] = r;
+      t.kids[2 * node] = l;
+      t.kids[2 * node + 1] = r;
       t.height[node] = 1 + Math.max(t.height[l], t.height[r]);
       t.sizes[node] = t.sizes[l] + t.sizes[r] + 1;
       return node;
@@ -74,16 +74,17 @@ export class AvlTree<K, V> {
   // ---- storage ---------------------------------------------------------------------------------------
 
   private grow(min: number): void {
-    if (min <= this.left.length) return;
-    let cap = this.left.length;
+    if (min <= this.sizes.length) return;
+    let cap = this.sizes.length;
     while (cap < min) cap *= 2;
     const widen = <T extends Int32Array | Int8Array>(a: T, make: (n: number) => T) => {
       const b = make(cap);
       b.set(a);
       return b;
     };
-    this.left = widen(this.left, (n) => new Int32Array(n));
-    this.right = widen(this.right, (n) => new Int32Array(n));
+    const kids = new Int32Array(cap * 2);
+    kids.set(this.kids);
+    this.kids = kids;
     this.sizes = widen(this.sizes, (n) => new Int32Array(n));
     this.height = widen(this.height, (n) => new Int8Array(n));
   }
@@ -96,8 +97,8 @@ export class AvlTree<K, V> {
     }
     this.keys[n] = key;
     this.vals[n] = value;
-    this.left[n] = NIL;
-    this.right[n] = NIL;
+    this.kids[2 * (n)] = NIL;
+    this.kids[2 * (n) + 1] = NIL;
     this.height[n] = 1;
     this.sizes[n] = 1;
     return n;
@@ -113,12 +114,12 @@ export class AvlTree<K, V> {
 
   private find(key: K): number {
     const cmp = this.compare;
-    const keys = this.keys, left = this.left, right = this.right;
+    const keys = this.keys, kids = this.kids;
     let n = this.root;
     while (n !== NIL) {
       const c = cmp(key, keys[n]);
       if (c === 0) return n;
-      n = c < 0 ? left[n] : right[n];
+      n = kids[2 * n + (c < 0 ? 0 : 1)];
     }
     return NIL;
   }
@@ -135,14 +136,14 @@ export class AvlTree<K, V> {
   min(): [K, V] | undefined {
     let n = this.root;
     if (n === NIL) return undefined;
-    while (this.left[n] !== NIL) n = this.left[n];
+    while (this.kids[2 * (n)] !== NIL) n = this.kids[2 * (n)];
     return [this.keys[n], this.vals[n]];
   }
 
   max(): [K, V] | undefined {
     let n = this.root;
     if (n === NIL) return undefined;
-    while (this.right[n] !== NIL) n = this.right[n];
+    while (this.kids[2 * (n) + 1] !== NIL) n = this.kids[2 * (n) + 1];
     return [this.keys[n], this.vals[n]];
   }
 
@@ -156,8 +157,8 @@ export class AvlTree<K, V> {
       if (c > 0 || (c === 0 && !strict)) {
         best = n;
         if (c === 0) break;
-        n = this.right[n];
-      } else n = this.left[n];
+        n = this.kids[2 * (n) + 1];
+      } else n = this.kids[2 * (n)];
     }
     return best === NIL ? undefined : [this.keys[best], this.vals[best]];
   }
@@ -172,8 +173,8 @@ export class AvlTree<K, V> {
       if (c < 0 || (c === 0 && !strict)) {
         best = n;
         if (c === 0) break;
-        n = this.left[n];
-      } else n = this.right[n];
+        n = this.kids[2 * (n)];
+      } else n = this.kids[2 * (n) + 1];
     }
     return best === NIL ? undefined : [this.keys[best], this.vals[best]];
   }
@@ -185,11 +186,11 @@ export class AvlTree<K, V> {
     let r = 0;
     while (n !== NIL) {
       const c = cmp(key, this.keys[n]);
-      if (c < 0) n = this.left[n];
+      if (c < 0) n = this.kids[2 * (n)];
       else if (c > 0) {
-        r += this.sizes[this.left[n]] + 1;
-        n = this.right[n];
-      } else return r + this.sizes[this.left[n]];
+        r += this.sizes[this.kids[2 * (n)]] + 1;
+        n = this.kids[2 * (n) + 1];
+      } else return r + this.sizes[this.kids[2 * (n)]];
     }
     return r;
   }
@@ -200,12 +201,12 @@ export class AvlTree<K, V> {
     let n = this.root;
     let i = index;
     for (;;) {
-      const ls = this.sizes[this.left[n]];
-      if (i < ls) n = this.left[n];
+      const ls = this.sizes[this.kids[2 * (n)]];
+      if (i < ls) n = this.kids[2 * (n)];
       else if (i === ls) return [this.keys[n], this.vals[n]];
       else {
         i -= ls + 1;
-        n = this.right[n];
+        n = this.kids[2 * (n) + 1];
       }
     }
   }
@@ -220,8 +221,9 @@ export class AvlTree<K, V> {
     const cmp = this.compare;
     const keys = this.keys;
     const desc = opts.descending ?? false;
-    const near = desc ? this.right : this.left;
-    const far = desc ? this.left : this.right;
+    const kids = this.kids;
+    const near = desc ? 1 : 0;
+    const far = 1 - near;
     const stack = new Int32Array(MAX_DEPTH);
     let sp = 0;
     let n = this.root;
@@ -231,16 +233,16 @@ export class AvlTree<K, V> {
       // Ascending: keep nodes ≥ from; descending: keep nodes ≤ from.
       if (desc ? c >= 0 : c <= 0) {
         stack[sp++] = n;
-        n = near[n];
-      } else n = far[n];
+        n = kids[2 * n + near];
+      } else n = kids[2 * n + far];
     }
     while (sp > 0) {
       n = stack[--sp];
       if (visit(keys[n], this.vals[n]) === false) return;
-      n = far[n];
+      n = kids[2 * n + far];
       while (n !== NIL) {
         stack[sp++] = n;
-        n = near[n];
+        n = kids[2 * n + near];
       }
     }
   }
@@ -282,25 +284,25 @@ export class AvlTree<K, V> {
   // ---- updates ---------------------------------------------------------------------------------------
 
   private update(n: number): void {
-    const l = this.left[n], r = this.right[n];
+    const l = this.kids[2 * (n)], r = this.kids[2 * (n) + 1];
     const hl = this.height[l], hr = this.height[r];
     this.height[n] = (hl > hr ? hl : hr) + 1;
     this.sizes[n] = this.sizes[l] + this.sizes[r] + 1;
   }
 
   private rotateRight(y: number): number {
-    const x = this.left[y];
-    this.left[y] = this.right[x];
-    this.right[x] = y;
+    const x = this.kids[2 * (y)];
+    this.kids[2 * (y)] = this.kids[2 * (x) + 1];
+    this.kids[2 * (x) + 1] = y;
     this.update(y);
     this.update(x);
     return x;
   }
 
   private rotateLeft(x: number): number {
-    const y = this.right[x];
-    this.right[x] = this.left[y];
-    this.left[y] = x;
+    const y = this.kids[2 * (x) + 1];
+    this.kids[2 * (x) + 1] = this.kids[2 * (y)];
+    this.kids[2 * (y)] = x;
     this.update(x);
     this.update(y);
     return y;
@@ -308,14 +310,14 @@ export class AvlTree<K, V> {
 
   private rebalance(n: number): number {
     const h = this.height;
-    const l = this.left[n], r = this.right[n];
+    const l = this.kids[2 * (n)], r = this.kids[2 * (n) + 1];
     const bf = h[l] - h[r];
     if (bf > 1) {
-      if (h[this.left[l]] < h[this.right[l]]) this.left[n] = this.rotateLeft(l);
+      if (h[this.kids[2 * (l)]] < h[this.kids[2 * (l) + 1]]) this.kids[2 * (n)] = this.rotateLeft(l);
       return this.rotateRight(n);
     }
     if (bf < -1) {
-      if (h[this.right[r]] < h[this.left[r]]) this.right[n] = this.rotateRight(r);
+      if (h[this.kids[2 * (r) + 1]] < h[this.kids[2 * (r)]]) this.kids[2 * (n) + 1] = this.rotateRight(r);
       return this.rotateLeft(n);
     }
     this.update(n);
@@ -327,8 +329,8 @@ export class AvlTree<K, V> {
     for (let i = depth - 1; i >= 0; i--) {
       const sub = this.rebalance(this.path[i]);
       if (i === 0) this.root = sub;
-      else if (this.dirs[i - 1] === 0) this.left[this.path[i - 1]] = sub;
-      else this.right[this.path[i - 1]] = sub;
+      else if (this.dirs[i - 1] === 0) this.kids[2 * (this.path[i - 1])] = sub;
+      else this.kids[2 * (this.path[i - 1]) + 1] = sub;
     }
   }
 
@@ -345,12 +347,12 @@ export class AvlTree<K, V> {
       }
       this.path[depth] = n;
       this.dirs[depth++] = c < 0 ? 0 : 1;
-      n = c < 0 ? this.left[n] : this.right[n];
+      n = c < 0 ? this.kids[2 * (n)] : this.kids[2 * (n) + 1];
     }
     const node = this.alloc(key, value);
     if (depth === 0) this.root = node;
-    else if (this.dirs[depth - 1] === 0) this.left[this.path[depth - 1]] = node;
-    else this.right[this.path[depth - 1]] = node;
+    else if (this.dirs[depth - 1] === 0) this.kids[2 * (this.path[depth - 1])] = node;
+    else this.kids[2 * (this.path[depth - 1]) + 1] = node;
     this.retrace(depth);
     return true;
   }
@@ -365,27 +367,27 @@ export class AvlTree<K, V> {
       if (c === 0) break;
       this.path[depth] = n;
       this.dirs[depth++] = c < 0 ? 0 : 1;
-      n = c < 0 ? this.left[n] : this.right[n];
+      n = c < 0 ? this.kids[2 * (n)] : this.kids[2 * (n) + 1];
     }
     if (n === NIL) return false;
-    if (this.left[n] !== NIL && this.right[n] !== NIL) {
+    if (this.kids[2 * (n)] !== NIL && this.kids[2 * (n) + 1] !== NIL) {
       // Two children: move the in-order successor's entry here and remove the successor instead.
       this.path[depth] = n;
       this.dirs[depth++] = 1;
-      let s = this.right[n];
-      while (this.left[s] !== NIL) {
+      let s = this.kids[2 * (n) + 1];
+      while (this.kids[2 * (s)] !== NIL) {
         this.path[depth] = s;
         this.dirs[depth++] = 0;
-        s = this.left[s];
+        s = this.kids[2 * (s)];
       }
       this.keys[n] = this.keys[s];
       this.vals[n] = this.vals[s];
       n = s;
     }
-    const child = this.left[n] !== NIL ? this.left[n] : this.right[n];
+    const child = this.kids[2 * (n)] !== NIL ? this.kids[2 * (n)] : this.kids[2 * (n) + 1];
     if (depth === 0) this.root = child;
-    else if (this.dirs[depth - 1] === 0) this.left[this.path[depth - 1]] = child;
-    else this.right[this.path[depth - 1]] = child;
+    else if (this.dirs[depth - 1] === 0) this.kids[2 * (this.path[depth - 1])] = child;
+    else this.kids[2 * (this.path[depth - 1]) + 1] = child;
     this.release(n);
     this.retrace(depth);
     return true;
@@ -408,7 +410,7 @@ export class AvlTree<K, V> {
       const k = this.keys[n];
       if (lo !== undefined && cmp(k, lo) <= 0) throw new InvariantError(`order broken at ${String(k)}`);
       if (hi !== undefined && cmp(k, hi) >= 0) throw new InvariantError(`order broken at ${String(k)}`);
-      const l = this.left[n], r = this.right[n];
+      const l = this.kids[2 * (n)], r = this.kids[2 * (n) + 1];
       check(l, lo, k, depth + 1);
       check(r, k, hi, depth + 1);
       if (this.height[n] !== 1 + Math.max(this.height[l], this.height[r])) throw new InvariantError(`height wrong at ${String(k)}`);

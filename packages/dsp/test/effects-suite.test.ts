@@ -14,7 +14,7 @@ const SR = 44_100;
 function noiseAndSine(seconds: number, channels: number, seed = 1): AudioBlock {
   const n = Math.round(seconds * SR);
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   return Array.from({ length: channels }, (_, c) => {
     const ch = new Float32Array(n);
     for (let i = 0; i < n; i++) ch[i] = 0.4 * Math.sin((2 * Math.PI * (220 + 110 * c) * i) / SR) * (i % 11025 < 6000 ? 1 : 0.2) + 0.2 * rand();
