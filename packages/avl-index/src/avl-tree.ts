@@ -19,8 +19,10 @@ export class InvariantError extends Error {
 }
 
 export class AvlTree<K, V> {
-  private keys: K[] = [undefined as K];
-  private vals: V[] = [undefined as V];
+  // Slot 0 is NIL. The arrays start empty and slot 0 takes the first key/value stored, so they never hold
+  // `undefined` next to keys: V8 keeps number keys unboxed (packed doubles) and every comparison skips a heap load.
+  private keys: K[] = [];
+  private vals: V[] = [];
   /** Children interleaved (left at 2n, right at 2n + 1): one cache line per step down. */
   private kids = new Int32Array(32);
   private height = new Int8Array(16);
@@ -41,14 +43,11 @@ export class AvlTree<K, V> {
       if (compare(keys[i - 1], keys[i]) >= 0) throw new InvariantError(`keys are not strictly ascending at ${i}`);
     }
     t.grow(n + 1);
-    t.keys = new Array(n + 1);
-    t.vals = new Array(n + 1);
-    t.keys[0] = undefined as K;
-    t.vals[0] = undefined as V;
     // Node i + 1 holds keys[i]: in-order position equals node number, so only links, heights and sizes are built.
-    for (let i = 0; i < n; i++) {
-      t.keys[i + 1] = keys[i];
-      t.vals[i + 1] = values[i];
+    // Slot 0 (NIL) repeats the first entry so the arrays stay packed (see the field comment).
+    if (n > 0) {
+      t.keys = [keys[0], ...keys];
+      t.vals = [values[0], ...values];
     }
     const build = (lo: number, hi: number): number => {
       if (lo > hi) return NIL;
@@ -95,18 +94,28 @@ export class AvlTree<K, V> {
       n = this.next++;
       this.grow(this.next);
     }
-    this.keys[n] = key;
-    this.vals[n] = value;
-    this.kids[2 * (n)] = NIL;
-    this.kids[2 * (n) + 1] = NIL;
+    if (n === 1 && this.keys.length === 0) {
+      this.keys.push(key);
+      this.vals.push(value);
+    }
+    if (n === this.keys.length) {
+      this.keys.push(key);
+      this.vals.push(value);
+    } else {
+      this.keys[n] = key;
+      this.vals[n] = value;
+    }
+    this.kids[2 * n] = NIL;
+    this.kids[2 * n + 1] = NIL;
     this.height[n] = 1;
     this.sizes[n] = 1;
     return n;
   }
 
   private release(n: number): void {
-    this.keys[n] = undefined as K;
-    this.vals[n] = undefined as V;
+    // Keep the arrays' element kind: park slot 0's entry instead of writing undefined (freed slots are reused first).
+    this.keys[n] = this.keys[0];
+    this.vals[n] = this.vals[0];
     this.free.push(n);
   }
 
@@ -394,8 +403,8 @@ export class AvlTree<K, V> {
   }
 
   clear(): void {
-    this.keys = [undefined as K];
-    this.vals = [undefined as V];
+    this.keys = [];
+    this.vals = [];
     this.root = NIL;
     this.next = 1;
     this.free = [];
