@@ -76,7 +76,9 @@ describe.each([...registry.keys()])('effect %s', (id) => {
     const format = { sampleRate: SR, channels: 2 };
     const silent = [new Float32Array(SR / 4), new Float32Array(SR / 4)];
     const out = await render(silent, [{ effect: id }], format, 4096);
-    for (const ch of out) for (const v of ch) expect(Math.abs(v)).toBeLessThan(1e-6);
+    let peak = 0;
+    for (const ch of out) for (const v of ch) peak = Math.max(peak, Math.abs(v));
+    expect(peak).toBeLessThan(1e-6);
   });
 
   it('gives finite output at the defaults and at every numeric extreme', async () => {
@@ -86,7 +88,9 @@ describe.each([...registry.keys()])('effect %s', (id) => {
     for (const [name, spec] of numberSpecs(decl.parameters)) variants.push({ [name]: spec.min }, { [name]: spec.max });
     for (const parameters of variants) {
       const out = await render(input, [{ effect: id, parameters }], format, 4096);
-      for (const ch of out) for (const v of ch) expect(Number.isFinite(v), JSON.stringify(parameters)).toBe(true);
+      let nonFinite = 0;
+      for (const ch of out) for (const v of ch) if (!Number.isFinite(v)) nonFinite++;
+      expect(nonFinite, JSON.stringify(parameters)).toBe(0);
     }
   });
 

@@ -1,0 +1,84 @@
+import { compensateLatency } from '../../engine/latency.ts';
+import { dbToGain, msToFrames, timeCoef } from '../../engine/util.ts';
+import { defineEffect, type AudioBlock } from '../../types.ts';
+
+/**
+ * Feed-forward compressor (Giannoulis, Massberg & Reiss 2012): a stereo-linked level detector, a static curve with
+ * a quadratic soft knee in dB, attack/release smoothing of the gain reduction in dB, makeup gain and an optional
+ * lookahead (a fixed ring-buffer delay of the audio, so gain changes lead the transients).
+ */
+export function staticCurveDb(levelDb: number, thresholdDb: number, ratio: number, kneeDb: number): number {
+  const over = levelDb - thresholdDb;
+  if (2 * over < -kneeDb) return levelDb;
+  if (kneeDb > 0 && 2 * Math.abs(over) <= kneeDb) {
+    const x = over + kneeDb / 2;
+    return levelDb + ((1 / ratio - 1) * x * x) / (2 * kneeDb);
+  }
+  return thresholdDb + over / ratio;
+}
+
+export const compressor = defineEffect({
+  id: 'compressor',
+  description: 'Dynamic range compressor with soft knee, attack/release, makeup gain and optional lookahead',
+  parameters: {
+    thresholdDb: { kind: 'number', min: -60, max: 0, default: -20, unit: 'dB', doc: 'Level above which gain is reduced' },
+    ratio: { kind: 'number', min: 1, max: 20, default: 4, unit: 'ratio', doc: 'Input dB above threshold per output dB' },
+    kneeDb: { kind: 'number', min: 0, max: 24, default: 6, unit: 'dB', doc: 'Width of the soft knee around the threshold' },
+    attackMs: { kind: 'number', min: 0.1, max: 500, default: 10, unit: 'ms', doc: 'Time for the gain to fall' },
+    releaseMs: { kind: 'number', min: 1, max: 5000, default: 100, unit: 'ms', doc: 'Time for the gain to recover' },
+    makeupDb: { kind: 'number', min: 0, max: 24, default: 0, unit: 'dB', doc: 'Gain applied after compression' },
+    lookaheadMs: { kind: 'number', min: 0, max: 50, default: 0, unit: 'ms', doc: 'Delay the audio so the detector sees ahead' },
+    detector: { kind: 'enum', values: ['peak', 'rms'], default: 'peak', doc: 'Level detector: sample peak or RMS over ~attack' },
+  },
+  create(p, { format }) {
+    const channels = format.channels;
+    const sr = format.sampleRate;
+    const att = timeCoef(p.attackMs, sr);
+    const rel = timeCoef(p.releaseMs, sr);
+    const rmsCoef = timeCoef(Math.max(p.attackMs, 5), sr);
+    const makeup = dbToGain(p.makeupDb);
+    const { thresholdDb, ratio, kneeDb } = p;
+    const rms = p.detector === 'rms';
+    const look = msToFrames(p.lookaheadMs, sr);
+    const ring = Array.from({ length: channels }, () => new Float32Array(Math.max(1, look)));
+    let pos = 0;
+    let reductionDb = 0; // smoothed gain reduction (≤ 0)
+    let meanSquare = 0;
+    // Below this level the curve is the identity and the log can be skipped.
+    const kneeStart = dbToGain(thresholdDb - kneeDb / 2);
+    const LN_TO_DB = 20 / Math.LN10;
+
+    const inner = (block: AudioBlock) => {
+      const n = block[0]?.length ?? 0;
+      for (let i = 0; i < n; i++) {
+        let level = 0;
+        for (let c = 0; c < channels; c++) {
+          const a = Math.abs(block[c][i]);
+          if (a > level) level = a;
+        }
+        if (rms) {
+          meanSquare = rmsCoef * meanSquare + (1 - rmsCoef) * level * level;
+          level = Math.sqrt(meanSquare);
+        }
+        let target = 0;
+        if (level > kneeStart) {
+          const ldb = Math.log(level) * LN_TO_DB;
+          target = staticCurveDb(ldb, thresholdDb, ratio, kneeDb) - ldb;
+        }
+        reductionDb = target < reductionDb ? att * reductionDb + (1 - att) * target : rel * reductionDb + (1 - rel) * target;
+        const g = (reductionDb > -1e-9 ? 1 : Math.exp(reductionDb / LN_TO_DB)) * makeup;
+        if (look > 0) {
+          for (let c = 0; c < channels; c++) {
+            const x = block[c][i];
+            block[c][i] = ring[c][pos] * g;
+            ring[c][pos] = x;
+          }
+          if (++pos === look) pos = 0;
+        } else {
+          for (let c = 0; c < channels; c++) block[c][i] *= g;
+        }
+      }
+    };
+    return compensateLatency(inner, look, channels);
+  },
+});

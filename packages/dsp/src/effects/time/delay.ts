@@ -1,0 +1,97 @@
+import { msToFrames, silentBlock } from '../../engine/util.ts';
+import { defineEffect, type AudioBlock } from '../../types.ts';
+
+const TAIL_FLOOR = Math.pow(10, -90 / 20);
+const TAIL_CAP_S = 30;
+
+/**
+ * Echo: a ring-buffer delay line per channel with feedback through an optional one-pole low-pass (damping).
+ * Ping-pong crosses the feedback between left and right. Output = dry·(1 − mix) + delayed·mix.
+ */
+export const delay = defineEffect({
+  id: 'delay',
+  description: 'Delay / echo with feedback, damping and ping-pong',
+  tail: 'Echoes continue after the input ends until the delay line falls below −90 dBFS (at most 30 s)',
+  parameters: {
+    timeMs: { kind: 'number', min: 1, max: 5000, default: 300, unit: 'ms', doc: 'Time between echoes' },
+    feedback: { kind: 'number', min: 0, max: 0.95, default: 0.4, unit: 'ratio', doc: 'Level of each echo relative to the previous one' },
+    mix: { kind: 'number', min: 0, max: 1, default: 0.35, unit: 'ratio', doc: 'Share of the delayed signal (0 = dry)' },
+    pingPong: { kind: 'boolean', default: false, doc: 'Alternate echoes between left and right' },
+    dampingHz: { kind: 'number', min: 200, max: 22000, default: 22000, unit: 'Hz', doc: 'Low-pass in the feedback path (22000 = none)' },
+  },
+  create(p, { format }) {
+    const channels = format.channels;
+    const len = Math.max(1, msToFrames(p.timeMs, format.sampleRate));
+    const lines = Array.from({ length: channels }, () => new Float32Array(len));
+    const lp = new Float64Array(channels);
+    const damp = p.dampingHz >= 0.49 * format.sampleRate ? 1 : 1 - Math.exp((-2 * Math.PI * p.dampingHz) / format.sampleRate);
+    const fb = p.feedback;
+    const wet = p.mix;
+    const dry = 1 - p.mix;
+    const cross = p.pingPong && channels >= 2;
+    let pos = 0;
+    let tailLeft = Math.round(TAIL_CAP_S * format.sampleRate);
+
+    const run = (block: AudioBlock) => {
+      const n = block[0]?.length ?? 0;
+      for (let i = 0; i < n; i++) {
+        if (cross) {
+          const dl = lines[0][pos];
+          const dr = lines[1][pos];
+          lp[0] += damp * (dl - lp[0]);
+          lp[1] += damp * (dr - lp[1]);
+          const xl = block[0][i];
+          const xr = block[1][i];
+          lines[0][pos] = xl + fb * lp[1];
+          lines[1][pos] = xr + fb * lp[0];
+          block[0][i] = xl * dry + dl * wet;
+          block[1][i] = xr * dry + dr * wet;
+          for (let c = 2; c < channels; c++) {
+            const d = lines[c][pos];
+            lp[c] += damp * (d - lp[c]);
+            const x = block[c][i];
+            lines[c][pos] = x + fb * lp[c];
+            block[c][i] = x * dry + d * wet;
+          }
+        } else {
+          for (let c = 0; c < channels; c++) {
+            const d = lines[c][pos];
+            lp[c] += damp * (d - lp[c]);
+            const x = block[c][i];
+            lines[c][pos] = x + fb * lp[c];
+            block[c][i] = x * dry + d * wet;
+          }
+        }
+        if (++pos === len) pos = 0;
+      }
+      return block;
+    };
+    const lineIsQuiet = () => {
+      for (const line of lines) for (let i = 0; i < len; i++) if (Math.abs(line[i]) >= TAIL_FLOOR) return false;
+      return true;
+    };
+    return {
+      outputChannels: channels,
+      process: run,
+      flush(): AudioBlock {
+        // Emit one delay length at a time while anything audible is left in the line.
+        const parts: AudioBlock[] = [];
+        let frames = 0;
+        while (tailLeft > 0 && wet > 0 && !lineIsQuiet()) {
+          const k = Math.min(len, tailLeft);
+          parts.push(run(silentBlock(channels, k)));
+          frames += k;
+          tailLeft -= k;
+        }
+        if (frames === 0) return [];
+        const out = silentBlock(channels, frames);
+        let o = 0;
+        for (const part of parts) {
+          for (let c = 0; c < channels; c++) out[c].set(part[c], o);
+          o += part[0].length;
+        }
+        return out;
+      },
+    };
+  },
+});

@@ -1,0 +1,161 @@
+import { fastSin, msToFrames } from '../../engine/util.ts';
+import { defineEffect, type AudioBlock } from '../../types.ts';
+
+/**
+ * A modulated delay line shared by chorus and flanger: per channel a ring buffer, read at a fractional delay
+ * (linear interpolation) that an LFO moves; the LFO phase advances per sample, so any block size gives the same output.
+ */
+function modulatedDelay(opts: {
+  channels: number;
+  sampleRate: number;
+  voices: number;
+  delayMs: number;
+  depthMs: number;
+  rateHz: number;
+  feedback: number;
+  mix: number;
+  /** LFO phase offset between channels, in cycles. */
+  channelPhase: number;
+}) {
+  const { channels, voices, feedback } = opts;
+  const base = (opts.delayMs / 1000) * opts.sampleRate;
+  const depth = (opts.depthMs / 1000) * opts.sampleRate;
+  const size = Math.max(4, Math.ceil(base + depth) + 4);
+  const lines = Array.from({ length: channels }, () => new Float32Array(size));
+  const inc = opts.rateHz / opts.sampleRate;
+  let phase = 0;
+  let pos = 0;
+  const wet = opts.mix / voices;
+  const dry = 1 - opts.mix;
+  return (block: AudioBlock): AudioBlock => {
+    const n = block[0]?.length ?? 0;
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < channels; c++) {
+        const line = lines[c];
+        const x = block[c][i];
+        let sum = 0;
+        for (let v = 0; v < voices; v++) {
+          // Delay moves within [base − depth, base + depth] (clamped to at least one sample).
+          let d = base + depth * fastSin(phase + v / voices + c * opts.channelPhase);
+          if (d < 1) d = 1;
+          let r = pos - d;
+          if (r < 0) r += size;
+          const i0 = r | 0;
+          const f = r - i0;
+          const i1 = i0 + 1 === size ? 0 : i0 + 1;
+          sum += line[i0] + (line[i1] - line[i0]) * f;
+        }
+        line[pos] = feedback === 0 ? x : x + feedback * (sum / voices);
+        block[c][i] = x * dry + sum * wet;
+      }
+      phase += inc;
+      if (phase >= 1) phase -= 1;
+      if (++pos === size) pos = 0;
+    }
+    return block;
+  };
+}
+
+export const chorus = defineEffect({
+  id: 'chorus',
+  description: 'Chorus: several voices of the signal at slowly modulated short delays',
+  parameters: {
+    voices: { kind: 'number', min: 1, max: 4, default: 2, unit: 'voices', integer: true, doc: 'Number of delayed copies' },
+    delayMs: { kind: 'number', min: 5, max: 40, default: 20, unit: 'ms', doc: 'Centre delay of the voices' },
+    depthMs: { kind: 'number', min: 0, max: 10, default: 2, unit: 'ms', doc: 'How far the delay swings either side' },
+    rateHz: { kind: 'number', min: 0.05, max: 5, default: 0.8, unit: 'Hz', doc: 'Modulation rate' },
+    mix: { kind: 'number', min: 0, max: 1, default: 0.5, unit: 'ratio', doc: 'Share of the voices (0 = dry)' },
+    spreadPct: { kind: 'number', min: 0, max: 100, default: 50, unit: '%', doc: 'LFO phase offset between channels (stereo spread)' },
+  },
+  create(p, { format }) {
+    return {
+      outputChannels: format.channels,
+      process: modulatedDelay({ channels: format.channels, sampleRate: format.sampleRate, voices: p.voices, delayMs: p.delayMs, depthMs: p.depthMs, rateHz: p.rateHz, feedback: 0, mix: p.mix, channelPhase: p.spreadPct / 200 }),
+      flush: () => [],
+    };
+  },
+});
+
+export const flanger = defineEffect({
+  id: 'flanger',
+  description: 'Flanger: the signal mixed with a copy at a very short swept delay, with feedback',
+  parameters: {
+    delayMs: { kind: 'number', min: 0.5, max: 10, default: 3, unit: 'ms', doc: 'Centre delay' },
+    depthMs: { kind: 'number', min: 0, max: 5, default: 2, unit: 'ms', doc: 'How far the delay swings either side' },
+    rateHz: { kind: 'number', min: 0.05, max: 5, default: 0.25, unit: 'Hz', doc: 'Sweep rate' },
+    feedback: { kind: 'number', min: -0.95, max: 0.95, default: 0.5, unit: 'ratio', doc: 'Feedback of the delayed signal' },
+    mix: { kind: 'number', min: 0, max: 1, default: 0.5, unit: 'ratio', doc: 'Share of the delayed signal (0 = dry)' },
+  },
+  create(p, { format }) {
+    return {
+      outputChannels: format.channels,
+      process: modulatedDelay({ channels: format.channels, sampleRate: format.sampleRate, voices: 1, delayMs: p.delayMs, depthMs: p.depthMs, rateHz: p.rateHz, feedback: p.feedback, mix: p.mix, channelPhase: 0.25 }),
+      flush: () => [],
+    };
+  },
+});
+
+/**
+ * Phaser: a cascade of first-order all-passes whose common break frequency an LFO sweeps between baseHz and
+ * baseHz + rangeHz·depth, with feedback; the all-pass coefficient is updated every 16 samples (counted from the
+ * stream start, so block size does not matter).
+ */
+export const phaser = defineEffect({
+  id: 'phaser',
+  description: 'Phaser: swept all-pass stages mixed with the dry signal to move notches through the spectrum',
+  parameters: {
+    stages: { kind: 'number', min: 2, max: 12, default: 4, unit: 'stages', integer: true, doc: 'All-pass stages (notches = stages / 2)' },
+    rateHz: { kind: 'number', min: 0.05, max: 5, default: 0.5, unit: 'Hz', doc: 'Sweep rate' },
+    depth: { kind: 'number', min: 0, max: 1, default: 0.7, unit: 'ratio', doc: 'Share of the range swept' },
+    feedback: { kind: 'number', min: -0.9, max: 0.9, default: 0.3, unit: 'ratio', doc: 'Feedback around the all-pass cascade' },
+    baseHz: { kind: 'number', min: 50, max: 5000, default: 300, unit: 'Hz', doc: 'Lowest break frequency' },
+    rangeHz: { kind: 'number', min: 0, max: 10000, default: 2000, unit: 'Hz', doc: 'Sweep range above the base' },
+    mix: { kind: 'number', min: 0, max: 1, default: 0.5, unit: 'ratio', doc: 'Share of the phased signal (0 = dry)' },
+  },
+  create(p, { format }) {
+    const channels = format.channels;
+    const sr = format.sampleRate;
+    const stages = p.stages;
+    const state = new Float64Array(channels * stages);
+    const last = new Float64Array(channels);
+    const inc = p.rateHz / sr;
+    const fb = p.feedback;
+    const wet = p.mix;
+    const dry = 1 - p.mix;
+    let phase = 0;
+    let count = 0;
+    let a = 0;
+    const coef = () => {
+      const f = Math.min(0.45 * sr, p.baseHz + p.rangeHz * p.depth * 0.5 * (1 + fastSin(phase)));
+      const t = Math.tan((Math.PI * f) / sr);
+      return (t - 1) / (t + 1);
+    };
+    return {
+      outputChannels: channels,
+      process(block: AudioBlock): AudioBlock {
+        const n = block[0]?.length ?? 0;
+        for (let i = 0; i < n; i++) {
+          if ((count & 15) === 0) a = coef();
+          count++;
+          for (let c = 0; c < channels; c++) {
+            const x = block[c][i];
+            let y = x + fb * last[c];
+            const o = c * stages;
+            for (let s = 0; s < stages; s++) {
+              // y = a·x + x[n−1] − a·y[n−1], in transposed form with one state per stage.
+              const out = a * y + state[o + s];
+              state[o + s] = y - a * out;
+              y = out;
+            }
+            last[c] = y;
+            block[c][i] = x * dry + y * wet;
+          }
+          phase += inc;
+          if (phase >= 1) phase -= 1;
+        }
+        return block;
+      },
+      flush: () => [],
+    };
+  },
+});
