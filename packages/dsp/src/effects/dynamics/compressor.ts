@@ -44,6 +44,7 @@ export const compressor = defineEffect({
     let pos = 0;
     let reductionDb = 0; // smoothed gain reduction (≤ 0)
     let meanSquare = 0;
+    let peak = 0;
     // Below this level the curve is the identity and the log can be skipped.
     const kneeStart = dbToGain(thresholdDb - kneeDb / 2);
     const LN_TO_DB = 20 / Math.LN10;
@@ -59,6 +60,10 @@ export const compressor = defineEffect({
         if (rms) {
           meanSquare = rmsCoef * meanSquare + (1 - rmsCoef) * level * level;
           level = Math.sqrt(meanSquare);
+        } else {
+          // Peak detector: instant rise, falls at the release rate (so a waveform's cycles do not ripple the gain).
+          peak = level > peak * rel ? level : peak * rel;
+          level = peak;
         }
         let target = 0;
         if (level > kneeStart) {
