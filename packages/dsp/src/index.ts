@@ -6,3 +6,4 @@ export * from './engine/chain.ts';
 export * from './codecs/index.ts';
 export * from './analysis/index.ts';
 export * from './engine/biquad.ts';
+export * from './engine/fft.ts';

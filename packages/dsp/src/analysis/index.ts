@@ -1,2 +1,3 @@
-// Analysis: loudness, true peak, spectral features, waveform, spectrogram. Filled in by the analysis work.
-export {};
+export * from './loudness.ts';
+export * from './analyze.ts';
+export * from './waveform.ts';

@@ -1,0 +1,236 @@
+import { createFft, hann } from '../engine/fft.ts';
+import type { AudioBlock, StreamFormat } from '../types.ts';
+import { LoudnessMeter } from './loudness.ts';
+
+export interface AnalysisResult {
+  duration_s: number;
+  sample_rate: number;
+  channels: number;
+  peak_dbfs: number;
+  true_peak_dbtp: number;
+  rms_dbfs: number;
+  integrated_lufs: number;
+  max_momentary_lufs: number;
+  max_short_term_lufs: number;
+  loudness_range_lu: number;
+  dc_offset: number[];
+  clipped_samples: number;
+  silent_spans: { start_s: number; end_s: number }[];
+  spectral_centroid_hz: number;
+  spectral_rolloff_hz: number;
+  spectral_flatness: number;
+  /** Sign changes per second of the mono mix. */
+  zero_crossing_rate: number;
+  tempo_bpm: number | null;
+}
+
+export interface AnalyzeOptions {
+  /** A 10 ms window quieter than this (dBFS RMS) counts as silent. */
+  silenceThresholdDb?: number;
+  /** Shortest silent span reported. */
+  minSilenceMs?: number;
+  /** Skip true-peak oversampling (faster). */
+  truePeak?: boolean;
+}
+
+const FFT_SIZE = 2048;
+const SPECTRAL_HOP = 8192; // one spectrum every ~0.19 s at 44.1 kHz: features are averages, so sparse frames suffice
+const ONSET_HOP = 512;
+const TEMPO_MAX_SECONDS = 600; // the tempo estimate looks at the first 10 minutes
+const MAX_SPANS = 1000;
+const CLIP_LEVEL = 0.9999;
+
+/** JSON has no −Infinity: report silence as −120 dB, rounded to 0.01. */
+const finite = (v: number, floor = -120) => (Number.isFinite(v) ? Math.round(Math.max(v, floor) * 100) / 100 : floor);
+
+/**
+ * Analyse a stream in one pass with bounded memory: loudness (BS.1770 / R128), peaks, RMS, DC, clipping,
+ * silent spans, spectral centroid/rolloff/flatness (averaged over sparse 2048-point frames of the mono mix),
+ * zero-crossing rate and a tempo estimate (autocorrelation of an onset-strength envelope).
+ */
+export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamFormat, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  const { sampleRate: sr, channels } = format;
+  const meter = new LoudnessMeter(format, { truePeak: opts.truePeak ?? true });
+  const silenceThr = Math.pow(10, (opts.silenceThresholdDb ?? -60) / 10); // mean square
+  const minSilence = Math.round(((opts.minSilenceMs ?? 500) / 1000) * sr);
+  const win = Math.max(1, Math.round(sr / 100));
+  const sums = new Float64Array(channels);
+  let sumSq = 0;
+  let clipped = 0;
+  let frames = 0;
+  // silence tracking
+  let winFill = 0, winSq = 0, silentStart = -1;
+  const spans: { start_s: number; end_s: number }[] = [];
+  // zero crossings
+  let lastSign = 0, crossings = 0;
+  // spectral
+  const fft = createFft(FFT_SIZE);
+  const window = hann(FFT_SIZE);
+  const frame = new Float64Array(FFT_SIZE);
+  const re = new Float64Array(FFT_SIZE), im = new Float64Array(FFT_SIZE);
+  let framePos = 0, hopCount = 0;
+  let centroidSum = 0, rolloffSum = 0, flatnessSum = 0, spectra = 0;
+  // onset envelope for tempo
+  const onsets: number[] = [];
+  let onsetFill = 0, onsetEnergy = 0, prevEnergy = 0;
+  const maxOnsets = Math.ceil((TEMPO_MAX_SECONDS * sr) / ONSET_HOP);
+
+  const endSilence = (endFrame: number) => {
+    if (silentStart >= 0 && endFrame - silentStart >= minSilence && spans.length < MAX_SPANS) {
+      spans.push({ start_s: silentStart / sr, end_s: endFrame / sr });
+    }
+    silentStart = -1;
+  };
+
+  const spectrum = () => {
+    for (let i = 0; i < FFT_SIZE; i++) {
+      re[i] = frame[i] * window[i];
+      im[i] = 0;
+    }
+    fft.forward(re, im);
+    const bins = FFT_SIZE / 2;
+    let total = 0, weighted = 0, logSum = 0;
+    const mag = re; // reuse: magnitudes into re[0..bins)
+    for (let k = 1; k < bins; k++) {
+      const m = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
+      mag[k] = m;
+      total += m;
+      weighted += m * ((k * sr) / FFT_SIZE);
+      logSum += Math.log(m + 1e-12);
+    }
+    if (total < 1e-6) return; // silence says nothing about spectral shape
+    centroidSum += weighted / total;
+    let acc = 0, roll = bins - 1;
+    for (let k = 1; k < bins; k++) {
+      acc += mag[k];
+      if (acc >= 0.85 * total) {
+        roll = k;
+        break;
+      }
+    }
+    rolloffSum += (roll * sr) / FFT_SIZE;
+    flatnessSum += Math.exp(logSum / (bins - 1)) / (total / (bins - 1));
+    spectra++;
+  };
+
+  for await (const block of stream) {
+    const n = block[0]?.length ?? 0;
+    if (n === 0) continue;
+    meter.push(block);
+    for (let c = 0; c < channels; c++) {
+      const x = block[c];
+      let s = 0, q = 0;
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        s += v;
+        q += v * v;
+        if (v >= CLIP_LEVEL || v <= -CLIP_LEVEL) clipped++;
+      }
+      sums[c] += s;
+      sumSq += q;
+    }
+    for (let i = 0; i < n; i++) {
+      let m = 0, e = 0;
+      for (let c = 0; c < channels; c++) {
+        const v = block[c][i];
+        m += v;
+        e += v * v;
+      }
+      m /= channels;
+      e /= channels;
+      // silence
+      winSq += e;
+      if (++winFill === win) {
+        const start = frames + i + 1 - win;
+        if (winSq / win < silenceThr) {
+          if (silentStart < 0) silentStart = start;
+        } else endSilence(start);
+        winFill = 0;
+        winSq = 0;
+      }
+      // zero crossings (ignore exact zeros)
+      const sign = m > 0 ? 1 : m < 0 ? -1 : 0;
+      if (sign !== 0) {
+        if (lastSign !== 0 && sign !== lastSign) crossings++;
+        lastSign = sign;
+      }
+      // spectral frames: the first FFT_SIZE samples of every SPECTRAL_HOP
+      if (hopCount < FFT_SIZE) frame[hopCount] = m;
+      if (++hopCount === FFT_SIZE) spectrum();
+      if (hopCount === SPECTRAL_HOP) hopCount = 0;
+      // onset strength: positive energy flux per hop (log-compressed)
+      if (onsets.length < maxOnsets) {
+        onsetEnergy += m * m;
+        if (++onsetFill === ONSET_HOP) {
+          const le = Math.log1p(1000 * onsetEnergy);
+          onsets.push(Math.max(0, le - prevEnergy));
+          prevEnergy = le;
+          onsetFill = 0;
+          onsetEnergy = 0;
+        }
+      }
+    }
+    frames += n;
+  }
+  endSilence(frames);
+  const loud = meter.summary();
+  const total = frames * channels;
+  return {
+    duration_s: frames / sr,
+    sample_rate: sr,
+    channels,
+    peak_dbfs: finite(loud.sample_peak_dbfs),
+    true_peak_dbtp: finite(loud.true_peak_dbtp),
+    rms_dbfs: finite(total > 0 ? 10 * Math.log10(sumSq / total) : -Infinity),
+    integrated_lufs: finite(loud.integrated_lufs, -70),
+    max_momentary_lufs: finite(loud.max_momentary_lufs),
+    max_short_term_lufs: finite(loud.max_short_term_lufs),
+    loudness_range_lu: finite(loud.loudness_range_lu, 0),
+    dc_offset: Array.from(sums, (s) => (frames > 0 ? s / frames : 0)),
+    clipped_samples: clipped,
+    silent_spans: spans,
+    spectral_centroid_hz: spectra ? Math.round(centroidSum / spectra) : 0,
+    spectral_rolloff_hz: spectra ? Math.round(rolloffSum / spectra) : 0,
+    spectral_flatness: spectra ? flatnessSum / spectra : 0,
+    zero_crossing_rate: frames > 0 ? crossings / (frames / sr) : 0,
+    tempo_bpm: estimateTempo(onsets, sr / ONSET_HOP),
+  };
+}
+
+/** Autocorrelation of the onset envelope over lags for 60–200 BPM; null when there is no clear periodicity. */
+export function estimateTempo(onsets: number[], rate: number): number | null {
+  const n = onsets.length;
+  if (n < rate * 4) return null;
+  let mean = 0;
+  for (const v of onsets) mean += v;
+  mean /= n;
+  const x = Float64Array.from(onsets, (v) => v - mean);
+  let energy = 0;
+  for (const v of x) energy += v * v;
+  if (energy <= 1e-12) return null;
+  const minLag = Math.floor((rate * 60) / 200);
+  const maxLag = Math.ceil((rate * 60) / 60);
+  const ac = new Float64Array(maxLag + 2);
+  for (let lag = minLag - 1; lag <= maxLag + 1; lag++) {
+    let s = 0;
+    for (let i = lag; i < n; i++) s += x[i] * x[i - lag];
+    ac[lag] = s / (n - lag);
+  }
+  let best = -1, bestLag = 0;
+  for (let lag = minLag; lag <= maxLag; lag++) {
+    // Favour the tempo region around 120 BPM a little (log-Gaussian), as beat trackers do.
+    const bpm = (60 * rate) / lag;
+    const w = Math.exp(-0.5 * Math.pow(Math.log2(bpm / 120) / 1.4, 2));
+    const v = ac[lag] * w;
+    if (v > best) {
+      best = v;
+      bestLag = lag;
+    }
+  }
+  if (best <= 0 || ac[bestLag] / (energy / n) < 0.1) return null;
+  // Parabolic interpolation around the peak for a fractional lag.
+  const a = ac[bestLag - 1], b = ac[bestLag], c = ac[bestLag + 1];
+  const d = a - 2 * b + c;
+  const frac = d !== 0 ? (0.5 * (a - c)) / d : 0;
+  return Math.round(((60 * rate) / (bestLag + Math.max(-0.5, Math.min(0.5, frac)))) * 10) / 10;
+}

@@ -1,0 +1,308 @@
+import type { AudioBlock, StreamFormat } from '../types.ts';
+
+/**
+ * Loudness per ITU-R BS.1770-4 / EBU R128 (Tech 3341, 3342): K-weighting designed for the stream's sample rate
+ * from the analog prototype (as libebur128 does), energy per 100 ms sub-block, 400 ms momentary and 3 s short-term
+ * windows updated every 100 ms, absolute (−70 LUFS) and relative (−10 LU) gating for the integrated value,
+ * −20 LU relative gating and the 10th–95th percentile spread for the loudness range, and true peak by 4×
+ * polyphase oversampling.
+ */
+
+interface Sos {
+  b0: number;
+  b1: number;
+  b2: number;
+  a1: number;
+  a2: number;
+}
+
+export function kWeighting(sampleRate: number): [Sos, Sos] {
+  // Stage 1: high shelf (head effects). Stage 2: RLB high-pass.
+  let f0 = 1681.974450955533;
+  const G = 3.999843853973347;
+  let Q = 0.7071752369554196;
+  let K = Math.tan((Math.PI * f0) / sampleRate);
+  const Vh = Math.pow(10, G / 20);
+  const Vb = Math.pow(Vh, 0.4996667741545416);
+  let a0 = 1 + K / Q + K * K;
+  const shelf = {
+    b0: (Vh + (Vb * K) / Q + K * K) / a0,
+    b1: (2 * (K * K - Vh)) / a0,
+    b2: (Vh - (Vb * K) / Q + K * K) / a0,
+    a1: (2 * (K * K - 1)) / a0,
+    a2: (1 - K / Q + K * K) / a0,
+  };
+  f0 = 38.13547087602444;
+  Q = 0.5003270373238773;
+  K = Math.tan((Math.PI * f0) / sampleRate);
+  a0 = 1 + K / Q + K * K;
+  const highpass = { b0: 1, b1: -2, b2: 1, a1: (2 * (K * K - 1)) / a0, a2: (1 - K / Q + K * K) / a0 };
+  return [shelf, highpass];
+}
+
+/** BS.1770 channel weights: L, R, C 1.0; LFE excluded; surrounds 1.41 (5.1 order L R C LFE Ls Rs). */
+export function channelWeights(channels: number): Float64Array {
+  const w = new Float64Array(channels).fill(1);
+  if (channels === 6) {
+    w[3] = 0;
+    w[4] = 1.41;
+    w[5] = 1.41;
+  }
+  return w;
+}
+
+const energyToLufs = (e: number) => (e > 0 ? -0.691 + 10 * Math.log10(e) : -Infinity);
+const lufsToEnergy = (l: number) => Math.pow(10, (l + 0.691) / 10);
+
+/** A growable Float64 list (100 ms values: 36,000 per hour). */
+class Series {
+  data = new Float64Array(1024);
+  length = 0;
+  push(v: number) {
+    if (this.length === this.data.length) {
+      const d = new Float64Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+  values() {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+// 4× oversampling interpolator: a 48-tap Kaiser-windowed sinc (12 taps per phase), each phase normalised to unity DC gain.
+const TP_TAPS = 12;
+const TP_PHASES = 4;
+const TP_FIR = (() => {
+  const n = TP_TAPS * TP_PHASES;
+  const h = new Float64Array(n);
+  const beta = 7;
+  const i0 = (x: number) => {
+    let s = 1, t = 1;
+    for (let k = 1; k < 30; k++) {
+      t *= (x / (2 * k)) ** 2;
+      s += t;
+    }
+    return s;
+  };
+  for (let k = 0; k < n; k++) {
+    const m = k - (n - 1) / 2;
+    const x = m / TP_PHASES;
+    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+    const r = (2 * k) / (n - 1) - 1;
+    h[k] = sinc * (i0(beta * Math.sqrt(1 - r * r)) / i0(beta));
+  }
+  // Phase p uses taps h[p], h[p+4], ... ; normalise each phase.
+  const phases = Array.from({ length: TP_PHASES }, (_, p) => {
+    const c = new Float64Array(TP_TAPS);
+    for (let t = 0; t < TP_TAPS; t++) c[t] = h[p + t * TP_PHASES];
+    const sum = c.reduce((a, b) => a + b, 0);
+    for (let t = 0; t < TP_TAPS; t++) c[t] /= sum;
+    return c;
+  });
+  const l1 = Math.max(...phases.map((c) => c.reduce((a, b) => a + Math.abs(b), 0)));
+  return { phases, l1 };
+})();
+
+export interface LoudnessSummary {
+  integrated_lufs: number;
+  loudness_range_lu: number;
+  max_momentary_lufs: number;
+  max_short_term_lufs: number;
+  true_peak_dbtp: number;
+  sample_peak_dbfs: number;
+}
+
+export class LoudnessMeter {
+  private readonly channels: number;
+  private readonly weights: Float64Array;
+  private readonly coef: Float64Array;
+  /** Filter state per channel: z1, z2 of both stages. */
+  private readonly state: Float64Array;
+  private readonly subLen: number;
+  private subFill = 0;
+  private subEnergy = 0;
+  /** Last 30 sub-block energies (ring) for the 400 ms and 3 s windows. */
+  private readonly ring = new Float64Array(30);
+  private subCount = 0;
+  private readonly momentary = new Series();
+  private readonly shortTerm = new Series();
+  private maxMomentary = -Infinity;
+  private maxShortTerm = -Infinity;
+  private readonly truePeakOn: boolean;
+  private readonly history: Float64Array[];
+  private work = new Float64Array(0);
+  private truePeak = 0;
+  private samplePeak = 0;
+
+  constructor(readonly format: StreamFormat, opts: { truePeak?: boolean } = {}) {
+    this.channels = format.channels;
+    this.weights = channelWeights(format.channels);
+    const [s1, s2] = kWeighting(format.sampleRate);
+    this.coef = Float64Array.from([s1.b0, s1.b1, s1.b2, s1.a1, s1.a2, s2.b0, s2.b1, s2.b2, s2.a1, s2.a2]);
+    this.state = new Float64Array(this.channels * 4);
+    this.subLen = Math.round(format.sampleRate / 10);
+    // At 4× rates and above the samples are already dense enough: no oversampling.
+    this.truePeakOn = (opts.truePeak ?? true) && format.sampleRate < 176_400;
+    this.history = Array.from({ length: this.channels }, () => new Float64Array(TP_TAPS - 1));
+  }
+
+  push(block: AudioBlock): void {
+    const n = block[0]?.length ?? 0;
+    let offset = 0;
+    while (offset < n) {
+      const take = Math.min(n - offset, this.subLen - this.subFill);
+      this.subEnergy += this.filterEnergy(block, offset, take);
+      this.subFill += take;
+      offset += take;
+      if (this.subFill === this.subLen) this.endSubBlock();
+    }
+    this.peaks(block);
+  }
+
+  /** K-weighted, channel-weighted sum of squares of frames [offset, offset + count). */
+  private filterEnergy(block: AudioBlock, offset: number, count: number): number {
+    const c = this.coef;
+    const a0 = c[0], a1 = c[1], a2 = c[2], a3 = c[3], a4 = c[4];
+    const b0 = c[5], b1 = c[6], b2 = c[7], b3 = c[8], b4 = c[9];
+    let total = 0;
+    for (let ch = 0; ch < this.channels; ch++) {
+      const w = this.weights[ch];
+      const x = block[ch];
+      const s = ch * 4;
+      let z1 = this.state[s], z2 = this.state[s + 1], y1 = this.state[s + 2], y2 = this.state[s + 3];
+      let sum = 0;
+      const end = offset + count;
+      for (let i = offset; i < end; i++) {
+        const xi = x[i];
+        const u = a0 * xi + z1;
+        z1 = a1 * xi - a3 * u + z2;
+        z2 = a2 * xi - a4 * u;
+        const v = b0 * u + y1;
+        y1 = b1 * u - b3 * v + y2;
+        y2 = b2 * u - b4 * v;
+        sum += v * v;
+      }
+      this.state[s] = Math.abs(z1) < 1e-30 ? 0 : z1;
+      this.state[s + 1] = Math.abs(z2) < 1e-30 ? 0 : z2;
+      this.state[s + 2] = Math.abs(y1) < 1e-30 ? 0 : y1;
+      this.state[s + 3] = Math.abs(y2) < 1e-30 ? 0 : y2;
+      if (w !== 0) total += w * sum;
+    }
+    return total;
+  }
+
+  private endSubBlock(): void {
+    this.ring[this.subCount % 30] = this.subEnergy / this.subLen;
+    this.subCount++;
+    this.subEnergy = 0;
+    this.subFill = 0;
+    if (this.subCount >= 4) {
+      let e = 0;
+      for (let k = 1; k <= 4; k++) e += this.ring[(this.subCount - k) % 30];
+      e /= 4;
+      this.momentary.push(e);
+      const l = energyToLufs(e);
+      if (l > this.maxMomentary) this.maxMomentary = l;
+    }
+    if (this.subCount >= 30) {
+      let e = 0;
+      for (let k = 0; k < 30; k++) e += this.ring[k];
+      e /= 30;
+      this.shortTerm.push(e);
+      const l = energyToLufs(e);
+      if (l > this.maxShortTerm) this.maxShortTerm = l;
+    }
+  }
+
+  private peaks(block: AudioBlock): void {
+    const n = block[0]?.length ?? 0;
+    const H = TP_TAPS - 1;
+    if (this.work.length < n + H) this.work = new Float64Array(n + H);
+    const work = this.work;
+    const { phases, l1 } = TP_FIR;
+    const [p0, p1, p2, p3] = phases;
+    for (let ch = 0; ch < this.channels; ch++) {
+      const x = block[ch];
+      let sp = this.samplePeak;
+      for (let i = 0; i < n; i++) {
+        const a = x[i] < 0 ? -x[i] : x[i];
+        if (a > sp) sp = a;
+      }
+      this.samplePeak = sp;
+      if (!this.truePeakOn) continue;
+      const hist = this.history[ch];
+      work.set(hist, 0);
+      for (let i = 0; i < n; i++) work[H + i] = x[i];
+      let tp = Math.max(this.truePeak, sp);
+      // Chunks whose neighbourhood cannot exceed the current true peak (|y| ≤ max|x| · Σ|h|) are skipped.
+      for (let start = 0; start < n; start += 32) {
+        const end = Math.min(n, start + 32);
+        let m = 0;
+        for (let i = start; i < end + H; i++) {
+          const a = work[i] < 0 ? -work[i] : work[i];
+          if (a > m) m = a;
+        }
+        if (m * l1 <= tp) continue;
+        for (let i = start; i < end; i++) {
+          // Output phases between work[i + H - 1] and work[i + H]: the filter spans work[i .. i + H].
+          let y0 = 0, y1 = 0, y2 = 0, y3 = 0;
+          for (let t = 0; t < TP_TAPS; t++) {
+            const v = work[i + H - t];
+            y0 += p0[t] * v;
+            y1 += p1[t] * v;
+            y2 += p2[t] * v;
+            y3 += p3[t] * v;
+          }
+          const a = Math.max(Math.abs(y0), Math.abs(y1), Math.abs(y2), Math.abs(y3));
+          if (a > tp) tp = a;
+        }
+      }
+      this.truePeak = tp;
+      for (let k = 0; k < H; k++) hist[k] = work[n + k];
+    }
+  }
+
+  /** Integrated loudness of everything pushed so far (LUFS; −Infinity when all gated). */
+  integrated(): number {
+    return gatedLoudness(this.momentary.values(), -10);
+  }
+
+  summary(): LoudnessSummary {
+    return {
+      integrated_lufs: this.integrated(),
+      loudness_range_lu: loudnessRange(this.shortTerm.values()),
+      max_momentary_lufs: this.maxMomentary,
+      max_short_term_lufs: this.maxShortTerm,
+      true_peak_dbtp: 20 * Math.log10(Math.max(this.truePeak, this.samplePeak)),
+      sample_peak_dbfs: 20 * Math.log10(this.samplePeak),
+    };
+  }
+}
+
+function gatedLoudness(blocks: Float64Array, relativeLu: number): number {
+  const abs = lufsToEnergy(-70);
+  let sum = 0, count = 0;
+  for (const e of blocks) if (e > abs) (sum += e), count++;
+  if (count === 0) return -Infinity;
+  const rel = lufsToEnergy(energyToLufs(sum / count) + relativeLu);
+  let s2 = 0, c2 = 0;
+  for (const e of blocks) if (e > abs && e > rel) (s2 += e), c2++;
+  return c2 === 0 ? -Infinity : energyToLufs(s2 / c2);
+}
+
+/** EBU Tech 3342: short-term values gated at −70 LUFS and −20 LU below their mean; 95th minus 10th percentile. */
+export function loudnessRange(shortTerm: Float64Array): number {
+  const abs = lufsToEnergy(-70);
+  let sum = 0, count = 0;
+  for (const e of shortTerm) if (e > abs) (sum += e), count++;
+  if (count === 0) return 0;
+  const rel = lufsToEnergy(energyToLufs(sum / count) - 20);
+  const kept: number[] = [];
+  for (const e of shortTerm) if (e > abs && e > rel) kept.push(energyToLufs(e));
+  if (kept.length === 0) return 0;
+  kept.sort((a, b) => a - b);
+  const pct = (p: number) => kept[Math.min(kept.length - 1, Math.max(0, Math.round((kept.length - 1) * p)))];
+  return pct(0.95) - pct(0.1);
+}
