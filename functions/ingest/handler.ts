@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ingestObject } from '@david/core';
-import { locateFfmpeg } from '@david/dsp';
+import { analyzeFile, locateFfmpeg } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -13,9 +13,12 @@ const deps = buildDeps(process.env);
 const ffmpeg = locateFfmpeg(process.env);
 const processor = new BatchProcessor(EventType.SQS);
 
+/** Loudness, peaks and spectral summary stored on the file record (a failure here never rejects the file). */
+const analyzeReady = async (path: string) => ({ ...(await analyzeFile(path, { ffmpeg: await ffmpeg })) }) as Record<string, unknown>;
+
 async function recordHandler(record: SQSRecord): Promise<void> {
   for (const obj of objectsInS3Message(record.body)) {
-    const result = await withTempDir('ingest', async (tempDir) => ingestObject(deps, obj, { tempDir, ffmpeg: await ffmpeg }));
+    const result = await withTempDir('ingest', async (tempDir) => ingestObject(deps, obj, { tempDir, ffmpeg: await ffmpeg, analyze: analyzeReady }));
     const keys = 'sessionId' in result ? { session_id: result.sessionId, file_id: result.fileId } : {};
     if (result.outcome === 'rejected') logger.warn('file rejected', { ...keys, key: obj.key, reason: result.reason });
     else logger.info(`ingest ${result.outcome}`, { ...keys, key: obj.key, ...('reason' in result ? { reason: result.reason } : {}) });

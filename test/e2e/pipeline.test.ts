@@ -64,6 +64,11 @@ describe('the pipeline, end to end over HTTP', () => {
     const file = await api.waitForFile(session, file_id);
     expect(file).toMatchObject({ status: 'ready', format: 'wav', sample_rate: 44100, channels: 2, size: wav.length, filename: 'take_one.wav' });
     expect(file.duration_s).toBeCloseTo(1.5, 3);
+    // Ingest analyses ready files: the peak of a −6 dBFS sine, loudness present, true peak at or above the sample peak.
+    expect(Math.abs(file.analysis.peak_dbfs + 6)).toBeLessThan(0.05);
+    expect(file.analysis.true_peak_dbtp).toBeGreaterThanOrEqual(file.analysis.peak_dbfs);
+    expect(file.analysis.integrated_lufs).toBeGreaterThan(-12);
+    expect(file.analysis.integrated_lufs).toBeLessThan(-3);
 
     const submit = await api.call('POST', `/api/audio/${session.session_id}/process`, {
       token: session.access_token,

@@ -1,3 +1,4 @@
+import { decodeFile, type DecodeOptions } from '../codecs/decode.ts';
 import { createFft, hann } from '../engine/fft.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { LoudnessMeter } from './loudness.ts';
@@ -233,4 +234,10 @@ export function estimateTempo(onsets: number[], rate: number): number | null {
   const d = a - 2 * b + c;
   const frac = d !== 0 ? (0.5 * (a - c)) / d : 0;
   return Math.round(((60 * rate) / (bestLag + Math.max(-0.5, Math.min(0.5, frac)))) * 10) / 10;
+}
+
+/** Decode a file (streaming) and analyse it. */
+export async function analyzeFile(path: string, opts: AnalyzeOptions & DecodeOptions = {}): Promise<AnalysisResult> {
+  const decoded = await decodeFile(path, opts);
+  return analyze(decoded.stream, decoded.format, opts);
 }
