@@ -216,3 +216,48 @@ describe('analysis features', () => {
     expect(Math.abs(best - (128 - 32 - 1))).toBeLessThanOrEqual(1);
   });
 });
+
+describe('normalize and limiter, checked with our meter and with ffmpeg', () => {
+  it('normalize hits its LUFS target within 0.1 LU', async () => {
+    const { renderChain } = await import('../src/engine/chain.ts');
+    const audio = musicLike(44_100, 20, 5).map((c) => c.map((v) => v * 0.3)); // quiet input: gain goes up
+    const format = { sampleRate: 44_100, channels: 2 };
+    const out = (await renderChain(audio, [{ effect: 'normalize', parameters: { mode: 'lufs', targetDb: -16, truePeakCeilingDb: 0 } }], format, { tempDir: dir })).audio;
+    const ours = await analyze(blocksOf(out, 4096), format);
+    expect(Math.abs(ours.integrated_lufs + 16)).toBeLessThanOrEqual(0.1);
+    const path = join(dir, 'normalized.wav');
+    await writeWavFile(blocksOf(out, 8192), format, path, { bitDepth: 32, float: true });
+    expect(Math.abs(ffmpegEbur128(path).I + 16)).toBeLessThanOrEqual(0.1);
+  }, 30_000);
+
+  it('normalize lowers its gain to respect the true-peak ceiling (no hidden limiter)', async () => {
+    const { renderChain } = await import('../src/engine/chain.ts');
+    const audio = musicLike(44_100, 10, 8);
+    const format = { sampleRate: 44_100, channels: 2 };
+    const out = (await renderChain(audio, [{ effect: 'normalize', parameters: { targetDb: -5, truePeakCeilingDb: -2 } }], format, { tempDir: dir })).audio;
+    const a = await analyze(blocksOf(out, 4096), format);
+    expect(Math.abs(a.true_peak_dbtp + 2)).toBeLessThanOrEqual(0.01);
+    expect(a.integrated_lufs).toBeLessThan(-5);
+  });
+
+  it('limiter keeps the true peak at or below its ceiling: +0.01 dB by our meter, +0.2 dB by ffmpeg (the stated TP tolerance between meters)', async () => {
+    const { renderChain } = await import('../src/engine/chain.ts');
+    // 48 kHz, because ffmpeg's ebur128 resamples anything else to 48 kHz first and measures the resampler's overshoot too.
+    const audio = musicLike(48_000, 15, 9).map((c) => c.map((v) => v * 2.5)); // hot: peaks well above 0 dBFS
+    const format = { sampleRate: 48_000, channels: 2 };
+    const out = (await renderChain(audio, [{ effect: 'limiter', parameters: { ceilingDb: -1, lookaheadMs: 5, releaseMs: 80 } }], format, { blockSize: 1000 })).audio;
+    expect(out[0].length).toBe(audio[0].length);
+    const a = await analyze(blocksOf(out, 4096), format);
+    expect(a.true_peak_dbtp).toBeLessThanOrEqual(-1 + 0.01);
+    expect(a.true_peak_dbtp).toBeGreaterThan(-1.5); // limited, not just turned down
+    const path = join(dir, 'limited.wav');
+    await writeWavFile(blocksOf(out, 8192), format, path, { bitDepth: 32, float: true });
+    expect(ffmpegEbur128(path).TP).toBeLessThanOrEqual(-1 + 0.2);
+    // Loudness is kept close to the input's where the signal was not over the ceiling: the quiet bridge is untouched.
+    const quiet = audio.map((c) => c.map((v) => v * 0.05));
+    const q = (await renderChain(quiet, [{ effect: 'limiter' }], format)).audio;
+    let maxDiff = 0;
+    for (let i = 0; i < q[0].length; i++) maxDiff = Math.max(maxDiff, Math.abs(q[0][i] - quiet[0][i]));
+    expect(maxDiff).toBeLessThan(1e-6);
+  }, 30_000);
+});

@@ -72,9 +72,9 @@ class Series {
 }
 
 // 4× oversampling interpolator: a 48-tap Kaiser-windowed sinc (12 taps per phase), each phase normalised to unity DC gain.
-const TP_TAPS = 12;
+export const TP_TAPS = 12;
 const TP_PHASES = 4;
-const TP_FIR = (() => {
+export const TP_FIR = (() => {
   const n = TP_TAPS * TP_PHASES;
   const h = new Float64Array(n);
   const beta = 7;
