@@ -1,0 +1,111 @@
+import type { AudioBlock } from '../types.ts';
+
+/**
+ * Streaming band-limited resampler for any ratio: each output sample is a Kaiser-windowed sinc interpolation of
+ * the input at t = m · (inRate / outRate), with the cutoff lowered to the output's Nyquist when downsampling.
+ * Zero latency (the kernel is centred on t), exact total length round(n · outRate / inRate) after flush, and
+ * the same output for any block size. Memory: a FIFO of about 2 × halfWidth input frames per channel.
+ */
+export interface Resampler {
+  readonly outputChannels: number;
+  process(block: AudioBlock): AudioBlock;
+  flush(): AudioBlock;
+}
+
+const TABLE = 2048; // kernel samples per unit of u = d / W over [0, 1]
+function kernelTable(zeros: number, beta: number): Float64Array {
+  const i0 = (x: number) => {
+    let s = 1, t = 1;
+    for (let k = 1; k < 40; k++) {
+      t *= (x / (2 * k)) ** 2;
+      s += t;
+    }
+    return s;
+  };
+  const t = new Float64Array(TABLE + 2);
+  for (let i = 0; i <= TABLE + 1; i++) {
+    const u = Math.min(1, i / TABLE);
+    const x = zeros * u;
+    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+    t[i] = sinc * (i0(beta * Math.sqrt(Math.max(0, 1 - u * u))) / i0(beta));
+  }
+  return t;
+}
+
+export function createResampler(inRate: number, outRate: number, channels: number, quality: 'fast' | 'high' = 'high'): Resampler {
+  const step = inRate / outRate;
+  const zeros = quality === 'high' ? 24 : 8; // sinc zero crossings on each side (at the passband scale)
+  const table = kernelTable(zeros, quality === 'high' ? 9 : 6);
+  const fc = Math.min(1, 1 / step) * (quality === 'high' ? 0.97 : 0.92);
+  const W = zeros / fc; // half-width in input samples
+  const span = Math.ceil(W) + 1;
+  let buf = Array.from({ length: channels }, () => new Float32Array(4096));
+  let bufStart = -span; // absolute index of buf[0]; the stream is preceded by silence
+  let bufLen = span; // that leading silence
+  let m = 0; // next output index
+  let inTotal = 0;
+
+  const append = (block: AudioBlock) => {
+    const n = block[0]?.length ?? 0;
+    // Drop what no future output needs.
+    const need = Math.floor(m * step) - span;
+    const drop = Math.max(0, Math.min(bufLen, need - bufStart));
+    if (drop > 0) {
+      for (const ch of buf) ch.copyWithin(0, drop, bufLen);
+      bufStart += drop;
+      bufLen -= drop;
+    }
+    if (bufLen + n > buf[0].length) {
+      let cap = buf[0].length;
+      while (cap < bufLen + n) cap *= 2;
+      buf = buf.map((ch) => {
+        const b = new Float32Array(cap);
+        b.set(ch.subarray(0, bufLen));
+        return b;
+      });
+    }
+    for (let c = 0; c < channels; c++) buf[c].set(block[c], bufLen);
+    bufLen += n;
+  };
+
+  /** Emit every output whose kernel lies inside the buffer, up to `limit` outputs in all. */
+  const emit = (limit: number): AudioBlock => {
+    const end = bufStart + bufLen; // absolute index past the last buffered frame
+    let count = 0;
+    while (m + count < limit && Math.floor((m + count) * step + W) < end) count++;
+    const out = Array.from({ length: channels }, () => new Float32Array(count));
+    const scale = TABLE / W;
+    for (let k = 0; k < count; k++) {
+      const t = (m + k) * step;
+      const lo = Math.ceil(t - W);
+      const hi = Math.floor(t + W);
+      for (let c = 0; c < channels; c++) {
+        const x = buf[c];
+        let s = 0;
+        for (let j = lo; j <= hi; j++) {
+          const u = Math.abs(t - j) * scale;
+          const i = u | 0;
+          const w = table[i] + (table[i + 1] - table[i]) * (u - i);
+          s += x[j - bufStart] * w;
+        }
+        out[c][k] = s * fc;
+      }
+    }
+    m += count;
+    return out;
+  };
+
+  return {
+    outputChannels: channels,
+    process(block: AudioBlock): AudioBlock {
+      inTotal += block[0]?.length ?? 0;
+      append(block);
+      return emit(Infinity);
+    },
+    flush(): AudioBlock {
+      const total = Math.round(inTotal / step);
+      append(Array.from({ length: channels }, () => new Float32Array(span + 1)));
+      return emit(total);
+    },
+  };
+}

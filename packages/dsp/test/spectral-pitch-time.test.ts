@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { createResampler } from '../src/engine/resampler.ts';
+import { renderChain } from '../src/engine/chain.ts';
+
+/** Pitch and time: frequencies measured by interpolated positive-going zero crossings over the steady middle. */
+const SR = 44_100;
+const sine = (hz: number, seconds: number, sr = SR) => Float32Array.from({ length: Math.round(seconds * sr) }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / sr));
+
+function frequency(x: Float32Array, sr = SR): number {
+  const from = Math.floor(x.length * 0.1), to = Math.floor(x.length * 0.9);
+  let first = -1, last = -1, count = 0;
+  for (let i = from + 1; i < to; i++) {
+    if (x[i - 1] < 0 && x[i] >= 0) {
+      const t = i - 1 + x[i - 1] / (x[i - 1] - x[i]);
+      if (first < 0) first = t;
+      last = t;
+      count++;
+    }
+  }
+  return ((count - 1) * sr) / (last - first);
+}
+const cents = (f: number, ref: number) => 1200 * Math.log2(f / ref);
+
+describe('pitch_shift', () => {
+  for (const [semitones, expected] of [[12, 880], [-7, 440 * Math.pow(2, -7 / 12)], [5, 440 * Math.pow(2, 5 / 12)]] as const) {
+    it(`${semitones > 0 ? '+' : ''}${semitones} semitones turns 440 Hz into ${expected.toFixed(1)} Hz within 1 cent, duration within 0.5 %`, async () => {
+      const x = sine(440, 2);
+      const [out] = (await renderChain([x], [{ effect: 'pitch_shift', parameters: { semitones } }], { sampleRate: SR, channels: 1 }, { blockSize: 3000 })).audio;
+      expect(Math.abs(out.length - x.length) / x.length).toBeLessThan(0.005);
+      expect(Math.abs(cents(frequency(out), expected))).toBeLessThan(1);
+    });
+  }
+});
+
+describe('time_stretch', () => {
+  for (const ratio of [0.5, 1.5, 2, 0.8]) {
+    it(`durationRatio ${ratio}: duration within 0.5 %, 440 Hz unchanged within 1 cent`, async () => {
+      const x = sine(440, 2);
+      const [out] = (await renderChain([x], [{ effect: 'time_stretch', parameters: { durationRatio: ratio } }], { sampleRate: SR, channels: 1 }, { blockSize: 2048 })).audio;
+      expect(Math.abs(out.length - x.length * ratio) / (x.length * ratio)).toBeLessThan(0.005);
+      expect(Math.abs(cents(frequency(out), 440))).toBeLessThan(1);
+    });
+  }
+});
+
+describe('resampler', () => {
+  it('keeps a sine’s frequency, gives the exact length, rejects what would alias, for any block size', async () => {
+    for (const [from, to] of [[44_100, 48_000], [48_000, 44_100], [44_100, 22_050]] as const) {
+      const x = sine(1000, 1, from);
+      const run = (bs: number) => {
+        const r = createResampler(from, to, 1);
+        const parts: Float32Array[] = [];
+        for (let o = 0; o < x.length; o += bs) parts.push(r.process([x.slice(o, o + bs)])[0]);
+        parts.push(r.flush()[0] ?? new Float32Array());
+        const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+        let o = 0;
+        for (const p of parts) (out.set(p, o), (o += p.length));
+        return out;
+      };
+      const a = run(4096);
+      expect(a.length).toBe(Math.round((x.length * to) / from));
+      expect(Math.abs(cents(frequency(a, to), 1000))).toBeLessThan(0.1);
+      const b = run(333);
+      let diff = 0;
+      for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+      expect(diff).toBeLessThan(1e-6);
+    }
+    // 15 kHz cannot exist at 22.05 kHz: after resampling it must be ≥ 60 dB down.
+    const hi = sine(15_000, 1);
+    const r = createResampler(SR, 22_050, 1);
+    const out = [...r.process([hi])[0], ...(r.flush()[0] ?? [])];
+    const mid = out.slice(2000, out.length - 2000);
+    const rms = Math.sqrt(mid.reduce((s, v) => s + v * v, 0) / mid.length);
+    expect(20 * Math.log10(rms / (0.5 / Math.SQRT2))).toBeLessThan(-60);
+  });
+});
