@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeFile } from '../src/codecs/decode.ts';
+import { writeWavFile } from '../src/codecs/wav.ts';
+import { blocksOf, collect } from '../src/engine/chain.ts';
+import { registry } from '../src/effects/registry.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'david.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'david-cli-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Run the real command as a child process (from the sources, so the test never sees a stale bundle). */
+async function david(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, DAVID_FROM_SOURCE: '1' } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function sineFile(name: string, amp = 0.5): Promise<string> {
+  const sr = 44_100;
+  const x = Float32Array.from({ length: sr }, (_, i) => amp * Math.sin((2 * Math.PI * 440 * i) / sr));
+  const path = join(dir, name);
+  await writeWavFile(blocksOf([x, x.slice()], 4096), { sampleRate: sr, channels: 2 }, path, { bitDepth: 16 });
+  return path;
+}
+
+const peak = async (path: string) => {
+  const d = await decodeFile(path);
+  const a = await collect(d.stream, d.format.channels);
+  return Math.max(...a.map((c) => c.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+};
+
+describe('the david command', () => {
+  it('lists every registered effect, from the declarations', async () => {
+    const r = await david('effects', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).map((e: { id: string }) => e.id)).toEqual([...registry.keys()]);
+    const text = await david('effects');
+    expect(text.stdout).toContain('--param gainDb=<-96..48 dB>  default 0.');
+  });
+
+  it('processes a file with an effect and reports it as JSON', async () => {
+    const input = await sineFile('in.wav');
+    const out = join(dir, 'out.wav');
+    const r = await david('process', input, out, '--effect', 'gain', '--param', 'gainDb=-6', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ format: 'wav', channels: 2, sample_rate: 44100 });
+    expect(summary.duration_s).toBeCloseTo(1, 6);
+    expect(20 * Math.log10((await peak(out)) / (await peak(input)))).toBeCloseTo(-6, 1);
+  });
+
+  it('runs a chain file and writes other formats through ffmpeg', async () => {
+    const input = await sineFile('chain-in.wav');
+    const chain = join(dir, 'chain.json');
+    writeFileSync(chain, JSON.stringify([{ effect: 'equalizer', parameters: { bands: [{ type: 'highpass', frequencyHz: 100, gainDb: 0, q: 0.7 }] } }, { effect: 'gain', parameters: { gainDb: -3 } }]));
+    const out = join(dir, 'out.flac');
+    const r = await david('process', input, out, '--chain', chain, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).chain.map((s: { effect: string }) => s.effect)).toEqual(['equalizer', 'gain']);
+    expect(readFileSync(out).subarray(0, 4).toString()).toBe('fLaC');
+  });
+
+  it('analyzes a file', async () => {
+    const input = await sineFile('analyze.wav', 0.1);
+    const r = await david('analyze', input, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(a.peak_dbfs).toBeCloseTo(-20, 1);
+    expect(a.duration_s).toBeCloseTo(1, 6);
+    expect(typeof a.integrated_lufs).toBe('number');
+  });
+
+  it('writes waveform JSON and a spectrogram PNG', async () => {
+    const input = await sineFile('wave.wav');
+    const json = join(dir, 'peaks.json');
+    expect((await david('waveform', input, json, '--zoom', '441')).code).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ version: 2, channels: 2, samples_per_pixel: 441, length: 100 });
+    const png = join(dir, 'spec.png');
+    expect((await david('waveform', input, png, '--width', '64', '--height', '32')).code).toBe(0);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('exit codes tell bad usage (2) from bad media (3)', async () => {
+    const input = await sineFile('codes.wav');
+    const bad = await david('process', input, join(dir, 'x.wav'), '--effect', 'gain', '--param', 'gainDb=100', '--json');
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error.code).toBe('Effect::InvalidParameter');
+    expect(JSON.parse(bad.stdout).error.message).toContain('-96 to 48');
+    expect((await david('process', input, join(dir, 'x.wav'), '--effect', 'nope')).code).toBe(2);
+    expect((await david('frobnicate')).code).toBe(2);
+    const text = join(dir, 'not-audio.wav');
+    writeFileSync(text, '#EXTM3U\nhttp://example.com/a.mp3\n');
+    const media = await david('analyze', text, '--json');
+    expect(media.code).toBe(3);
+    expect(JSON.parse(media.stdout).error.code).toMatch(/^(Media|Wav)::/);
+  });
+});
