@@ -24,7 +24,7 @@ export interface Decoded {
  */
 export async function decodeFile(path: string, opts: DecodeOptions = {}): Promise<Decoded> {
   const maxDuration = opts.maxDurationSeconds ?? DEFAULT_MAX_DURATION_SECONDS;
-  const blockFrames = opts.blockFrames ?? 8192;
+  const blockFrames = opts.blockFrames ?? 32768;
   const source = await sniffFile(path);
   if (source === 'wav') {
     const info = await readWavInfo(path);

@@ -175,7 +175,7 @@ export function deinterleave(bytes: Uint8Array, info: Pick<WavInfo, 'channels' |
  * Stream a WAV file's audio as planar blocks: fixed-size reads into one aligned buffer, so memory does not
  * depend on the file's length.
  */
-export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 8192, maxFrames = Infinity): AsyncIterable<AudioBlock> {
+export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 32768, maxFrames = Infinity): AsyncIterable<AudioBlock> {
   if (info.frames > maxFrames) {
     throw new LimitExceededError('Media::TooLong', `the audio lasts ${(info.frames / info.sampleRate).toFixed(1)} s; the limit is ${(maxFrames / info.sampleRate).toFixed(0)} s`);
   }
@@ -184,14 +184,25 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
     const bytesPerBlock = blockFrames * info.blockAlign;
     let remaining = info.frames * info.blockAlign;
     let pos = info.dataOffset;
-    while (remaining > 0) {
-      // A fresh, aligned buffer per block: consumers may keep or process blocks in place.
+    // A fresh, aligned buffer per block (consumers may keep or process blocks in place); the next read is
+    // started before the current block is handed over, so disk and processing overlap.
+    const readNext = () => {
+      if (remaining <= 0) return null;
       const want = Math.min(bytesPerBlock, remaining);
       const buf = new Uint8Array(want);
-      const { bytesRead } = await fh.read(buf, 0, want, pos);
-      if (bytesRead < want) throw new InvalidMediaError('Wav::Truncated', 'the file ended while reading audio (changed while reading?)');
+      const at = pos;
       pos += want;
       remaining -= want;
+      return fh.read(buf, 0, want, at).then(({ bytesRead }) => {
+        if (bytesRead < want) throw new InvalidMediaError('Wav::Truncated', 'the file ended while reading audio (changed while reading?)');
+        return buf;
+      });
+    };
+    let next = readNext();
+    while (next) {
+      const buf = await next;
+      next = readNext();
+      next?.catch(() => undefined); // handled when awaited
       yield deinterleave(buf, info);
     }
   } finally {
@@ -255,8 +266,10 @@ export function interleave(block: AudioBlock, opts: WavWriteOptions): Uint8Array
     for (let c = 0; c < nch; c++) {
       const src = block[c];
       for (let i = 0, j = c; i < frames; i++, j += nch) {
-        const s = Math.round(src[i] * 32768);
-        dst[j] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+        // Offset to positive so `| 0` rounds (half up) without Math.round; clip first. NaN becomes 0 (silence).
+        let x = src[i] * 32768 + 32768.5;
+        x = x < 0 ? 0 : x > 65535 ? 65535 : x;
+        dst[j] = (x | 0) - 32768;
       }
     }
   } else if (bits === 24) {
@@ -290,12 +303,16 @@ export async function writeWavFile(stream: AsyncIterable<AudioBlock>, format: St
     const headerLen = wavHeader(format, opts, 0).length;
     let pos = headerLen;
     let frames = 0;
+    // One write in flight while the next block is produced.
+    let inFlight: Promise<unknown> = Promise.resolve();
     for await (const block of stream) {
       const bytes = interleave(block, opts);
-      await fh.write(bytes, 0, bytes.length, pos);
+      await inFlight;
+      inFlight = fh.write(bytes, 0, bytes.length, pos);
       pos += bytes.length;
       frames += block[0]?.length ?? 0;
     }
+    await inFlight;
     const dataBytes = pos - headerLen;
     if (dataBytes & 1) await fh.write(new Uint8Array(1), 0, 1, pos++);
     await fh.write(wavHeader(format, opts, dataBytes), 0, headerLen, 0);

@@ -1,0 +1,235 @@
+/**
+ * David against ffmpeg and SoX on the same input, as whole processes, in the same run, rounds interleaved.
+ *   npm run bench [-- --rounds 3 --minutes 10 --only gain,reverb --memory-minutes 60]
+ * Prints a markdown table (medians) and the peak memory of `david process` for a 1-minute and a long input.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeMusicLike } from './signal.ts';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const ROUNDS = Number(arg('rounds', '3'));
+const MINUTES = Number(arg('minutes', '10'));
+const MEMORY_MINUTES = Number(arg('memory-minutes', '10'));
+const ONLY = arg('only', '').split(',').filter(Boolean);
+
+const pkg = join(import.meta.dirname, '..');
+const cache = join(import.meta.dirname, '.cache');
+const out = join(cache, 'out');
+mkdirSync(out, { recursive: true });
+
+function ensureSignal(minutes: number): string {
+  const path = join(cache, `music-${minutes}min.wav`);
+  return path;
+}
+for (const m of new Set([MINUTES, 1, MEMORY_MINUTES, 0.1 / 60])) {
+  const path = ensureSignal(m);
+  if (!existsSync(path)) {
+    process.stderr.write(`generating ${path}\n`);
+    await writeMusicLike(path, m * 60);
+  }
+}
+
+// The CLI as users run it: the esbuild bundle (what `npm run build:cli` makes).
+const build = spawnSync('npx', ['esbuild', 'src/cli/main.ts', '--bundle', '--platform=node', '--format=esm', '--target=node22', '--outfile=dist/david.mjs', '--log-level=warning'], { cwd: pkg, stdio: 'inherit' });
+if (build.status !== 0) throw new Error('could not build the CLI bundle');
+const DAVID = [process.execPath, join(pkg, 'bin', 'david.mjs')];
+const FFMPEG = ['ffmpeg', '-nostdin', '-hide_banner', '-loglevel', 'error', '-filter_threads', '1', '-threads', '1', '-y'];
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const HAVE_SOX = has('sox');
+const HAVE_TIME = existsSync('/usr/bin/time');
+
+interface Case {
+  name: string;
+  david: string[]; // arguments after `david`, with IN and OUT placeholders
+  ffmpeg?: string[]; // filter arguments
+  sox?: string[]; // effect arguments
+  target: string;
+  /** Expected output duration ÷ input duration (for the sanity check). */
+  durationRatio?: number;
+  note?: string;
+}
+
+const P = (k: string, v: unknown) => ['--param', `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`];
+const cases: Case[] = [
+  { name: 'gain', david: ['process', 'IN', 'OUT', '--effect', 'gain', ...P('gainDb', -6)], ffmpeg: ['-af', 'volume=-6dB'], sox: ['vol', '-6dB'], target: '≥ 1.5× ffmpeg, ≥ SoX, ≥ 8,000× realtime' },
+  {
+    name: 'equalizer (3 bands)',
+    david: ['process', 'IN', 'OUT', '--effect', 'equalizer', ...P('bands', [{ type: 'lowshelf', frequencyHz: 100, gainDb: 3, q: 0.707 }, { type: 'peaking', frequencyHz: 1000, gainDb: 6, q: 1 }, { type: 'highshelf', frequencyHz: 8000, gainDb: -3, q: 0.707 }])],
+    ffmpeg: ['-af', 'lowshelf=f=100:g=3,equalizer=f=1000:t=q:w=1:g=6,highshelf=f=8000:g=-3'],
+    sox: ['bass', '+3', '100', 'equalizer', '1000', '1q', '+6', 'treble', '-3', '8000'],
+    target: '≥ 1.5× ffmpeg, ≥ SoX',
+  },
+  {
+    name: 'compressor',
+    david: ['process', 'IN', 'OUT', '--effect', 'compressor', ...P('thresholdDb', -20), ...P('ratio', 4), ...P('attackMs', 10), ...P('releaseMs', 100)],
+    ffmpeg: ['-af', 'acompressor=threshold=0.1:ratio=4:attack=10:release=100:knee=2'],
+    sox: ['compand', '0.01,0.1', '6:-70,-70,-20,-20,0,-15', '0', '-90', '0'],
+    target: '≥ 1.5× ffmpeg, ≥ SoX',
+  },
+  {
+    name: 'noise gate',
+    david: ['process', 'IN', 'OUT', '--effect', 'noise_gate', ...P('thresholdDb', -40)],
+    ffmpeg: ['-af', 'agate=threshold=0.01:range=0.0001:attack=1:release=100'],
+    sox: ['compand', '.001,.1', '-inf,-40.1,-inf,-40,-40', '0', '-90', '0'],
+    target: '≥ 1.5× ffmpeg, ≥ SoX',
+  },
+  {
+    name: 'delay',
+    david: ['process', 'IN', 'OUT', '--effect', 'delay', ...P('timeMs', 300), ...P('feedback', 0.4), ...P('mix', 0.35)],
+    ffmpeg: ['-af', 'aecho=0.65:1:300:0.35'],
+    sox: ['echo', '0.65', '1', '300', '0.35'],
+    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    durationRatio: -1, // echo tails differ by design
+    note: 'ffmpeg aecho and SoX echo are single-tap echoes; ours has feedback (more work)',
+  },
+  {
+    name: 'reverb',
+    david: ['process', 'IN', 'OUT', '--effect', 'reverb', ...P('roomSize', 0.5), ...P('mix', 0.3)],
+    ffmpeg: ['-af', 'aecho=0.8:0.8:29|37|43|53|61|71|79|89:0.5|0.45|0.4|0.36|0.32|0.28|0.25|0.22'],
+    sox: ['reverb', '50', '50', '100', '100', '0', '0'],
+    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    durationRatio: -1,
+    note: 'ffmpeg has no Freeverb: compared with an 8-tap aecho; SoX reverb is Freeverb-based',
+  },
+  {
+    name: 'chorus',
+    david: ['process', 'IN', 'OUT', '--effect', 'chorus', ...P('voices', 2)],
+    ffmpeg: ['-af', 'chorus=0.5:0.9:50|60:0.4|0.32:0.25|0.4:2|2.3'],
+    sox: ['chorus', '0.5', '0.9', '50', '0.4', '0.25', '2', '-t', '60', '0.32', '0.4', '2.3', '-s'],
+    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    durationRatio: -1,
+  },
+  {
+    name: 'pitch_shift (+3 semitones)',
+    david: ['process', 'IN', 'OUT', '--effect', 'pitch_shift', ...P('semitones', 3)],
+    ffmpeg: ['-af', 'rubberband=pitch=1.189207115'],
+    sox: ['pitch', '300'],
+    target: '≥ 1.5× ffmpeg, ≥ 5× SoX',
+  },
+  {
+    name: 'time_stretch (tempo × 1.25)',
+    david: ['process', 'IN', 'OUT', '--effect', 'time_stretch', ...P('durationRatio', 0.8)],
+    ffmpeg: ['-af', 'atempo=1.25'],
+    sox: ['tempo', '1.25'],
+    target: '≥ 1.5× ffmpeg, ≥ 5× SoX',
+    durationRatio: 0.8,
+  },
+  { name: 'analyze (R128 + true peak)', david: ['analyze', 'IN', '--json', '--quiet'], ffmpeg: ['-af', 'ebur128=peak=true', '-f', 'null', '-'], sox: ['-n', 'stats'], target: '≥ 2× ffmpeg' },
+];
+
+interface Run {
+  seconds: number;
+  maxRssKb: number;
+}
+
+function run(cmd: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const argv = HAVE_TIME ? ['/usr/bin/time', '-f', '%M', ...cmd] : cmd;
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    let hwm = 0;
+    const poll = HAVE_TIME
+      ? null
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) hwm = Math.max(hwm, Number(m[1]));
+          } catch {
+            /* exited */
+          }
+        }, 20);
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      if (poll) clearInterval(poll);
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) return reject(new Error(`${cmd.join(' ')} failed (${code}): ${err.slice(-2000)}`));
+      const lines = err.trim().split('\n');
+      resolve({ seconds, maxRssKb: HAVE_TIME ? Number(lines[lines.length - 1]) : hwm });
+    });
+  });
+}
+
+const subst = (args: string[], input: string, output: string) => args.map((a) => (a === 'IN' ? input : a === 'OUT' ? output : a));
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function wavSeconds(path: string): number {
+  const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], { encoding: 'utf8' });
+  return Number(r.stdout.trim());
+}
+
+const input = ensureSignal(MINUTES);
+const inputSeconds = MINUTES * 60;
+const selected = cases.filter((c) => ONLY.length === 0 || ONLY.some((o) => c.name.startsWith(o)));
+const times: Record<string, { david: number[]; ffmpeg: number[]; sox: number[] }> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of selected) {
+    const t = (times[c.name] ??= { david: [], ffmpeg: [], sox: [] });
+    const tools = (['david', 'ffmpeg', 'sox'] as const).filter((k) => (k === 'sox' ? HAVE_SOX && c.sox : k === 'ffmpeg' ? c.ffmpeg : true));
+    // Rotate who goes first each round.
+    for (let k = 0; k < tools.length; k++) {
+      const tool = tools[(k + round) % tools.length];
+      const o = join(out, `${tool}.wav`);
+      if (tool === 'david') t.david.push((await run([...DAVID, ...subst(c.david, input, o)])).seconds);
+      else if (tool === 'ffmpeg') {
+        const f = c.ffmpeg!;
+        const nullOut = f.includes('null');
+        t.ffmpeg.push((await run([...FFMPEG, '-i', input, ...f, ...(nullOut ? [] : ['-f', 'wav', o])])).seconds);
+      } else {
+        const s = c.sox!;
+        t.sox.push((await run(s[0] === '-n' ? ['sox', input, ...s] : ['sox', input, o, ...s])).seconds);
+      }
+    }
+    // Sanity: we never win by doing nothing.
+    if (round === 0 && c.david[0] === 'process') {
+      const d = wavSeconds(join(out, 'david.wav'));
+      const want = c.durationRatio === -1 ? null : inputSeconds * (c.durationRatio ?? 1);
+      const ok = want === null ? d >= inputSeconds - 0.01 : Math.abs(d - want) / want < 0.005;
+      if (!ok) throw new Error(`${c.name}: david wrote ${d} s, expected ${want ?? `≥ ${inputSeconds}`} s`);
+      if (statSync(join(out, 'david.wav')).size < inputSeconds * 44_100 * 4 * 0.2) throw new Error(`${c.name}: output suspiciously small`);
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS} ${c.name}\n`);
+  }
+}
+
+const startup = median(await Promise.all([0, 1, 2].map(async () => (await run([...DAVID, 'process', ensureSignal(0.1 / 60), join(out, 's.wav'), '--effect', 'gain'])).seconds)));
+const fmt = (s: number) => s.toFixed(2);
+const ratio = (a: number, b: number) => (Number.isFinite(b) && b > 0 ? `${(b / a).toFixed(2)}×` : '—');
+const rows = [
+  `| effect (${MINUTES} min, 44.1 kHz stereo, 16-bit WAV) | david s | ffmpeg s | sox s | vs ffmpeg | vs sox | × realtime | target | met |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+];
+for (const c of selected) {
+  const t = times[c.name];
+  const d = median(t.david), f = t.ffmpeg.length ? median(t.ffmpeg) : NaN, s = t.sox.length ? median(t.sox) : NaN;
+  const vsF = f / d, vsS = s / d;
+  const needSox = c.target.includes('5× SoX') ? 5 : 1;
+  const needFfmpeg = c.target.includes('2× ffmpeg') ? 2 : 1.5;
+  let met = (Number.isNaN(vsF) || vsF >= needFfmpeg) && (Number.isNaN(vsS) || c.name.startsWith('analyze') || vsS >= needSox);
+  if (c.name === 'gain') met = met && inputSeconds / d >= 8000;
+  rows.push(`| ${c.name}${c.note ? ` ¹` : ''} | ${fmt(d)} | ${fmt(f)} | ${fmt(s)} | ${ratio(d, f)} | ${ratio(d, s)} | ${Math.round(inputSeconds / d).toLocaleString('en')} | ${c.target} | ${met ? 'yes' : 'no'} |`);
+}
+console.log(`\n${rows.join('\n')}\n`);
+for (const c of selected.filter((c) => c.note)) console.log(`¹ ${c.name}: ${c.note}`);
+console.log(`\ndavid start-up (process a 0.1 s file): ${fmt(startup)} s — included in every david time above.`);
+
+// Peak memory: 1 minute against a long input, same effect chain.
+const memory: string[] = [];
+for (const m of [1, MEMORY_MINUTES]) {
+  const file = ensureSignal(m);
+  for (const [label, args] of [['reverb', ['--effect', 'reverb']], ['reverse (spilled)', ['--effect', 'reverse']]] as const) {
+    const r = await run([...DAVID, 'process', file, join(out, 'mem.wav'), ...args]);
+    memory.push(`| ${label} | ${m} min | ${(r.maxRssKb / 1024).toFixed(0)} MiB | ${fmt(r.seconds)} s |`);
+  }
+}
+console.log(`\n| peak memory (max RSS) | input | david | time |\n| --- | --- | ---: | ---: |\n${memory.join('\n')}`);
+console.log(`\n${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${ROUNDS} rounds (medians), ffmpeg -filter_threads 1 -threads 1, ${HAVE_SOX ? 'sox 14.4' : 'no sox'}; ${HAVE_TIME ? '/usr/bin/time' : '/proc VmHWM'} for memory`);
+rmSync(out, { recursive: true, force: true });
