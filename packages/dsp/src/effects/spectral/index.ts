@@ -1,6 +1,7 @@
 import { createResampler } from '../../engine/resampler.ts';
 import { Wsola } from '../../engine/wsola.ts';
 import { defineEffect, type AudioBlock, type EffectDeclaration } from '../../types.ts';
+import { noiseReduction } from './noise-reduction.ts';
 
 export const timeStretch = defineEffect({
   id: 'time_stretch',
@@ -67,4 +68,4 @@ export const pitchShift = defineEffect({
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const effects: EffectDeclaration<any>[] = [timeStretch, pitchShift];
+export const effects: EffectDeclaration<any>[] = [timeStretch, pitchShift, noiseReduction];
