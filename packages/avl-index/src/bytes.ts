@@ -1,24 +1,28 @@
-/** Small growable byte writer and a cursor reader with varints and strings (UTF-8). */
-const encoder = new TextEncoder();
-
+/**
+ * Small growable byte writer and a cursor reader with varints and strings (UTF-8).
+ *
+ * "Binary strings" (one character per byte, 0–255, as Node's 'latin1' encoding makes them) carry encoded
+ * records inside the index: V8 keeps them as compact one-byte strings, and a snapshot loader can cut them out
+ * of one decoded frame with `slice` — no copy and no typed-array object per record.
+ */
 export class ByteWriter {
-  buf: Uint8Array;
+  buf: Buffer;
   view: DataView;
   length = 0;
 
   constructor(capacity = 64 * 1024) {
-    this.buf = new Uint8Array(capacity);
-    this.view = new DataView(this.buf.buffer);
+    this.buf = Buffer.alloc(capacity);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.length + n) cap *= 2;
-    const next = new Uint8Array(cap);
+    const next = Buffer.alloc(cap);
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   varint(v: number): void {
@@ -54,21 +58,35 @@ export class ByteWriter {
     this.length += b.length;
   }
 
+  /** Varint byte length, then UTF-8. */
   string(s: string): void {
-    // ASCII fast path (ids, timestamps); UTF-8 otherwise.
-    let ascii = true;
-    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) {
-      ascii = false;
-      break;
-    }
-    if (!ascii) return this.bytes(encoder.encode(s));
-    this.varint(s.length);
-    this.ensure(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
+    const n = Buffer.byteLength(s, 'utf8');
+    this.varint(n);
+    this.ensure(n);
+    this.length += this.buf.write(s, this.length, n, 'utf8');
   }
 
-  take(): Uint8Array {
-    const out = this.buf.slice(0, this.length);
+  /**
+   * A string whose UTF-8 length is recorded with a tag bit: varint(2·bytes + (ASCII ? 0 : 1)), then the bytes.
+   * A reader can slice an ASCII string straight out of a latin1-decoded frame.
+   */
+  taggedString(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.varint(2 * n + (n === s.length ? 0 : 1));
+    this.ensure(n);
+    this.length += this.buf.write(s, this.length, n, 'utf8');
+  }
+
+  /** A binary string (see above): varint length, then one byte per character. */
+  binary(s: string): void {
+    this.varint(s.length);
+    this.ensure(s.length);
+    this.length += this.buf.write(s, this.length, s.length, 'latin1');
+  }
+
+  /** The bytes written so far as a binary string; resets the writer. */
+  takeBinary(): string {
+    const out = this.buf.toString('latin1', 0, this.length);
     this.length = 0;
     return out;
   }

@@ -42,8 +42,13 @@ const END = '\u0001';
 const HIGH = '\uffff';
 export const MAX_LIST_LIMIT = 1000;
 
-/** Compact binary form of an entry (values stay encoded in the trees; decoded on read, through an LRU cache). */
-export function encodeEntry(e: FileEntry, w = new ByteWriter(256)): Uint8Array {
+/**
+ * Compact binary form of an entry, held as a binary string (one byte per character, see bytes.ts): values stay
+ * encoded in the trees and are decoded on read, through an LRU cache.
+ */
+export type EncodedEntry = string;
+
+export function encodeEntry(e: FileEntry, w = new ByteWriter(256)): EncodedEntry {
   w.string(e.file_id);
   w.string(e.session_id);
   w.u8(e.kind === 'output' ? 1 : 0);
@@ -54,11 +59,11 @@ export function encodeEntry(e: FileEntry, w = new ByteWriter(256)): Uint8Array {
   w.string(e.format ?? '');
   w.f64(e.duration_s ?? Number.NaN);
   w.string(e.job_id ?? '');
-  return w.take();
+  return w.takeBinary();
 }
 
-export function decodeEntry(bytes: Uint8Array): FileEntry {
-  const r = new ByteReader(bytes);
+export function decodeEntry(encoded: EncodedEntry): FileEntry {
+  const r = new ByteReader(Buffer.from(encoded, 'latin1'));
   const e: FileEntry = {
     file_id: r.string(),
     session_id: r.string(),
@@ -94,8 +99,8 @@ export class FileIndex {
   readonly cache: LruCache<string, FileEntry>;
 
   constructor(
-    readonly bySession: AvlTree<string, Uint8Array> = new AvlTree(compareStrings),
-    readonly byTime: AvlTree<string, Uint8Array> = new AvlTree(compareStrings),
+    readonly bySession: AvlTree<string, EncodedEntry> = new AvlTree(compareStrings),
+    readonly byTime: AvlTree<string, EncodedEntry> = new AvlTree(compareStrings),
     cache?: LruCache<string, FileEntry>,
   ) {
     this.cache = cache ?? new LruCache(10_000, 16 * 1024 * 1024, (e) => 200 + e.name.length * 2);
@@ -114,11 +119,11 @@ export class FileIndex {
     return this.ids;
   }
 
-  private decode(key: string, bytes: Uint8Array): FileEntry {
+  private decode(key: string, encoded: EncodedEntry): FileEntry {
     const id = fileIdOf(key);
     const hit = this.cache.get(id);
     if (hit) return hit;
-    const e = decodeEntry(bytes);
+    const e = decodeEntry(encoded);
     this.cache.set(id, e);
     return e;
   }
@@ -131,10 +136,10 @@ export class FileIndex {
 
   upsert(entry: FileEntry): void {
     this.remove(entry.file_id);
-    const bytes = encodeEntry(entry, this.scratch);
+    const encoded = encodeEntry(entry, this.scratch);
     const key = sessionKey(entry);
-    this.bySession.set(key, bytes);
-    this.byTime.set(timeKey(entry), bytes);
+    this.bySession.set(key, encoded);
+    this.byTime.set(timeKey(entry), encoded);
     this.idMap().set(entry.file_id, key);
     this.cache.delete(entry.file_id);
   }
@@ -174,7 +179,7 @@ export class FileIndex {
     return this.list(this.byTime, opts.after ?? '', opts.before ?? HIGH, opts);
   }
 
-  private list(tree: AvlTree<string, Uint8Array>, from: string, to: string, opts: ListOptions): ListResult {
+  private list(tree: AvlTree<string, EncodedEntry>, from: string, to: string, opts: ListOptions): ListResult {
     const limit = Math.min(Math.max(0, opts.limit ?? 100), MAX_LIST_LIMIT);
     const offset = Math.max(0, opts.offset ?? 0);
     const lo = tree.rank(from);

@@ -2,31 +2,37 @@ import { crc32 } from 'node:zlib';
 import { AvlTree, compareStrings } from './avl-tree.ts';
 import { ByteReader, ByteWriter } from './bytes.ts';
 import { CorruptIndexError } from './errors.ts';
-import { FileIndex } from './file-index.ts';
+import { FileIndex, type EncodedEntry } from './file-index.ts';
 
 /**
  * Snapshot format (little endian), written and read as a stream of frames:
  *
- *   header   "DAVIDIX1" | u16 version=1 | u16 flags=0 | f64 primaryCount | f64 secondaryCount | u32 crc32(header)
+ *   header   "DAVIDIX1" | u16 version=2 | u16 flags=0 | f64 primaryCount | f64 secondaryCount | u32 crc32(header)
  *   frame*   u32 payloadBytes (>0) | u32 crc32(payload) | u32 records | payload
  *   trailer  u32 0 | u32 0x454e4421 ("!DNE") | f64 totalRecords
  *
- * Primary records (session order): string key, bytes value. Secondary records (time order): varint index of
- * the primary record; the time key is the tail of the primary key (`session\0time\0file` → `time\0file`). Strings and byte fields are varint-length-prefixed.
+ * Primary records (session order): key as varint(2·utf8Bytes + notAscii) then UTF-8; value (the encoded entry)
+ * as varint length then bytes. Secondary records (time order): varint index of the primary record; the time key
+ * is the tail of the primary key (`session\0time\0file` → `time\0file`). Version 1 differed only in the key
+ * length (plain varint, no ASCII bit) and is still read.
+ *
+ * Loading decodes each frame once as a latin1 string and cuts ASCII keys and the values out of it with
+ * `slice` (V8 makes these views, not copies), so a million entries cost a million small string headers rather
+ * than a million decoded strings and typed arrays.
  * Every frame is checksummed, counts are checked against the header, and the trailer proves the end was
  * reached: a flipped bit or a cut file is a CorruptIndexError, never a silently smaller index.
  */
 export const SNAPSHOT_MAGIC = 'DAVIDIX1';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2 as const;
 const HEADER_BYTES = 8 + 2 + 2 + 8 + 8 + 4;
 const TRAILER_TAG = 0x454e4421;
 const FRAME_TARGET = 256 * 1024;
 
-function header(primary: number, secondary: number): Uint8Array {
+function header(primary: number, secondary: number, version: number): Uint8Array {
   const h = new Uint8Array(HEADER_BYTES);
   const v = new DataView(h.buffer);
   for (let i = 0; i < 8; i++) h[i] = SNAPSHOT_MAGIC.charCodeAt(i);
-  v.setUint16(8, SNAPSHOT_VERSION, true);
+  v.setUint16(8, version, true);
   v.setUint16(10, 0, true);
   v.setFloat64(12, primary, true);
   v.setFloat64(20, secondary, true);
@@ -50,7 +56,7 @@ function frame(w: ByteWriter, records: number): Uint8Array {
  * Frames of one tree's records, produced a frame at a time: the walk stops when a frame is full and resumes
  * after the last key written (O(log n) per frame), so memory holds one frame, not the snapshot.
  */
-function* framesOf(tree: AvlTree<string, Uint8Array>, w: ByteWriter, write: (key: string, value: Uint8Array) => void): Generator<Uint8Array> {
+function* framesOf(tree: AvlTree<string, EncodedEntry>, w: ByteWriter, write: (key: string, value: EncodedEntry) => void): Generator<Uint8Array> {
   let last: string | undefined;
   for (;;) {
     let records = 0;
@@ -70,17 +76,18 @@ function* framesOf(tree: AvlTree<string, Uint8Array>, w: ByteWriter, write: (key
   }
 }
 
-/** Stream a snapshot of the index as byte chunks. */
-export async function* encodeSnapshot(index: FileIndex): AsyncGenerator<Uint8Array> {
+/** Stream a snapshot of the index as byte chunks (`version` 1 only to test that old snapshots still load). */
+export async function* encodeSnapshot(index: FileIndex, version: 1 | 2 = SNAPSHOT_VERSION): AsyncGenerator<Uint8Array> {
   const n = index.bySession.size;
-  yield header(n, index.byTime.size);
+  yield header(n, index.byTime.size, version);
   const w = new ByteWriter(FRAME_TARGET + 4096);
   // Primary records, remembering each value's position so the secondary section can refer to it.
-  const position = new Map<Uint8Array, number>();
+  const position = new Map<EncodedEntry, number>();
   let i = 0;
   yield* framesOf(index.bySession, w, (key, value) => {
-    w.string(key);
-    w.bytes(value);
+    if (version === 1) w.string(key);
+    else w.taggedString(key);
+    w.binary(value);
     position.set(value, i++);
   });
   yield* framesOf(index.byTime, w, (_key, value) => {
@@ -140,16 +147,17 @@ export async function decodeSnapshot(source: AsyncIterable<Uint8Array> | Uint8Ar
   for (let i = 0; i < 8; i++) if (h[i] !== SNAPSHOT_MAGIC.charCodeAt(i)) throw new CorruptIndexError('Index::CorruptSnapshot', 'not a David index snapshot');
   if (hv.getUint32(28, true) !== crc32(h.subarray(0, 28))) throw new CorruptIndexError('Index::CorruptSnapshot', 'snapshot header checksum mismatch');
   const version = hv.getUint16(8, true);
-  if (version !== SNAPSHOT_VERSION) throw new CorruptIndexError('Index::UnsupportedVersion', `snapshot version ${version} is not supported`);
+  if (version !== SNAPSHOT_VERSION && version !== 1) throw new CorruptIndexError('Index::UnsupportedVersion', `snapshot version ${version} is not supported`);
   const primary = hv.getFloat64(12, true);
   const secondary = hv.getFloat64(20, true);
   if (!Number.isInteger(primary) || !Number.isInteger(secondary) || primary < 0 || secondary !== primary) {
     throw new CorruptIndexError('Index::CorruptSnapshot', 'snapshot counts are inconsistent');
   }
+  const tagged = version >= 2;
   const pKeys: string[] = new Array(primary);
-  const pVals: Uint8Array[] = new Array(primary);
+  const pVals: EncodedEntry[] = new Array(primary);
   const tKeys: string[] = new Array(secondary);
-  const tVals: Uint8Array[] = new Array(secondary);
+  const tVals: EncodedEntry[] = new Array(secondary);
   let got = 0;
   for (;;) {
     const fh = await reader.read(12);
@@ -170,11 +178,24 @@ export async function decodeSnapshot(source: AsyncIterable<Uint8Array> | Uint8Ar
     if (!payload) throw truncated();
     if (crc32(payload) !== fv.getUint32(4, true)) throw new CorruptIndexError('Index::CorruptSnapshot', 'snapshot frame checksum mismatch');
     const r = new ByteReader(payload);
+    const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    const text = got < primary ? buf.toString('latin1') : '';
     try {
       for (let k = 0; k < records; k++, got++) {
         if (got < primary) {
-          pKeys[got] = r.string();
-          pVals[got] = r.bytes();
+          const tag = r.varint();
+          const n = tagged ? Math.floor(tag / 2) : tag;
+          let start = r.pos;
+          let end = start + n;
+          if (end > payload.length) throw new RangeError('key past end');
+          pKeys[got] = tagged && tag % 2 === 0 ? text.slice(start, end) : buf.toString('utf8', start, end);
+          r.pos = end;
+          const m = r.varint();
+          start = r.pos;
+          end = start + m;
+          if (end > payload.length) throw new RangeError('value past end');
+          pVals[got] = text.slice(start, end);
+          r.pos = end;
         } else {
           const j = got - primary;
           const ref = r.varint();

@@ -49,6 +49,23 @@ describe('snapshots', () => {
     expect(loaded.get(entry(123_456).file_id)).toEqual(entry(123_456, 'ses_456'));
   }, 60_000);
 
+  it('keeps non-ASCII keys and names intact, and still reads version 1 snapshots', async () => {
+    const idx = new FileIndex();
+    const sessions = ['ses_plain', 'séance_été', 'セッション', 'ses_😀'];
+    const all = Array.from({ length: 400 }, (_, i) => ({ ...entry(i, sessions[i % 4]), name: i % 3 ? `Grüße ${i}.wav` : `take ${i}.wav` }));
+    for (const e of all) idx.upsert(e);
+    for (const version of [1, 2] as const) {
+      const bytes = await collectBytes(encodeSnapshot(idx, version));
+      expect(bytes[8], 'version field').toBe(version);
+      const loaded = await decodeSnapshot(bytes);
+      loaded.bySession.assertInvariants();
+      loaded.byTime.assertInvariants();
+      for (const s of sessions) expect(loaded.listSession(s, { limit: 1000 })).toEqual(idx.listSession(s, { limit: 1000 }));
+      expect(loaded.listAll({ limit: 1000 }).items).toEqual(idx.listAll({ limit: 1000 }).items);
+      expect(loaded.get(all[7].file_id)).toEqual(all[7]);
+    }
+  });
+
   it('detects a flipped byte anywhere and a truncated file', async () => {
     const idx = new FileIndex();
     for (let i = 0; i < 5000; i++) idx.upsert(entry(i));
