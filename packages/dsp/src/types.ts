@@ -23,6 +23,8 @@ export interface StreamFormat {
 export interface BlockProcessor {
   /** Output channel count (may differ from input, e.g. a mono mix). */
   readonly outputChannels: number;
+  /** Output sample rate, when it differs from the input's (resample). */
+  readonly outputSampleRate?: number;
   process(block: AudioBlock): AudioBlock;
   /** End of input: return any remaining output (lookahead, reverb tail), or [] for none. Called once. */
   flush(): AudioBlock;
@@ -34,6 +36,7 @@ export interface BlockProcessor {
  */
 export interface StreamTransform {
   readonly outputChannels: number;
+  readonly outputSampleRate?: number;
   transform(source: AsyncIterable<AudioBlock>): AsyncIterable<AudioBlock>;
 }
 

@@ -74,3 +74,24 @@ describe('resampler', () => {
     expect(20 * Math.log10(rms / (0.5 / Math.SQRT2))).toBeLessThan(-60);
   });
 });
+
+describe('resample effect', () => {
+  it('changes the rate the chain reports, keeps a 1 kHz sine’s level within 0.02 dB and its frequency within 0.1 cent', async () => {
+    for (const [from, to, quality] of [[48_000, 44_100, 'high'], [44_100, 96_000, 'high'], [22_050, 8000, 'fast']] as const) {
+      const x = sine(1000, 1, from);
+      const { audio, format } = await renderChain([x, x.map((v) => -v)], [{ effect: 'resample', parameters: { sampleRate: to, quality } }], { sampleRate: from, channels: 2 }, { blockSize: 1000 });
+      expect(format).toEqual({ sampleRate: to, channels: 2 });
+      expect(audio[0].length).toBe(Math.round((x.length * to) / from));
+      expect(Math.abs(cents(frequency(audio[0], to), 1000))).toBeLessThan(0.1);
+      const mid = audio[0].subarray(Math.floor(to * 0.1), Math.floor(to * 0.9));
+      const rms = Math.sqrt(mid.reduce((s, v) => s + v * v, 0) / mid.length);
+      expect(Math.abs(20 * Math.log10(rms / (0.5 / Math.SQRT2))), `${from} → ${to}`).toBeLessThan(0.02);
+      for (let i = 0; i < audio[0].length; i += 97) expect(audio[1][i]).toBeCloseTo(-audio[0][i], 6);
+    }
+  });
+
+  it('defaults to 44.1 kHz', async () => {
+    const { format } = await renderChain([sine(440, 0.2, 48_000)], [{ effect: 'resample' }], { sampleRate: 48_000, channels: 1 });
+    expect(format.sampleRate).toBe(44_100);
+  });
+});

@@ -37,7 +37,7 @@ async function* runProcessor(source: AsyncIterable<AudioBlock>, proc: BlockProce
 }
 
 /**
- * Apply a chain in one streaming pass. Returns the output stream and its format (channel count may change).
+ * Apply a chain in one streaming pass. Returns the output stream and its format (channel count and rate may change).
  */
 export function applyChain(
   source: AsyncIterable<AudioBlock>,
@@ -51,7 +51,7 @@ export function applyChain(
   for (const { decl, params } of resolved) {
     const proc = decl.create(params as never, { format: fmt, tempDir });
     stream = isTransform(proc) ? proc.transform(stream) : runProcessor(stream, proc);
-    fmt = { sampleRate: fmt.sampleRate, channels: proc.outputChannels };
+    fmt = { sampleRate: proc.outputSampleRate ?? fmt.sampleRate, channels: proc.outputChannels };
   }
   return { stream, format: fmt };
 }

@@ -45,10 +45,20 @@ export function createResampler(inRate: number, outRate: number, channels: numbe
   let m = 0; // next output index
   let inTotal = 0;
 
+  const g = gcd(inRate, outRate);
+  const p = inRate / g; // step = p / q exactly when both rates are integers
+  const q = outRate / g;
+  // Rational ratios with few phases (48 k ↔ 44.1 k: 147 or 160) use a precomputed polyphase bank and exact integer
+  // positions; any other ratio (pitch shifting) interpolates the kernel table once per output sample and shares the
+  // weights across channels.
+  const polyphase = Number.isInteger(p) && Number.isInteger(q) && q <= 4096 && p <= 1 << 20;
+  /** floor(n · step); in integers for the polyphase path (n · p < 2^53 for streams of up to 2^33 frames). */
+  const centre = (n: number) => (polyphase ? (n * p - ((n * p) % q)) / q : Math.floor(n * step));
+
   const append = (block: AudioBlock) => {
     const n = block[0]?.length ?? 0;
     // Drop what no future output needs.
-    const need = Math.floor(m * step) - span;
+    const need = centre(m) - span;
     const drop = Math.max(0, Math.min(bufLen, need - bufStart));
     if (drop > 0) {
       for (const ch of buf) ch.copyWithin(0, drop, bufLen);
@@ -68,27 +78,53 @@ export function createResampler(inRate: number, outRate: number, channels: numbe
     bufLen += n;
   };
 
+  const K = Math.ceil(W); // taps reach K frames either side of floor(t)
+  const taps = 2 * K + 1;
+  const scale = TABLE / W;
+  const weightsAt = (frac: number, into: Float32Array, at: number) => {
+    // Weight of input frame floor(t) + k for k = −K..K, where frac = t − floor(t).
+    for (let k = -K; k <= K; k++) {
+      const u = Math.abs(frac - k) * scale;
+      let w = 0;
+      if (u <= TABLE) {
+        const i = u | 0;
+        w = (table[i] + (table[i + 1] - table[i]) * (u - i)) * fc;
+      }
+      into[at + k + K] = w;
+    }
+  };
+  let bank: Float32Array | null = null;
+  if (polyphase) {
+    bank = new Float32Array(q * taps);
+    for (let r = 0; r < q; r++) weightsAt(r / q, bank, r * taps);
+  }
+  const scratch = new Float32Array(taps);
+
   /** Emit every output whose kernel lies inside the buffer, up to `limit` outputs in all. */
   const emit = (limit: number): AudioBlock => {
     const end = bufStart + bufLen; // absolute index past the last buffered frame
     let count = 0;
-    while (m + count < limit && Math.floor((m + count) * step + W) < end) count++;
+    while (m + count < limit && centre(m + count) + K < end) count++;
     const out = Array.from({ length: channels }, () => new Float32Array(count));
-    const scale = TABLE / W;
     for (let k = 0; k < count; k++) {
-      const t = (m + k) * step;
-      const lo = Math.ceil(t - W);
-      const hi = Math.floor(t + W);
+      const n = m + k;
+      const base = centre(n) - K - bufStart;
+      let w: Float32Array;
+      let at: number;
+      if (bank) {
+        w = bank;
+        at = ((n * p) % q) * taps;
+      } else {
+        const t = n * step;
+        weightsAt(t - Math.floor(t), scratch, 0);
+        w = scratch;
+        at = 0;
+      }
       for (let c = 0; c < channels; c++) {
         const x = buf[c];
         let s = 0;
-        for (let j = lo; j <= hi; j++) {
-          const u = Math.abs(t - j) * scale;
-          const i = u | 0;
-          const w = table[i] + (table[i + 1] - table[i]) * (u - i);
-          s += x[j - bufStart] * w;
-        }
-        out[c][k] = s * fc;
+        for (let j = 0; j < taps; j++) s += x[base + j] * w[at + j];
+        out[c][k] = s;
       }
     }
     m += count;
@@ -108,4 +144,10 @@ export function createResampler(inRate: number, outRate: number, channels: numbe
       return emit(total);
     },
   };
+}
+
+function gcd(a: number, b: number): number {
+  if (!Number.isInteger(a) || !Number.isInteger(b)) return 1;
+  while (b) [a, b] = [b, a % b];
+  return a;
 }

@@ -67,5 +67,22 @@ export const pitchShift = defineEffect({
   },
 });
 
+/** Sample-rate conversion (the streaming windowed-sinc resampler); 44.1 kHz by default, as the original service delivered. */
+export const resample = defineEffect({
+  id: 'resample',
+  description: 'Convert the sample rate (Kaiser-windowed sinc, polyphase for common ratios)',
+  changesLength: true,
+  parameters: {
+    sampleRate: { kind: 'number', min: 8000, max: 192_000, default: 44_100, unit: 'Hz', integer: true, doc: 'Output sample rate' },
+    quality: { kind: 'enum', values: ['high', 'fast'], default: 'high', doc: 'high: 24 zero crossings, passband to 97 % of Nyquist; fast: 8, to 92 %' },
+  },
+  create(p, { format }) {
+    const channels = format.channels;
+    if (p.sampleRate === format.sampleRate) return { outputChannels: channels, process: (b: AudioBlock) => b, flush: () => [] };
+    const rs = createResampler(format.sampleRate, p.sampleRate, channels, p.quality === 'fast' ? 'fast' : 'high');
+    return { outputChannels: channels, outputSampleRate: p.sampleRate, process: (b: AudioBlock) => rs.process(b), flush: () => rs.flush() };
+  },
+});
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const effects: EffectDeclaration<any>[] = [timeStretch, pitchShift, noiseReduction];
+export const effects: EffectDeclaration<any>[] = [timeStretch, pitchShift, resample, noiseReduction];
