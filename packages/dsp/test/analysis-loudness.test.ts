@@ -175,6 +175,31 @@ describe('analysis features', () => {
     expect(a.spectral_flatness).toBeLessThan(0.1); // tonal
   });
 
+  it('stereo fast paths agree with the general multichannel ones; clipped samples are counted exactly', async () => {
+    const n = SR * 4;
+    let seed = 9;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    const l = Float32Array.from({ length: n }, (_, i) => 0.4 * Math.sin((2 * Math.PI * 220 * i) / SR) + 0.3 * rnd());
+    const r = Float32Array.from({ length: n }, (_, i) => 0.35 * Math.sin((2 * Math.PI * 331 * i) / SR) + 0.2 * rnd());
+    for (let k = 0; k < 37; k++) l[1000 + k * 4001] = k % 2 ? -1 : 1;
+    for (let k = 0; k < 5; k++) r[777 + k * 9000] = 1;
+    const meter = (audio: AudioBlock) => {
+      const m = new LoudnessMeter({ sampleRate: SR, channels: audio.length });
+      for (let o = 0; o < n; o += 3000) m.push(audio.map((c) => c.subarray(o, o + 3000)));
+      return m.summary();
+    };
+    const stereo = meter([l, r]);
+    const general = meter([l, r, new Float32Array(n)]); // L, R, C: a silent centre adds no energy
+    expect(stereo.integrated_lufs).toBeCloseTo(general.integrated_lufs, 9);
+    expect(stereo.loudness_range_lu).toBeCloseTo(general.loudness_range_lu, 9);
+    expect(stereo.true_peak_dbtp).toBeCloseTo(general.true_peak_dbtp, 9);
+    expect(stereo.sample_peak_dbfs).toBe(0);
+    expect(stereo.true_peak_dbtp).toBeGreaterThan(0);
+    const a = await analyze(blocksOf([l, r], 1001), { sampleRate: SR, channels: 2 });
+    expect(a.clipped_samples).toBe(42);
+    expect(a.peak_dbfs).toBe(0);
+  });
+
   it('estimates the tempo of a click track within 2 BPM', async () => {
     for (const bpm of [90, 128]) {
       const n = SR * 20;

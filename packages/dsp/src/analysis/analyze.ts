@@ -114,61 +114,97 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
     spectra++;
   };
 
+  let mono = new Float64Array(0);
+  let energy = new Float64Array(0);
   for await (const block of stream) {
     const n = block[0]?.length ?? 0;
     if (n === 0) continue;
     meter.push(block);
     for (let c = 0; c < channels; c++) {
       const x = block[c];
-      let s = 0, q = 0;
-      for (let i = 0; i < n; i++) {
+      // Two accumulators each: the additions of odd and even samples do not wait for one another.
+      let s0 = 0, s1 = 0, q0 = 0, q1 = 0, clips = 0;
+      let i = 0;
+      for (; i + 1 < n; i += 2) {
+        const v = x[i], w = x[i + 1];
+        s0 += v;
+        s1 += w;
+        q0 += v * v;
+        q1 += w * w;
+        clips += (Math.abs(v) >= CLIP_LEVEL ? 1 : 0) + (Math.abs(w) >= CLIP_LEVEL ? 1 : 0);
+      }
+      if (i < n) {
         const v = x[i];
-        s += v;
-        q += v * v;
-        if (v >= CLIP_LEVEL || v <= -CLIP_LEVEL) clipped++;
+        s0 += v;
+        q0 += v * v;
+        clips += Math.abs(v) >= CLIP_LEVEL ? 1 : 0;
       }
-      sums[c] += s;
-      sumSq += q;
+      clipped += clips;
+      sums[c] += s0 + s1;
+      sumSq += q0 + q1;
     }
-    for (let i = 0; i < n; i++) {
-      let m = 0, e = 0;
-      for (let c = 0; c < channels; c++) {
-        const v = block[c][i];
-        m += v;
-        e += v * v;
-      }
-      m /= channels;
-      e /= channels;
-      // silence
-      winSq += e;
-      if (++winFill === win) {
-        const start = frames + i + 1 - win;
+    // The mono mix and its energy once per frame, then each feature as a tight loop over runs of frames
+    // between its own events (window ends, hop ends), rather than one branchy loop doing everything per frame.
+    if (mono.length < n) {
+      mono = new Float64Array(n);
+      energy = new Float64Array(n);
+    }
+    mixDown(block, channels, n, mono, energy);
+    // silence: mean energy per 10 ms window
+    for (let i = 0; i < n; ) {
+      const end = Math.min(n, i + win - winFill);
+      let acc = 0;
+      for (let j = i; j < end; j++) acc += energy[j];
+      winSq += acc;
+      winFill += end - i;
+      i = end;
+      if (winFill === win) {
+        const start = frames + i - win;
         if (winSq / win < silenceThr) {
           if (silentStart < 0) silentStart = start;
         } else endSilence(start);
         winFill = 0;
         winSq = 0;
       }
-      // zero crossings (ignore exact zeros)
+    }
+    // zero crossings of the mono mix (exact zeros ignored)
+    for (let i = 0; i < n; i++) {
+      const m = mono[i];
       const sign = m > 0 ? 1 : m < 0 ? -1 : 0;
       if (sign !== 0) {
-        if (lastSign !== 0 && sign !== lastSign) crossings++;
+        crossings += (sign * lastSign) >>> 31; // −1 (a crossing) → 1; 0 or 1 → 0
         lastSign = sign;
       }
-      // spectral frames: the first FFT_SIZE samples of every SPECTRAL_HOP
-      if (hopCount < FFT_SIZE) frame[hopCount] = m;
-      if (++hopCount === FFT_SIZE) spectrum();
+    }
+    // spectral frames: the first FFT_SIZE samples of every SPECTRAL_HOP
+    for (let i = 0; i < n; ) {
+      if (hopCount < FFT_SIZE) {
+        const take = Math.min(n - i, FFT_SIZE - hopCount);
+        frame.set(mono.subarray(i, i + take), hopCount);
+        hopCount += take;
+        i += take;
+        if (hopCount === FFT_SIZE) spectrum();
+      } else {
+        const skip = Math.min(n - i, SPECTRAL_HOP - hopCount);
+        hopCount += skip;
+        i += skip;
+      }
       if (hopCount === SPECTRAL_HOP) hopCount = 0;
-      // onset strength: positive energy flux per hop (log-compressed)
-      if (onsets.length < maxOnsets) {
-        onsetEnergy += m * m;
-        if (++onsetFill === ONSET_HOP) {
-          const le = Math.log1p(1000 * onsetEnergy);
-          onsets.push(Math.max(0, le - prevEnergy));
-          prevEnergy = le;
-          onsetFill = 0;
-          onsetEnergy = 0;
-        }
+    }
+    // onset strength: positive energy flux per hop (log-compressed)
+    for (let i = 0; i < n && onsets.length < maxOnsets; ) {
+      const end = Math.min(n, i + ONSET_HOP - onsetFill);
+      let acc = 0;
+      for (let j = i; j < end; j++) acc += mono[j] * mono[j];
+      onsetEnergy += acc;
+      onsetFill += end - i;
+      i = end;
+      if (onsetFill === ONSET_HOP) {
+        const le = Math.log1p(1000 * onsetEnergy);
+        onsets.push(Math.max(0, le - prevEnergy));
+        prevEnergy = le;
+        onsetFill = 0;
+        onsetEnergy = 0;
       }
     }
     frames += n;
@@ -240,4 +276,36 @@ export function estimateTempo(onsets: number[], rate: number): number | null {
 export async function analyzeFile(path: string, opts: AnalyzeOptions & DecodeOptions = {}): Promise<AnalysisResult> {
   const decoded = await decodeFile(path, opts);
   return analyze(decoded.stream, decoded.format, opts);
+}
+
+/** Mono mix and mean energy per frame of a planar block. */
+function mixDown(block: AudioBlock, channels: number, n: number, mono: Float64Array, energy: Float64Array): void {
+  if (channels === 2) {
+    const l = block[0], r = block[1];
+    for (let i = 0; i < n; i++) {
+      const a = l[i], b = r[i];
+      mono[i] = (a + b) * 0.5;
+      energy[i] = (a * a + b * b) * 0.5;
+    }
+    return;
+  }
+  const x0 = block[0];
+  for (let i = 0; i < n; i++) {
+    mono[i] = x0[i];
+    energy[i] = x0[i] * x0[i];
+  }
+  for (let c = 1; c < channels; c++) {
+    const x = block[c];
+    for (let i = 0; i < n; i++) {
+      mono[i] += x[i];
+      energy[i] += x[i] * x[i];
+    }
+  }
+  if (channels > 1) {
+    const k = 1 / channels;
+    for (let i = 0; i < n; i++) {
+      mono[i] *= k;
+      energy[i] *= k;
+    }
+  }
 }

@@ -133,6 +133,7 @@ export class LoudnessMeter {
   private readonly truePeakOn: boolean;
   private readonly history: Float64Array[];
   private work = new Float64Array(0);
+  private chunkMax = new Float64Array(0);
   private truePeak = 0;
   private samplePeak = 0;
 
@@ -167,6 +168,7 @@ export class LoudnessMeter {
     const a0 = c[0], a1 = c[1], a2 = c[2], a3 = c[3], a4 = c[4];
     const b0 = c[5], b1 = c[6], b2 = c[7], b3 = c[8], b4 = c[9];
     let total = 0;
+    if (this.channels === 2) return this.filterEnergyStereo(block, offset, count);
     for (let ch = 0; ch < this.channels; ch++) {
       const w = this.weights[ch];
       const x = block[ch];
@@ -190,6 +192,45 @@ export class LoudnessMeter {
       this.state[s + 3] = Math.abs(y2) < 1e-30 ? 0 : y2;
       if (w !== 0) total += w * sum;
     }
+    return total;
+  }
+
+  /** Both channels of a stereo block in one loop: two independent recursions run side by side (the same numbers). */
+  private filterEnergyStereo(block: AudioBlock, offset: number, count: number): number {
+    const c = this.coef;
+    const a0 = c[0], a1 = c[1], a2 = c[2], a3 = c[3], a4 = c[4];
+    const b0 = c[5], b1 = c[6], b2 = c[7], b3 = c[8], b4 = c[9];
+    const st = this.state;
+    const l = block[0], r = block[1];
+    let lz1 = st[0], lz2 = st[1], ly1 = st[2], ly2 = st[3];
+    let rz1 = st[4], rz2 = st[5], ry1 = st[6], ry2 = st[7];
+    let sumL = 0, sumR = 0;
+    const end = offset + count;
+    for (let i = offset; i < end; i++) {
+      const xl = l[i];
+      const xr = r[i];
+      const ul = a0 * xl + lz1;
+      const ur = a0 * xr + rz1;
+      lz1 = a1 * xl - a3 * ul + lz2;
+      rz1 = a1 * xr - a3 * ur + rz2;
+      lz2 = a2 * xl - a4 * ul;
+      rz2 = a2 * xr - a4 * ur;
+      const vl = b0 * ul + ly1;
+      const vr = b0 * ur + ry1;
+      ly1 = b1 * ul - b3 * vl + ly2;
+      ry1 = b1 * ur - b3 * vr + ry2;
+      ly2 = b2 * ul - b4 * vl;
+      ry2 = b2 * ur - b4 * vr;
+      sumL += vl * vl;
+      sumR += vr * vr;
+    }
+    const flush = (v: number) => (Math.abs(v) < 1e-30 ? 0 : v);
+    st[0] = flush(lz1), st[1] = flush(lz2), st[2] = flush(ly1), st[3] = flush(ly2);
+    st[4] = flush(rz1), st[5] = flush(rz2), st[6] = flush(ry1), st[7] = flush(ry2);
+    const [wl, wr] = this.weights;
+    let total = 0;
+    if (wl !== 0) total += wl * sumL;
+    if (wr !== 0) total += wr * sumR;
     return total;
   }
 
@@ -225,25 +266,37 @@ export class LoudnessMeter {
     const [p0, p1, p2, p3] = phases;
     for (let ch = 0; ch < this.channels; ch++) {
       const x = block[ch];
-      let sp = this.samplePeak;
-      for (let i = 0; i < n; i++) {
-        const a = x[i] < 0 ? -x[i] : x[i];
-        if (a > sp) sp = a;
+      if (!this.truePeakOn) {
+        let sp = this.samplePeak;
+        for (let i = 0; i < n; i++) sp = Math.max(sp, Math.abs(x[i]));
+        this.samplePeak = sp;
+        continue;
       }
-      this.samplePeak = sp;
-      if (!this.truePeakOn) continue;
       const hist = this.history[ch];
       work.set(hist, 0);
       for (let i = 0; i < n; i++) work[H + i] = x[i];
+      // Chunks whose neighbourhood cannot exceed the current true peak (|y| ≤ max|x| · Σ|h|) are skipped. The
+      // neighbourhood's max|x| comes from per-chunk maxima (each sample is looked at once, not 1 + H/32 times).
+      const total = n + H;
+      const nChunks = Math.ceil(total / 32);
+      if (this.chunkMax.length < nChunks) this.chunkMax = new Float64Array(nChunks);
+      const cm = this.chunkMax;
+      for (let k = 0; k < nChunks; k++) {
+        const to = Math.min(total, (k + 1) * 32);
+        let m = 0;
+        for (let i = k * 32; i < to; i++) m = Math.max(m, Math.abs(work[i]));
+        cm[k] = m;
+      }
+      // The sample peak falls out of the same maxima (the history part was this channel's earlier samples).
+      let sp = this.samplePeak;
+      for (let k = 0; k < nChunks; k++) sp = Math.max(sp, cm[k]);
+      this.samplePeak = sp;
       let tp = Math.max(this.truePeak, sp);
-      // Chunks whose neighbourhood cannot exceed the current true peak (|y| ≤ max|x| · Σ|h|) are skipped.
       for (let start = 0; start < n; start += 32) {
         const end = Math.min(n, start + 32);
         let m = 0;
-        for (let i = start; i < end + H; i++) {
-          const a = work[i] < 0 ? -work[i] : work[i];
-          if (a > m) m = a;
-        }
+        const last = ((end + H - 1) / 32) | 0;
+        for (let k = start / 32; k <= last; k++) if (cm[k] > m) m = cm[k];
         if (m * l1 <= tp) continue;
         for (let i = start; i < end; i++) {
           // Output phases between work[i + H - 1] and work[i + H]: the filter spans work[i .. i + H].

@@ -1,6 +1,6 @@
 /**
  * In-place iterative radix-2 complex FFT with the twiddles and bit-reversal table computed once per size
- * (a plan), and a real-input helper. Float64 throughout.
+ * (a plan). Float64 throughout.
  */
 export interface Fft {
   readonly size: number;
@@ -17,13 +17,19 @@ export function createFft(size: number): Fft {
     for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
     rev[i] = r;
   }
-  const cos = new Float64Array(size / 2);
-  const sin = new Float64Array(size / 2);
-  for (let i = 0; i < size / 2; i++) {
-    cos[i] = Math.cos((2 * Math.PI * i) / size);
-    sin[i] = Math.sin((2 * Math.PI * i) / size);
+  // Twiddles laid out per stage (stage with half-length h at offset h), for both directions: the butterfly loop
+  // reads them contiguously and never multiplies by a sign.
+  const twr = new Float64Array(size);
+  const twiFwd = new Float64Array(size);
+  const twiInv = new Float64Array(size);
+  for (let h = 1; h < size; h <<= 1) {
+    for (let k = 0; k < h; k++) {
+      twr[h + k] = Math.cos((Math.PI * k) / h);
+      twiInv[h + k] = Math.sin((Math.PI * k) / h);
+      twiFwd[h + k] = -twiInv[h + k];
+    }
   }
-  const run = (re: Float64Array, im: Float64Array, sign: number) => {
+  const run = (re: Float64Array, im: Float64Array, twi: Float64Array) => {
     for (let i = 0; i < size; i++) {
       const j = rev[i];
       if (j > i) {
@@ -35,17 +41,27 @@ export function createFft(size: number): Fft {
         im[j] = t;
       }
     }
-    for (let len = 2; len <= size; len <<= 1) {
-      const half = len >> 1;
-      const step = size / len;
+    // First stage: twiddle 1.
+    for (let a = 0; a < size; a += 2) {
+      const xr = re[a + 1];
+      const xi = im[a + 1];
+      re[a + 1] = re[a] - xr;
+      im[a + 1] = im[a] - xi;
+      re[a] += xr;
+      im[a] += xi;
+    }
+    for (let half = 2; half < size; half <<= 1) {
+      const len = half << 1;
       for (let start = 0; start < size; start += len) {
-        for (let k = 0, t = 0; k < half; k++, t += step) {
-          const wr = cos[t];
-          const wi = sign * sin[t];
+        for (let k = 0; k < half; k++) {
+          const wr = twr[half + k];
+          const wi = twi[half + k];
           const a = start + k;
           const b = a + half;
-          const xr = re[b] * wr - im[b] * wi;
-          const xi = re[b] * wi + im[b] * wr;
+          const br = re[b];
+          const bi = im[b];
+          const xr = br * wr - bi * wi;
+          const xi = br * wi + bi * wr;
           re[b] = re[a] - xr;
           im[b] = im[a] - xi;
           re[a] += xr;
@@ -56,9 +72,9 @@ export function createFft(size: number): Fft {
   };
   return {
     size,
-    forward: (re, im) => run(re, im, -1),
+    forward: (re, im) => run(re, im, twiFwd),
     inverse(re, im) {
-      run(re, im, 1);
+      run(re, im, twiInv);
       for (let i = 0; i < size; i++) {
         re[i] /= size;
         im[i] /= size;
