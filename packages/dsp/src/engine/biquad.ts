@@ -104,6 +104,7 @@ export class BiquadCascade {
     const nSec = this.coeffs.length / 5;
     const coeffs = this.coeffs;
     const state = this.state;
+    if (this.channels === 2) return this.processStereo(block);
     for (let ch = 0; ch < this.channels; ch++) {
       const x = block[ch];
       const n = x.length;
@@ -123,6 +124,40 @@ export class BiquadCascade {
         state[si] = Math.abs(z1) < 1e-30 ? 0 : z1;
         state[si + 1] = Math.abs(z2) < 1e-30 ? 0 : z2;
       }
+    }
+    return block;
+  }
+
+  /**
+   * Stereo: both channels of a section in one loop. A biquad's speed is bounded by the latency of its own
+   * recursion, so two independent ones side by side cost little more than one. Same arithmetic per channel.
+   */
+  private processStereo(block: Float32Array[]): Float32Array[] {
+    const nSec = this.coeffs.length / 5;
+    const coeffs = this.coeffs;
+    const state = this.state;
+    const l = block[0], r = block[1];
+    const n = l.length;
+    const flush = (v: number) => (Math.abs(v) < 1e-30 ? 0 : v);
+    for (let s = 0; s < nSec; s++) {
+      const k = s * 5;
+      const b0 = coeffs[k], b1 = coeffs[k + 1], b2 = coeffs[k + 2], a1 = coeffs[k + 3], a2 = coeffs[k + 4];
+      const sl = s * 2;
+      const sr = (nSec + s) * 2;
+      let lz1 = state[sl], lz2 = state[sl + 1], rz1 = state[sr], rz2 = state[sr + 1];
+      for (let i = 0; i < n; i++) {
+        const xl = l[i];
+        const xr = r[i];
+        const yl = b0 * xl + lz1;
+        const yr = b0 * xr + rz1;
+        lz1 = b1 * xl - a1 * yl + lz2;
+        rz1 = b1 * xr - a1 * yr + rz2;
+        lz2 = b2 * xl - a2 * yl;
+        rz2 = b2 * xr - a2 * yr;
+        l[i] = yl;
+        r[i] = yr;
+      }
+      state[sl] = flush(lz1), state[sl + 1] = flush(lz2), state[sr] = flush(rz1), state[sr + 1] = flush(rz2);
     }
     return block;
   }

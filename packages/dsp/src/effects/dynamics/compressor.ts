@@ -1,5 +1,5 @@
 import { compensateLatency } from '../../engine/latency.ts';
-import { dbToGain, msToFrames, timeCoef } from '../../engine/util.ts';
+import { dbToGain, dbToGainFast, msToFrames, timeCoef } from '../../engine/util.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 /**
@@ -41,37 +41,53 @@ export const compressor = defineEffect({
     const rms = p.detector === 'rms';
     const look = msToFrames(p.lookaheadMs, sr);
     const ring = Array.from({ length: channels }, () => new Float32Array(Math.max(1, look)));
-    let pos = 0;
-    let reductionDb = 0; // smoothed gain reduction (≤ 0)
-    let meanSquare = 0;
-    let peak = 0;
+    // pos: lookahead ring index; reductionDb: smoothed gain reduction (≤ 0); peakDb: NaN until computed (below).
+    const state = { pos: 0, reductionDb: 0, meanSquare: 0, peak: 0, peakDb: Number.NaN };
     // Below this level the curve is the identity and the log can be skipped.
     const kneeStart = dbToGain(thresholdDb - kneeDb / 2);
     const LN_TO_DB = 20 / Math.LN10;
 
+    // The peak detector's level in dB is tracked alongside it: a decay step is `+ relDb`, so the logarithm is
+    // taken only when a new peak arrives (NaN marks "not yet computed"), and the gain comes from dbToGainFast.
+    const relDb = Math.log(rel) * LN_TO_DB;
+
     const inner = (block: AudioBlock) => {
       const n = block[0]?.length ?? 0;
+      const x0 = block[0];
+      const x1 = channels > 1 ? block[1] : x0;
+      // State in locals for the loop: captured doubles that change per sample would be boxed on every write.
+      let peak = state.peak, peakDb = state.peakDb, reductionDb = state.reductionDb, meanSquare = state.meanSquare, pos = state.pos;
       for (let i = 0; i < n; i++) {
-        let level = 0;
-        for (let c = 0; c < channels; c++) {
-          const a = Math.abs(block[c][i]);
-          if (a > level) level = a;
-        }
+        let level = Math.max(Math.abs(x0[i]), Math.abs(x1[i]));
+        for (let c = 2; c < channels; c++) level = Math.max(level, Math.abs(block[c][i]));
+        let ldb: number;
         if (rms) {
           meanSquare = rmsCoef * meanSquare + (1 - rmsCoef) * level * level;
           level = Math.sqrt(meanSquare);
+          ldb = Number.NaN;
         } else {
           // Peak detector: instant rise, falls at the release rate (so a waveform's cycles do not ripple the gain).
-          peak = level > peak * rel ? level : peak * rel;
+          const decayed = peak * rel;
+          if (level > decayed) {
+            peak = level;
+            peakDb = Number.NaN;
+          } else {
+            peak = decayed;
+            peakDb += relDb;
+          }
           level = peak;
+          ldb = peakDb;
         }
         let target = 0;
         if (level > kneeStart) {
-          const ldb = Math.log(level) * LN_TO_DB;
+          if (ldb !== ldb) {
+            ldb = Math.log(level) * LN_TO_DB;
+            if (!rms) peakDb = ldb;
+          }
           target = staticCurveDb(ldb, thresholdDb, ratio, kneeDb) - ldb;
         }
         reductionDb = target < reductionDb ? att * reductionDb + (1 - att) * target : rel * reductionDb + (1 - rel) * target;
-        const g = (reductionDb > -1e-9 ? 1 : Math.exp(reductionDb / LN_TO_DB)) * makeup;
+        const g = reductionDb > -1e-9 ? makeup : dbToGainFast(reductionDb) * makeup;
         if (look > 0) {
           for (let c = 0; c < channels; c++) {
             const x = block[c][i];
@@ -80,9 +96,16 @@ export const compressor = defineEffect({
           }
           if (++pos === look) pos = 0;
         } else {
-          for (let c = 0; c < channels; c++) block[c][i] *= g;
+          x0[i] *= g;
+          if (channels > 1) x1[i] *= g;
+          for (let c = 2; c < channels; c++) block[c][i] *= g;
         }
       }
+      state.peak = peak;
+      state.peakDb = peakDb;
+      state.reductionDb = reductionDb;
+      state.meanSquare = meanSquare;
+      state.pos = pos;
     };
     return compensateLatency(inner, look, channels);
   },

@@ -26,28 +26,32 @@ export const noiseGate = defineEffect({
     const rel = timeCoef(p.releaseMs, format.sampleRate);
     const hold = msToFrames(p.holdMs, format.sampleRate);
     const envRel = timeCoef(10, format.sampleRate);
-    let env = 0;
-    let isOpen = false;
-    let held = 0;
-    let gain = floor;
+    // Per-stream state; the loop works on locals (captured doubles written per sample would be boxed each time).
+    const state = { env: 0, isOpen: false, held: 0, gain: floor };
     return {
       outputChannels: channels,
       process(block: AudioBlock): AudioBlock {
         const n = block[0]?.length ?? 0;
+        const x0 = block[0];
+        const x1 = channels > 1 ? block[1] : x0;
+        let { env, isOpen, held, gain } = state;
         for (let i = 0; i < n; i++) {
-          let level = 0;
-          for (let c = 0; c < channels; c++) {
-            const a = Math.abs(block[c][i]);
-            if (a > level) level = a;
-          }
+          let level = Math.max(Math.abs(x0[i]), Math.abs(x1[i]));
+          for (let c = 2; c < channels; c++) level = Math.max(level, Math.abs(block[c][i]));
           env = level > env ? level : envRel * env + (1 - envRel) * level;
           if (env >= open) {
             isOpen = true;
             held = 0;
           } else if (isOpen && env < close && ++held > hold) isOpen = false;
           gain = isOpen ? att * gain + (1 - att) : rel * gain + (1 - rel) * floor;
-          for (let c = 0; c < channels; c++) block[c][i] *= gain;
+          x0[i] *= gain;
+          if (channels > 1) x1[i] *= gain;
+          for (let c = 2; c < channels; c++) block[c][i] *= gain;
         }
+        state.env = env;
+        state.isOpen = isOpen;
+        state.held = held;
+        state.gain = gain;
         return block;
       },
       flush: () => [],

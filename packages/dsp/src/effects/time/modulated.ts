@@ -23,20 +23,27 @@ function modulatedDelay(opts: {
   const size = Math.max(4, Math.ceil(base + depth) + 4);
   const lines = Array.from({ length: channels }, () => new Float32Array(size));
   const inc = opts.rateHz / opts.sampleRate;
-  let phase = 0;
-  let pos = 0;
   const wet = opts.mix / voices;
   const dry = 1 - opts.mix;
+  const voiceOffset = Float64Array.from({ length: voices }, (_, v) => v / voices);
+  // LFO phase and write position at the start of the next block. Channels are independent, so each runs its
+  // own loop over the block from the same starting state (locals: no boxed doubles in the hot loop).
+  const state = { phase: 0, pos: 0 };
   return (block: AudioBlock): AudioBlock => {
     const n = block[0]?.length ?? 0;
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < channels; c++) {
-        const line = lines[c];
-        const x = block[c][i];
+    let endPhase = state.phase, endPos = state.pos;
+    for (let c = 0; c < channels; c++) {
+      const line = lines[c];
+      const xs = block[c];
+      const channelOffset = c * opts.channelPhase;
+      let phase = state.phase;
+      let pos = state.pos;
+      for (let i = 0; i < n; i++) {
+        const x = xs[i];
         let sum = 0;
         for (let v = 0; v < voices; v++) {
           // Delay moves within [base − depth, base + depth] (clamped to at least one sample).
-          let d = base + depth * fastSin(phase + v / voices + c * opts.channelPhase);
+          let d = base + depth * fastSin(phase + voiceOffset[v] + channelOffset);
           if (d < 1) d = 1;
           let r = pos - d;
           if (r < 0) r += size;
@@ -46,12 +53,16 @@ function modulatedDelay(opts: {
           sum += line[i0] + (line[i1] - line[i0]) * f;
         }
         line[pos] = feedback === 0 ? x : x + feedback * (sum / voices);
-        block[c][i] = x * dry + sum * wet;
+        xs[i] = x * dry + sum * wet;
+        phase += inc;
+        if (phase >= 1) phase -= 1;
+        if (++pos === size) pos = 0;
       }
-      phase += inc;
-      if (phase >= 1) phase -= 1;
-      if (++pos === size) pos = 0;
+      endPhase = phase;
+      endPos = pos;
     }
+    state.phase = endPhase;
+    state.pos = endPos;
     return block;
   };
 }
@@ -122,10 +133,8 @@ export const phaser = defineEffect({
     const fb = p.feedback;
     const wet = p.mix;
     const dry = 1 - p.mix;
-    let phase = 0;
-    let count = 0;
-    let a = 0;
-    const coef = () => {
+    const st = { phase: 0, count: 0, a: 0 };
+    const coef = (phase: number) => {
       const f = Math.min(0.45 * sr, p.baseHz + p.rangeHz * p.depth * 0.5 * (1 + fastSin(phase)));
       const t = Math.tan((Math.PI * f) / sr);
       return (t - 1) / (t + 1);
@@ -134,8 +143,9 @@ export const phaser = defineEffect({
       outputChannels: channels,
       process(block: AudioBlock): AudioBlock {
         const n = block[0]?.length ?? 0;
+        let { phase, count, a } = st;
         for (let i = 0; i < n; i++) {
-          if ((count & 15) === 0) a = coef();
+          if ((count & 15) === 0) a = coef(phase);
           count++;
           for (let c = 0; c < channels; c++) {
             const x = block[c][i];
@@ -153,6 +163,9 @@ export const phaser = defineEffect({
           phase += inc;
           if (phase >= 1) phase -= 1;
         }
+        st.phase = phase;
+        st.count = count;
+        st.a = a;
         return block;
       },
       flush: () => [],

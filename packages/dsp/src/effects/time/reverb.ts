@@ -24,16 +24,47 @@ function tank(sampleRate: number, spread: number): Tank {
   return { combs, combPos: new Int32Array(combs.length), combLp: new Float64Array(combs.length), allpasses, apPos: new Int32Array(allpasses.length) };
 }
 
-/** Run one tank over `input` into `out` (both the same length). */
+/**
+ * Run one tank over `input` into `out` (both the same length). The combs go four to a loop: each comb's damping
+ * filter is a one-pole recursion whose latency, not arithmetic, bounds a single loop; four independent ones
+ * run side by side.
+ */
 function runTank(t: Tank, input: Float32Array, out: Float32Array, n: number, feedback: number, damp: number): void {
   out.fill(0, 0, n);
-  for (let j = 0; j < t.combs.length; j++) {
+  const d1 = damp;
+  const d2 = 1 - damp;
+  const nc = t.combs.length;
+  let j = 0;
+  for (; j + 4 <= nc; j += 4) {
+    const b0 = t.combs[j], b1 = t.combs[j + 1], b2 = t.combs[j + 2], b3 = t.combs[j + 3];
+    const s0 = b0.length, s1 = b1.length, s2 = b2.length, s3 = b3.length;
+    let p0 = t.combPos[j], p1 = t.combPos[j + 1], p2 = t.combPos[j + 2], p3 = t.combPos[j + 3];
+    let l0 = t.combLp[j], l1 = t.combLp[j + 1], l2 = t.combLp[j + 2], l3 = t.combLp[j + 3];
+    for (let i = 0; i < n; i++) {
+      const x = input[i];
+      const y0 = b0[p0], y1 = b1[p1], y2 = b2[p2], y3 = b3[p3];
+      l0 = y0 * d2 + l0 * d1;
+      l1 = y1 * d2 + l1 * d1;
+      l2 = y2 * d2 + l2 * d1;
+      l3 = y3 * d2 + l3 * d1;
+      b0[p0] = x + l0 * feedback;
+      b1[p1] = x + l1 * feedback;
+      b2[p2] = x + l2 * feedback;
+      b3[p3] = x + l3 * feedback;
+      out[i] += y0 + y1 + (y2 + y3);
+      if (++p0 === s0) p0 = 0;
+      if (++p1 === s1) p1 = 0;
+      if (++p2 === s2) p2 = 0;
+      if (++p3 === s3) p3 = 0;
+    }
+    t.combPos[j] = p0, t.combPos[j + 1] = p1, t.combPos[j + 2] = p2, t.combPos[j + 3] = p3;
+    t.combLp[j] = l0, t.combLp[j + 1] = l1, t.combLp[j + 2] = l2, t.combLp[j + 3] = l3;
+  }
+  for (; j < nc; j++) {
     const buf = t.combs[j];
     const size = buf.length;
     let pos = t.combPos[j];
     let lp = t.combLp[j];
-    const d1 = damp;
-    const d2 = 1 - damp;
     for (let i = 0; i < n; i++) {
       const y = buf[pos];
       lp = y * d2 + lp * d1;
