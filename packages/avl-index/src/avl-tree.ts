@@ -35,33 +35,54 @@ export class AvlTree<K, V> {
 
   constructor(readonly compare: Comparator<K>) {}
 
-  /** Build a balanced tree in O(n) from keys in strictly ascending order (e.g. a snapshot). */
-  static fromSorted<K, V>(compare: Comparator<K>, keys: K[], values: V[]): AvlTree<K, V> {
+  /**
+   * Build a balanced tree in O(n) from keys in strictly ascending order (e.g. a snapshot). The order is checked
+   * unless the caller has already checked it (`verified`, e.g. on the raw bytes of a snapshot).
+   */
+  static fromSorted<K, V>(compare: Comparator<K>, keys: K[], values: V[], opts: { verified?: boolean } = {}): AvlTree<K, V> {
     const t = new AvlTree<K, V>(compare);
     const n = keys.length;
-    for (let i = 1; i < n; i++) {
-      if (compare(keys[i - 1], keys[i]) >= 0) throw new InvariantError(`keys are not strictly ascending at ${i}`);
+    if (!opts.verified) {
+      for (let i = 1; i < n; i++) {
+        if (compare(keys[i - 1], keys[i]) >= 0) throw new InvariantError(`keys are not strictly ascending at ${i}`);
+      }
     }
-    t.grow(n + 1);
-    // Node i + 1 holds keys[i]: in-order position equals node number, so only links, heights and sizes are built.
+    if (n === 0) return t;
     // Slot 0 (NIL) repeats the first entry so the arrays stay packed (see the field comment).
-    if (n > 0) {
-      t.keys = [keys[0], ...keys];
-      t.vals = [values[0], ...values];
-    }
-    const build = (lo: number, hi: number): number => {
-      if (lo > hi) return NIL;
+    return AvlTree.adopt(compare, [keys[0], ...keys], [values[0], ...values]);
+  }
+
+  /**
+   * Build a balanced tree in O(n) around arrays that already have the layout of its storage: entry i at slot
+   * i + 1, slot 0 repeating the first entry, keys strictly ascending (not checked: the caller has). The tree
+   * takes the arrays over — no copy (a snapshot loader fills them directly).
+   */
+  static adopt<K, V>(compare: Comparator<K>, slottedKeys: K[], slottedValues: V[]): AvlTree<K, V> {
+    const t = new AvlTree<K, V>(compare);
+    const n = slottedKeys.length - 1;
+    if (n <= 0) return t;
+    if (slottedValues.length !== n + 1 || slottedKeys === (slottedValues as unknown)) throw new RangeError('adopt needs two separate arrays of the same length');
+    t.grow(n + 1);
+    // Node i + 1 holds entry i: in-order position equals node number, so only links, heights and sizes are built.
+    t.keys = slottedKeys;
+    t.vals = slottedValues;
+    // Ranges from an explicit stack (no recursion). A range of m nodes split at its middle has height bitlength(m).
+    const kids = t.kids, height = t.height, sizes = t.sizes;
+    const stack = new Int32Array(3 * 2 * MAX_DEPTH);
+    let sp = 0;
+    stack[sp++] = 0, stack[sp++] = n - 1, stack[sp++] = -1;
+    while (sp > 0) {
+      const slot = stack[--sp], hi = stack[--sp], lo = stack[--sp];
       const mid = (lo + hi) >>> 1;
       const node = mid + 1;
-      const l = build(lo, mid - 1);
-      const r = build(mid + 1, hi);
-      t.kids[2 * node] = l;
-      t.kids[2 * node + 1] = r;
-      t.height[node] = 1 + Math.max(t.height[l], t.height[r]);
-      t.sizes[node] = t.sizes[l] + t.sizes[r] + 1;
-      return node;
-    };
-    t.root = build(0, n - 1);
+      if (slot < 0) t.root = node;
+      else kids[slot] = node;
+      const m = hi - lo + 1;
+      sizes[node] = m;
+      height[node] = 32 - Math.clz32(m);
+      if (lo <= mid - 1) (stack[sp++] = lo, stack[sp++] = mid - 1, stack[sp++] = 2 * node);
+      if (mid + 1 <= hi) (stack[sp++] = mid + 1, stack[sp++] = hi, stack[sp++] = 2 * node + 1);
+    }
     t.next = n + 1;
     return t;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptIndexError } from '../src/errors.ts';
-import { AvlTree, compareStrings } from '../src/avl-tree.ts';
-import { encodeEntry, FileIndex, sessionKey, timeKey } from '../src/file-index.ts';
+import { AvlTree } from '../src/avl-tree.ts';
+import { EntryStore, FileIndex, encodeEntry, sessionKey } from '../src/file-index.ts';
 import { collectBytes, decodeSnapshot, encodeSnapshot } from '../src/snapshot.ts';
 import { entry } from './helpers.ts';
 
@@ -25,12 +25,7 @@ describe('snapshots', () => {
     // Built directly from sorted input (upserting a million entries one by one is the benchmark's job).
     const n = 1_000_000;
     const entries = Array.from({ length: n }, (_, i) => entry(i, `ses_${String(i % 1000).padStart(3, '0')}`));
-    const values = entries.map((e) => encodeEntry(e));
-    const bySession = entries.map((e, i) => [sessionKey(e), values[i]] as const).sort((x, y) => (x[0] < y[0] ? -1 : 1));
-    const idx = new FileIndex(
-      AvlTree.fromSorted(compareStrings, bySession.map((x) => x[0]), bySession.map((x) => x[1])),
-      AvlTree.fromSorted(compareStrings, entries.map(timeKey), values),
-    );
+    const idx = FileIndex.fromEntries(entries);
     const chunks: number[] = [];
     const parts: Uint8Array[] = [];
     for await (const c of encodeSnapshot(idx)) {
@@ -64,6 +59,45 @@ describe('snapshots', () => {
       expect(loaded.listAll({ limit: 1000 }).items).toEqual(idx.listAll({ limit: 1000 }).items);
       expect(loaded.get(all[7].file_id)).toEqual(all[7]);
     }
+  });
+
+  it('a loaded index (keys and values still in the snapshot bytes) takes every change and saves again', async () => {
+    const idx = new FileIndex();
+    for (let i = 0; i < 5000; i++) idx.upsert(entry(i));
+    const loaded = (await roundTrip(idx)).loaded;
+    for (const x of [idx, loaded]) {
+      x.upsert({ ...entry(12), uploaded_at: entry(9000).uploaded_at, status: 'moved' });
+      x.upsert(entry(6000, 'ses_new'));
+      x.remove(entry(11).file_id);
+      x.removeSession('ses_3');
+      x.bySession.assertInvariants();
+      x.byTime.assertInvariants();
+    }
+    expect(loaded.size).toBe(idx.size);
+    expect(loaded.listAll({ limit: 1000, offset: 3000 })).toEqual(idx.listAll({ limit: 1000, offset: 3000 }));
+    expect(loaded.listSession('ses_new')).toEqual(idx.listSession('ses_new'));
+    expect(loaded.listSession('ses_3').total).toBe(0);
+    expect(loaded.get(entry(12).file_id)?.status).toBe('moved');
+    expect(loaded.listAll({ order: 'desc', limit: 1 }).items[0].file_id).toBe(entry(12).file_id);
+    const again = (await roundTrip(loaded)).loaded;
+    expect(again.listAll({ limit: 1000, order: 'desc' })).toEqual(idx.listAll({ limit: 1000, order: 'desc' }));
+  });
+
+  it('rejects a snapshot whose session keys are out of order or whose time section repeats an entry', async () => {
+    const store = new EntryStore();
+    const ids = [0, 1, 2].map((i) => store.add(sessionKey(entry(i)), encodeEntry(entry(i))));
+    const sorted = [ids[0], ...ids];
+    // Built with adopt, which trusts its caller: a writer bug in miniature.
+    const swapped = new FileIndex(store, {
+      bySession: AvlTree.adopt(store.bySessionKey, [ids[1], ids[1], ids[0], ids[2]], [ids[1], ids[1], ids[0], ids[2]]),
+      byTime: AvlTree.adopt(store.byTimeKey, sorted.slice(), sorted.slice()),
+    });
+    await expect(decodeSnapshot(await collectBytes(encodeSnapshot(swapped)))).rejects.toMatchObject({ code: 'Index::CorruptSnapshot', message: expect.stringContaining('out of order') });
+    const repeated = new FileIndex(store, {
+      bySession: AvlTree.adopt(store.bySessionKey, sorted.slice(), sorted.slice()),
+      byTime: AvlTree.adopt(store.byTimeKey, [ids[0], ids[0], ids[0], ids[2]], [ids[0], ids[0], ids[0], ids[2]]),
+    });
+    await expect(decodeSnapshot(await collectBytes(encodeSnapshot(repeated)))).rejects.toMatchObject({ code: 'Index::CorruptSnapshot', message: expect.stringContaining('twice') });
   });
 
   it('detects a flipped byte anywhere and a truncated file', async () => {
