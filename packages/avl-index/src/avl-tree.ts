@@ -354,14 +354,28 @@ export class AvlTree<K, V> {
     return n;
   }
 
-  /** Walk back up the recorded path, fixing sizes and heights and rebalancing. */
-  private retrace(depth: number): void {
-    for (let i = depth - 1; i >= 0; i--) {
-      const sub = this.rebalance(this.path[i]);
+  /**
+   * Walk back up the recorded path after one entry was added (delta 1) or removed (delta −1): rebalance while
+   * subtree heights change; once a subtree's height is what it was, nothing above can need a rotation or a new
+   * height, and the ancestors only gain or lose one in size — no more reads of off-path children.
+   */
+  private retrace(depth: number, delta: 1 | -1): void {
+    const path = this.path, dirs = this.dirs, kids = this.kids, height = this.height;
+    let i = depth - 1;
+    for (; i >= 0; i--) {
+      const n = path[i];
+      const before = height[n];
+      const sub = this.rebalance(n);
       if (i === 0) this.root = sub;
-      else if (this.dirs[i - 1] === 0) this.kids[2 * (this.path[i - 1])] = sub;
-      else this.kids[2 * (this.path[i - 1]) + 1] = sub;
+      else if (dirs[i - 1] === 0) kids[2 * path[i - 1]] = sub;
+      else kids[2 * path[i - 1] + 1] = sub;
+      if (height[sub] === before) {
+        i--;
+        break;
+      }
     }
+    const sizes = this.sizes;
+    for (; i >= 0; i--) sizes[path[i]] += delta;
   }
 
   /** Insert or replace. Returns true when the key was new. */
@@ -383,7 +397,7 @@ export class AvlTree<K, V> {
     if (depth === 0) this.root = node;
     else if (this.dirs[depth - 1] === 0) this.kids[2 * (this.path[depth - 1])] = node;
     else this.kids[2 * (this.path[depth - 1]) + 1] = node;
-    this.retrace(depth);
+    this.retrace(depth, 1);
     return true;
   }
 
@@ -419,7 +433,7 @@ export class AvlTree<K, V> {
     else if (this.dirs[depth - 1] === 0) this.kids[2 * (this.path[depth - 1])] = child;
     else this.kids[2 * (this.path[depth - 1]) + 1] = child;
     this.release(n);
-    this.retrace(depth);
+    this.retrace(depth, -1);
     return true;
   }
 
