@@ -98,6 +98,14 @@ export function createResampler(inRate: number, outRate: number, channels: numbe
     bank = new Float32Array(q * taps);
     for (let r = 0; r < q; r++) weightsAt(r / q, bank, r * taps);
   }
+  // Any other ratio: weights interpolated linearly between PHASES precomputed phases (contiguous, no per-tap
+  // kernel lookups; the error is ~(1/PHASES)² of the kernel's curvature, far below the kernel's own accuracy).
+  const PHASES = 512;
+  let fine: Float32Array | null = null;
+  if (!polyphase) {
+    fine = new Float32Array((PHASES + 1) * taps);
+    for (let r = 0; r <= PHASES; r++) weightsAt(r / PHASES, fine, r * taps);
+  }
   const scratch = new Float32Array(taps);
 
   /** Emit every output whose kernel lies inside the buffer, up to `limit` outputs in all. */
@@ -116,15 +124,45 @@ export function createResampler(inRate: number, outRate: number, channels: numbe
         at = ((n * p) % q) * taps;
       } else {
         const t = n * step;
-        weightsAt(t - Math.floor(t), scratch, 0);
+        const x = (t - Math.floor(t)) * PHASES;
+        const r = x | 0;
+        const f = x - r;
+        const lo = r * taps, hi = lo + taps;
+        const b = fine!;
+        for (let j = 0; j < taps; j++) scratch[j] = b[lo + j] + (b[hi + j] - b[lo + j]) * f;
         w = scratch;
         at = 0;
       }
+      if (channels === 2) {
+        // Both channels share the weights; four independent sums instead of one long addition chain.
+        const xl = buf[0], xr = buf[1];
+        let l0 = 0, l1 = 0, r0 = 0, r1 = 0;
+        let j = 0;
+        for (; j + 1 < taps; j += 2) {
+          const w0 = w[at + j], w1 = w[at + j + 1];
+          l0 += xl[base + j] * w0;
+          r0 += xr[base + j] * w0;
+          l1 += xl[base + j + 1] * w1;
+          r1 += xr[base + j + 1] * w1;
+        }
+        if (j < taps) {
+          l0 += xl[base + j] * w[at + j];
+          r0 += xr[base + j] * w[at + j];
+        }
+        out[0][k] = l0 + l1;
+        out[1][k] = r0 + r1;
+        continue;
+      }
       for (let c = 0; c < channels; c++) {
         const x = buf[c];
-        let s = 0;
-        for (let j = 0; j < taps; j++) s += x[base + j] * w[at + j];
-        out[c][k] = s;
+        let s0 = 0, s1 = 0;
+        let j = 0;
+        for (; j + 1 < taps; j += 2) {
+          s0 += x[base + j] * w[at + j];
+          s1 += x[base + j + 1] * w[at + j + 1];
+        }
+        if (j < taps) s0 += x[base + j] * w[at + j];
+        out[c][k] = s0 + s1;
       }
     }
     m += count;

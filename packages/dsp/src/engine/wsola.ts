@@ -62,11 +62,17 @@ export class Wsola {
       this.mono = grow(this.mono);
     }
     for (let c = 0; c < this.channels; c++) this.buf[c].set(block[c], this.bufLen);
-    const inv = 1 / this.channels;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let c = 0; c < this.channels; c++) s += block[c][i];
-      this.mono[this.bufLen + i] = s * inv;
+    const mono = this.mono, at = this.bufLen;
+    if (this.channels === 2) {
+      const l = block[0], r = block[1];
+      for (let i = 0; i < n; i++) mono[at + i] = (l[i] + r[i]) * 0.5;
+    } else {
+      const inv = 1 / this.channels;
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let c = 0; c < this.channels; c++) s += block[c][i];
+        mono[at + i] = s * inv;
+      }
     }
     this.bufLen += n;
   }
@@ -98,8 +104,26 @@ export class Wsola {
       for (let j = 0; j < D; j++) s += mono[o + j];
       dC[i] = s;
     }
+    // Four candidate offsets per pass over the template: four independent sums (no single addition chain) and
+    // each template value loaded once for all four.
     let best = -Infinity, bestJ = 0;
-    for (let j = 0; j + tl <= cl; j++) {
+    const last = cl - tl; // highest candidate offset
+    let j = 0;
+    for (; j + 3 <= last; j += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0; i < tl; i++) {
+        const t = dT[i];
+        s0 += t * dC[i + j];
+        s1 += t * dC[i + j + 1];
+        s2 += t * dC[i + j + 2];
+        s3 += t * dC[i + j + 3];
+      }
+      if (s0 > best) (best = s0), (bestJ = j);
+      if (s1 > best) (best = s1), (bestJ = j + 1);
+      if (s2 > best) (best = s2), (bestJ = j + 2);
+      if (s3 > best) (best = s3), (bestJ = j + 3);
+    }
+    for (; j <= last; j++) {
       let s = 0;
       for (let i = 0; i < tl; i++) s += dT[i] * dC[i + j];
       if (s > best) {
@@ -107,18 +131,33 @@ export class Wsola {
         bestJ = j;
       }
     }
-    // Refine at full rate around the coarse winner (template subsampled by 2).
+    // Refine around the coarse winner: every other position with the template subsampled by 4, then the
+    // neighbours of the best of those with it subsampled by 2.
+    const a0 = t0 - bufStart;
+    const score = (p: number, stride: number) => {
+      const b0 = p - bufStart;
+      let s0 = 0, s1 = 0;
+      let i = 0;
+      for (; i + stride < H; i += 2 * stride) {
+        s0 += mono[a0 + i] * mono[b0 + i];
+        s1 += mono[a0 + i + stride] * mono[b0 + i + stride];
+      }
+      if (i < H) s0 += mono[a0 + i] * mono[b0 + i];
+      return s0 + s1;
+    };
     const centre = lo + bestJ * D;
+    const from = Math.max(lo, centre - D), to = Math.min(hi, centre + D);
     let bestPos = centre;
     best = -Infinity;
-    for (let p = Math.max(lo, centre - D); p <= Math.min(hi, centre + D); p++) {
-      let s = 0;
-      const a0 = t0 - bufStart, b0 = p - bufStart;
-      for (let i = 0; i < H; i += 2) s += mono[a0 + i] * mono[b0 + i];
-      if (s > best) {
-        best = s;
-        bestPos = p;
-      }
+    for (let p = from; p <= to; p += 2) {
+      const s = score(p, 4);
+      if (s > best) (best = s), (bestPos = p);
+    }
+    const mid = bestPos;
+    best = -Infinity;
+    for (let p = Math.max(from, mid - 1); p <= Math.min(to, mid + 1); p++) {
+      const s = score(p, 2);
+      if (s > best) (best = s), (bestPos = p);
     }
     return bestPos;
   }
