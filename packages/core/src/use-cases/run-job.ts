@@ -54,7 +54,7 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     const input = join(opts.tempDir, `${job.job_id}-in-${file.filename}`);
     await deps.store.downloadUpload(file.key, input);
     const t1 = performance.now();
-    const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg });
+    const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true });
     const { stream, format } = applyChain(decoded.stream, job.chain, decoded.format, opts.tempDir);
     // Encode to local storage first: a WAV header is patched with the real sizes and MP4 needs a seekable file;
     // the upload then has a known length.

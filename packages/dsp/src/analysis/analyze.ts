@@ -274,7 +274,7 @@ export function estimateTempo(onsets: number[], rate: number): number | null {
 
 /** Decode a file (streaming) and analyse it. */
 export async function analyzeFile(path: string, opts: AnalyzeOptions & DecodeOptions = {}): Promise<AnalysisResult> {
-  const decoded = await decodeFile(path, opts);
+  const decoded = await decodeFile(path, { reuseBlocks: true, ...opts });
   return analyze(decoded.stream, decoded.format, opts);
 }
 

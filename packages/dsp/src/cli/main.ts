@@ -121,7 +121,7 @@ async function cmdAnalyze(p: Parsed) {
   const [file] = p.positional;
   if (!file) throw new UsageError('usage: david analyze <file> [--json]');
   const probe = await probeFile(file);
-  const decoded = await decodeFile(file);
+  const decoded = await decodeFile(file, { reuseBlocks: true });
   const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), !!flag(p, 'quiet'));
   const result = await analyze(bar.wrap(decoded.stream), decoded.format);
   bar.done();
@@ -184,7 +184,7 @@ async function cmdProcess(p: Parsed) {
   if (bits !== undefined && bits !== 16 && bits !== 24 && bits !== 32) throw new UsageError('--bits must be 16, 24 or 32');
   const started = performance.now();
   const probe = await probeFile(input);
-  const decoded = await decodeFile(input);
+  const decoded = await decodeFile(input, { reuseBlocks: true });
   const tempDir = await mkdtemp(join(tmpdir(), 'david-cli-'));
   try {
     const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), !!flag(p, 'quiet'));

@@ -10,6 +10,14 @@ export interface DecodeOptions {
   readonly timeoutMs?: number;
   readonly blockFrames?: number;
   readonly ffmpeg?: FfmpegInfo;
+  /**
+   * WAV only: hand out blocks from a small ring of buffers instead of fresh arrays, so a long file makes no
+   * garbage (and the process no growing pile of dead buffers between collections). Only for consumers that are
+   * done with a block before they ask for the next one — as every effect, `applyChain`, the encoders and
+   * `analyze` are (they copy what they keep; a test runs every effect both ways). Not for code that collects
+   * blocks by reference.
+   */
+  readonly reuseBlocks?: boolean;
 }
 
 export interface Decoded {
@@ -31,7 +39,7 @@ export async function decodeFile(path: string, opts: DecodeOptions = {}): Promis
     return {
       format: { sampleRate: info.sampleRate, channels: info.channels },
       source,
-      stream: readWavBlocks(path, info, blockFrames, Math.floor(maxDuration * info.sampleRate)),
+      stream: readWavBlocks(path, info, blockFrames, Math.floor(maxDuration * info.sampleRate), opts.reuseBlocks ?? false),
     };
   }
   const probe = await probeFile(path, { maxDurationSeconds: maxDuration, ffmpeg: opts.ffmpeg });

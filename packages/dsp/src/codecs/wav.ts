@@ -122,11 +122,13 @@ function readerOf(fh: FileHandle) {
 /**
  * Convert interleaved sample bytes (whole frames, from an aligned buffer) to planar float blocks.
  */
-export function deinterleave(bytes: Uint8Array, info: Pick<WavInfo, 'channels' | 'bitsPerSample' | 'sampleType'>): AudioBlock {
+/** Planar floats from interleaved WAV bytes: into views of `into` when its channels are long enough, else new arrays. */
+export function deinterleave(bytes: Uint8Array, info: Pick<WavInfo, 'channels' | 'bitsPerSample' | 'sampleType'>, into?: AudioBlock): AudioBlock {
   const nch = info.channels;
   const bps = info.bitsPerSample / 8;
   const frames = Math.floor(bytes.length / (nch * bps));
-  const out: AudioBlock = Array.from({ length: nch }, () => new Float32Array(frames));
+  const out: AudioBlock =
+    into && into.length === nch && into[0].length >= frames ? into.map((c) => c.subarray(0, frames)) : Array.from({ length: nch }, () => new Float32Array(frames));
   const n = frames * nch;
   if (info.sampleType === 'float' && bps === 4) {
     const src = new Float32Array(bytes.buffer, bytes.byteOffset, n);
@@ -175,7 +177,7 @@ export function deinterleave(bytes: Uint8Array, info: Pick<WavInfo, 'channels' |
  * Stream a WAV file's audio as planar blocks: fixed-size reads into one aligned buffer, so memory does not
  * depend on the file's length.
  */
-export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 32768, maxFrames = Infinity): AsyncIterable<AudioBlock> {
+export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 32768, maxFrames = Infinity, reuseBlocks = false): AsyncIterable<AudioBlock> {
   if (info.frames > maxFrames) {
     throw new LimitExceededError('Media::TooLong', `the audio lasts ${(info.frames / info.sampleRate).toFixed(1)} s; the limit is ${(maxFrames / info.sampleRate).toFixed(0)} s`);
   }
@@ -184,12 +186,14 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
     const bytesPerBlock = blockFrames * info.blockAlign;
     let remaining = info.frames * info.blockAlign;
     let pos = info.dataOffset;
-    // A fresh, aligned buffer per block (consumers may keep or process blocks in place); the next read is
-    // started before the current block is handed over, so disk and processing overlap.
+    // Two byte buffers used in turn: the next read is started before the current block is converted, so disk
+    // and processing overlap; a buffer is read into again only after its bytes became a (fresh) float block.
+    const bufs = [new Uint8Array(bytesPerBlock), new Uint8Array(bytesPerBlock)];
+    let turn = 0;
     const readNext = () => {
       if (remaining <= 0) return null;
       const want = Math.min(bytesPerBlock, remaining);
-      const buf = new Uint8Array(want);
+      const buf = bufs[turn++ & 1].subarray(0, want);
       const at = pos;
       pos += want;
       remaining -= want;
@@ -198,12 +202,15 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
         return buf;
       });
     };
+    // With reuseBlocks, float blocks come from a ring of three (see DecodeOptions.reuseBlocks).
+    const ring = reuseBlocks ? Array.from({ length: 3 }, () => Array.from({ length: info.channels }, () => new Float32Array(blockFrames))) : null;
+    let blocks = 0;
     let next = readNext();
     while (next) {
       const buf = await next;
       next = readNext();
       next?.catch(() => undefined); // handled when awaited
-      yield deinterleave(buf, info);
+      yield deinterleave(buf, info, ring?.[blocks++ % 3]);
     }
   } finally {
     await fh.close();
@@ -249,20 +256,22 @@ export function wavHeader(format: StreamFormat, opts: WavWriteOptions, dataBytes
 }
 
 /** Interleave planar float blocks into little-endian sample bytes (with clipping and rounding for ints). */
-export function interleave(block: AudioBlock, opts: WavWriteOptions): Uint8Array {
+/** Interleave a block into bytes: into `into` (from its start) when it is large enough, else a new array. */
+export function interleave(block: AudioBlock, opts: WavWriteOptions, into?: Uint8Array): Uint8Array {
   const nch = block.length;
   const frames = block[0]?.length ?? 0;
   const float = opts.float ?? false;
   const bits = float ? 32 : (opts.bitDepth ?? 16);
-  const out = new Uint8Array(frames * nch * (bits / 8));
+  const size = frames * nch * (bits / 8);
+  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
   if (float) {
-    const dst = new Float32Array(out.buffer);
+    const dst = new Float32Array(out.buffer, out.byteOffset, frames * nch);
     for (let c = 0; c < nch; c++) {
       const src = block[c];
       for (let i = 0, j = c; i < frames; i++, j += nch) dst[j] = src[i];
     }
   } else if (bits === 16) {
-    const dst = new Int16Array(out.buffer);
+    const dst = new Int16Array(out.buffer, out.byteOffset, frames * nch);
     for (let c = 0; c < nch; c++) {
       const src = block[c];
       for (let i = 0, j = c; i < frames; i++, j += nch) {
@@ -284,7 +293,7 @@ export function interleave(block: AudioBlock, opts: WavWriteOptions): Uint8Array
       }
     }
   } else {
-    const dst = new Int32Array(out.buffer);
+    const dst = new Int32Array(out.buffer, out.byteOffset, frames * nch);
     for (let c = 0; c < nch; c++) {
       const src = block[c];
       for (let i = 0, j = c; i < frames; i++, j += nch) {
@@ -303,10 +312,15 @@ export async function writeWavFile(stream: AsyncIterable<AudioBlock>, format: St
     const headerLen = wavHeader(format, opts, 0).length;
     let pos = headerLen;
     let frames = 0;
-    // One write in flight while the next block is produced.
+    // One write in flight while the next block is produced, from two byte buffers used in turn: a buffer is
+    // filled again only after the write that used it has finished (awaited before the next write starts).
     let inFlight: Promise<unknown> = Promise.resolve();
+    const slots: (Uint8Array | undefined)[] = [undefined, undefined];
+    let turn = 0;
     for await (const block of stream) {
-      const bytes = interleave(block, opts);
+      const slot = turn++ & 1;
+      const bytes = interleave(block, opts, slots[slot]);
+      if (bytes.buffer !== slots[slot]?.buffer) slots[slot] = bytes;
       await inFlight;
       inFlight = fh.write(bytes, 0, bytes.length, pos);
       pos += bytes.length;

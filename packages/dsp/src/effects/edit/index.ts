@@ -18,9 +18,12 @@ export const reverse = defineEffect({
         const spill = await FrameSpill.create(tempDir, channels);
         try {
           for await (const block of source) await spill.append(block);
+          // Output chunks from a ring of three buffers: a consumer is done with a block when it asks for the next.
+          const ring = Array.from({ length: 3 }, () => Array.from({ length: channels }, () => new Float32Array(CHUNK)));
+          let k = 0;
           for (let end = spill.frames; end > 0; end -= CHUNK) {
             const start = Math.max(0, end - CHUNK);
-            const block = await spill.read(start, end - start);
+            const block = await spill.read(start, end - start, ring[k++ % 3]);
             for (const ch of block) ch.reverse();
             yield block;
           }
