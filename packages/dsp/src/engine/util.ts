@@ -25,6 +25,28 @@ export function dbToGainFast(db: number): number {
 export const silentBlock = (channels: number, frames: number): Float32Array[] =>
   Array.from({ length: channels }, () => new Float32Array(frames));
 
+/**
+ * The tail an effect rings on with after its input ends (echoes, reverberation): `run` over silent chunks of
+ * `chunk` frames until `quiet()` says nothing audible is left or `budget` frames were made; one block, or [].
+ */
+export function renderTail(run: (block: Float32Array[]) => Float32Array[], channels: number, chunk: number, budget: number, quiet: () => boolean): Float32Array[] {
+  const parts: Float32Array[][] = [];
+  let frames = 0;
+  while (frames < budget && !quiet()) {
+    const k = Math.min(chunk, budget - frames);
+    parts.push(run(silentBlock(channels, k)));
+    frames += k;
+  }
+  if (frames === 0) return [];
+  const out = silentBlock(channels, frames);
+  let o = 0;
+  for (const part of parts) {
+    for (let c = 0; c < channels; c++) out[c].set(part[c], o);
+    o += part[0].length;
+  }
+  return out;
+}
+
 /** Sine lookup with linear interpolation, shared read-only by all LFOs (phase in cycles, any real value). */
 const TABLE_SIZE = 4096;
 const SINE = (() => {

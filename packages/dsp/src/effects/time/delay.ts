@@ -1,4 +1,4 @@
-import { msToFrames, silentBlock } from '../../engine/util.ts';
+import { msToFrames, renderTail } from '../../engine/util.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 const TAIL_FLOOR = Math.pow(10, -90 / 20);
@@ -30,7 +30,7 @@ export const delay = defineEffect({
     const dry = 1 - p.mix;
     const cross = p.pingPong && channels >= 2;
     let pos = 0;
-    let tailLeft = Math.round(TAIL_CAP_S * format.sampleRate);
+    const tailLeft = Math.round(TAIL_CAP_S * format.sampleRate);
 
     const run = (block: AudioBlock) => {
       const n = block[0]?.length ?? 0;
@@ -73,25 +73,8 @@ export const delay = defineEffect({
     return {
       outputChannels: channels,
       process: run,
-      flush(): AudioBlock {
-        // Emit one delay length at a time while anything audible is left in the line.
-        const parts: AudioBlock[] = [];
-        let frames = 0;
-        while (tailLeft > 0 && wet > 0 && !lineIsQuiet()) {
-          const k = Math.min(len, tailLeft);
-          parts.push(run(silentBlock(channels, k)));
-          frames += k;
-          tailLeft -= k;
-        }
-        if (frames === 0) return [];
-        const out = silentBlock(channels, frames);
-        let o = 0;
-        for (const part of parts) {
-          for (let c = 0; c < channels; c++) out[c].set(part[c], o);
-          o += part[0].length;
-        }
-        return out;
-      },
+      // Emit one delay length at a time while anything audible is left in the line.
+      flush: (): AudioBlock => (wet > 0 ? renderTail(run, channels, len, tailLeft, lineIsQuiet) : []),
     };
   },
 });

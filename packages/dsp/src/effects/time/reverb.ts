@@ -1,4 +1,4 @@
-import { msToFrames, silentBlock } from '../../engine/util.ts';
+import { msToFrames, renderTail } from '../../engine/util.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 // Freeverb (Jezar at Dreampoint, public domain): tunings at 44.1 kHz, scaled to the stream's rate.
@@ -128,7 +128,7 @@ export const reverb = defineEffect({
     let input = new Float32Array(0);
     let outL = new Float32Array(0);
     let outR = new Float32Array(0);
-    let tailLeft = Math.round(TAIL_CAP_S * format.sampleRate);
+    const tailLeft = Math.round(TAIL_CAP_S * format.sampleRate);
 
     const run = (block: AudioBlock): AudioBlock => {
       const n = block[0]?.length ?? 0;
@@ -168,24 +168,8 @@ export const reverb = defineEffect({
     return {
       outputChannels: channels,
       process: run,
-      flush(): AudioBlock {
-        const parts: AudioBlock[] = [];
-        const chunk = 4096;
-        while (tailLeft > 0 && p.mix > 0 && !(quiet(left) && quiet(right) && (!usePre || preLine.every((v) => Math.abs(v) < TAIL_FLOOR * 0.1)))) {
-          const k = Math.min(chunk, tailLeft);
-          parts.push(run(silentBlock(channels, k)).map((c) => c.slice()));
-          tailLeft -= k;
-        }
-        if (parts.length === 0) return [];
-        const frames = parts.reduce((s, b) => s + b[0].length, 0);
-        const out = silentBlock(channels, frames);
-        let o = 0;
-        for (const part of parts) {
-          for (let c = 0; c < channels; c++) out[c].set(part[c], o);
-          o += part[0].length;
-        }
-        return out;
-      },
+      flush: (): AudioBlock =>
+        p.mix > 0 ? renderTail(run, channels, 4096, tailLeft, () => quiet(left) && quiet(right) && (!usePre || preLine.every((v) => Math.abs(v) < TAIL_FLOOR * 0.1))) : [],
     };
   },
 });
