@@ -21,7 +21,8 @@ function modulatedDelay(opts: {
   const base = (opts.delayMs / 1000) * opts.sampleRate;
   const depth = (opts.depthMs / 1000) * opts.sampleRate;
   const size = Math.max(4, Math.ceil(base + depth) + 4);
-  const lines = Array.from({ length: channels }, () => new Float32Array(size));
+  // Each line is written twice (at pos and pos + size), so a read at pos + size − d never wraps.
+  const lines = Array.from({ length: channels }, () => new Float32Array(2 * size));
   const inc = opts.rateHz / opts.sampleRate;
   const wet = opts.mix / voices;
   const dry = 1 - opts.mix;
@@ -45,14 +46,14 @@ function modulatedDelay(opts: {
           // Delay moves within [base − depth, base + depth] (clamped to at least one sample).
           let d = base + depth * fastSin(phase + voiceOffset[v] + channelOffset);
           if (d < 1) d = 1;
-          let r = pos - d;
-          if (r < 0) r += size;
+          const r = pos + size - d; // in [pos + 4, pos + size − 1]: inside the mirrored line
           const i0 = r | 0;
-          const f = r - i0;
-          const i1 = i0 + 1 === size ? 0 : i0 + 1;
-          sum += line[i0] + (line[i1] - line[i0]) * f;
+          const a = line[i0];
+          sum += a + (line[i0 + 1] - a) * (r - i0);
         }
-        line[pos] = feedback === 0 ? x : x + feedback * (sum / voices);
+        const w = feedback === 0 ? x : x + feedback * (sum / voices);
+        line[pos] = w;
+        line[pos + size] = w;
         xs[i] = x * dry + sum * wet;
         phase += inc;
         if (phase >= 1) phase -= 1;
