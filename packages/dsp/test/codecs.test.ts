@@ -224,3 +224,17 @@ describe('a decoded stream reaches the CLI and workers as planar blocks', () => 
     expect(readFileSync(path).length).toBeGreaterThan(1000);
   });
 });
+
+describe('16-bit conversion', () => {
+  it('rounds, clips and turns NaN into silence, mono and stereo alike', async () => {
+    const { interleave } = await import('../src/codecs/wav.ts');
+    const x = Float32Array.from([0, 0.5, -0.5, 1, -1, 2, -2, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1 / 65536, -1 / 65536]);
+    const want = [0, 16384, -16384, 32767, -32768, 32767, -32768, 0, 32767, -32768, 1, 0];
+    const mono = new Int16Array(interleave([x], { bitDepth: 16 }).buffer);
+    expect(Array.from(mono)).toEqual(want);
+    const stereo = new Int16Array(interleave([x, x.map((v) => -v)], { bitDepth: 16 }).buffer);
+    expect(Array.from(stereo.filter((_, i) => i % 2 === 0))).toEqual(want);
+    const negated = new Int16Array(interleave([x.map((v) => -v)], { bitDepth: 16 }).buffer);
+    expect(Array.from(stereo.filter((_, i) => i % 2 === 1))).toEqual(Array.from(negated));
+  });
+});

@@ -270,6 +270,18 @@ export function interleave(block: AudioBlock, opts: WavWriteOptions, into?: Uint
       const src = block[c];
       for (let i = 0, j = c; i < frames; i++, j += nch) dst[j] = src[i];
     }
+  } else if (bits === 16 && nch === 2) {
+    // Stereo: both channels in one pass, stores in order.
+    const dst = new Int16Array(out.buffer, out.byteOffset, frames * 2);
+    const l = block[0], r = block[1];
+    for (let i = 0, j = 0; i < frames; i++, j += 2) {
+      let a = l[i] * 32768 + 32768.5;
+      let b = r[i] * 32768 + 32768.5;
+      a = a >= 0 ? (a <= 65535 ? a : 65535) : a < 0 ? 0 : 32768.5;
+      b = b >= 0 ? (b <= 65535 ? b : 65535) : b < 0 ? 0 : 32768.5;
+      dst[j] = (a | 0) - 32768;
+      dst[j + 1] = (b | 0) - 32768;
+    }
   } else if (bits === 16) {
     const dst = new Int16Array(out.buffer, out.byteOffset, frames * nch);
     for (let c = 0; c < nch; c++) {
@@ -277,7 +289,7 @@ export function interleave(block: AudioBlock, opts: WavWriteOptions, into?: Uint
       for (let i = 0, j = c; i < frames; i++, j += nch) {
         // Offset to positive so `| 0` rounds (half up) without Math.round; clip first. NaN becomes 0 (silence).
         let x = src[i] * 32768 + 32768.5;
-        x = x < 0 ? 0 : x > 65535 ? 65535 : x;
+        x = x >= 0 ? (x <= 65535 ? x : 65535) : x < 0 ? 0 : 32768.5;
         dst[j] = (x | 0) - 32768;
       }
     }
