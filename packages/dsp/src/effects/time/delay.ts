@@ -29,41 +29,51 @@ export const delay = defineEffect({
     const wet = p.mix;
     const dry = 1 - p.mix;
     const cross = p.pingPong && channels >= 2;
-    let pos = 0;
+    const state = { pos: 0 };
     const tailLeft = Math.round(TAIL_CAP_S * format.sampleRate);
 
+    // State in locals inside the loops (a captured variable written per sample costs a memory round trip).
     const run = (block: AudioBlock) => {
       const n = block[0]?.length ?? 0;
-      for (let i = 0; i < n; i++) {
-        if (cross) {
-          const dl = lines[0][pos];
-          const dr = lines[1][pos];
-          lp[0] += damp * (dl - lp[0]);
-          lp[1] += damp * (dr - lp[1]);
-          const xl = block[0][i];
-          const xr = block[1][i];
-          lines[0][pos] = xl + fb * lp[1];
-          lines[1][pos] = xr + fb * lp[0];
-          block[0][i] = xl * dry + dl * wet;
-          block[1][i] = xr * dry + dr * wet;
-          for (let c = 2; c < channels; c++) {
-            const d = lines[c][pos];
-            lp[c] += damp * (d - lp[c]);
-            const x = block[c][i];
-            lines[c][pos] = x + fb * lp[c];
-            block[c][i] = x * dry + d * wet;
-          }
-        } else {
-          for (let c = 0; c < channels; c++) {
-            const d = lines[c][pos];
-            lp[c] += damp * (d - lp[c]);
-            const x = block[c][i];
-            lines[c][pos] = x + fb * lp[c];
-            block[c][i] = x * dry + d * wet;
-          }
+      let end = state.pos;
+      if (cross) {
+        const l0 = lines[0], l1 = lines[1], x0 = block[0], x1 = block[1];
+        let lpl = lp[0], lpr = lp[1];
+        let pos = state.pos;
+        for (let i = 0; i < n; i++) {
+          const dl = l0[pos];
+          const dr = l1[pos];
+          lpl += damp * (dl - lpl);
+          lpr += damp * (dr - lpr);
+          const xl = x0[i];
+          const xr = x1[i];
+          l0[pos] = xl + fb * lpr;
+          l1[pos] = xr + fb * lpl;
+          x0[i] = xl * dry + dl * wet;
+          x1[i] = xr * dry + dr * wet;
+          if (++pos === len) pos = 0;
         }
-        if (++pos === len) pos = 0;
+        lp[0] = lpl;
+        lp[1] = lpr;
+        end = pos;
       }
+      // Channels on their own line (all of them, or those past the ping-pong pair).
+      for (let c = cross ? 2 : 0; c < channels; c++) {
+        const line = lines[c], xs = block[c];
+        let l = lp[c];
+        let pos = state.pos;
+        for (let i = 0; i < n; i++) {
+          const d = line[pos];
+          l += damp * (d - l);
+          const x = xs[i];
+          line[pos] = x + fb * l;
+          xs[i] = x * dry + d * wet;
+          if (++pos === len) pos = 0;
+        }
+        lp[c] = l;
+        end = pos;
+      }
+      state.pos = end;
       return block;
     };
     const lineIsQuiet = () => {
