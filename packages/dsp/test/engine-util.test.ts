@@ -14,3 +14,19 @@ describe('dbToGainFast', () => {
     expect(dbToGainFast(Number.NEGATIVE_INFINITY)).toBe(0);
   });
 });
+
+describe('createRealFft', () => {
+  it('equals the complex FFT of the same real signal (bins 0..N/2) within 1e-12 of its scale', async () => {
+    const { createFft, createRealFft } = await import('../src/engine/fft.ts');
+    for (const N of [4, 8, 256, 2048]) {
+      const x = Float64Array.from({ length: N }, (_, i) => Math.sin(i * 0.7) + ((i * 7919) % 13) / 13 - 0.5);
+      const re = Float64Array.from(x), im = new Float64Array(N);
+      createFft(N).forward(re, im);
+      const rr = new Float64Array(N / 2 + 1), ri = new Float64Array(N / 2 + 1);
+      createRealFft(N).forward(x, rr, ri);
+      let err = 0;
+      for (let k = 0; k <= N / 2; k++) err = Math.max(err, Math.abs(rr[k] - re[k]), Math.abs(ri[k] - im[k]));
+      expect(err, `N = ${N}`).toBeLessThan(1e-12 * N);
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { decodeFile, type DecodeOptions } from '../codecs/decode.ts';
-import { createFft, hann } from '../engine/fft.ts';
+import { createRealFft, hann } from '../engine/fft.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { LoudnessMeter } from './loudness.ts';
 
@@ -65,7 +65,8 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
   // zero crossings
   let lastSign = 0, crossings = 0;
   // spectral
-  const fft = createFft(FFT_SIZE);
+  const fft = createRealFft(FFT_SIZE);
+  const windowed = new Float64Array(FFT_SIZE);
   const window = hann(FFT_SIZE);
   const frame = new Float64Array(FFT_SIZE);
   const re = new Float64Array(FFT_SIZE), im = new Float64Array(FFT_SIZE);
@@ -85,10 +86,9 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
 
   const spectrum = () => {
     for (let i = 0; i < FFT_SIZE; i++) {
-      re[i] = frame[i] * window[i];
-      im[i] = 0;
+      windowed[i] = frame[i] * window[i];
     }
-    fft.forward(re, im);
+    fft.forward(windowed, re, im);
     const bins = FFT_SIZE / 2;
     let total = 0, weighted = 0, logSum = 0;
     const mag = re; // reuse: magnitudes into re[0..bins)

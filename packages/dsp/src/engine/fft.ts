@@ -83,6 +83,51 @@ export function createFft(size: number): Fft {
   };
 }
 
+/** Spectrum of a real signal: bins 0..size/2 of its DFT. */
+export interface RealFft {
+  readonly size: number;
+  /** `x` (length size) → re/im (length ≥ size/2 + 1), bins 0..size/2. `x` is left untouched. */
+  forward(x: Float64Array, re: Float64Array, im: Float64Array): void;
+}
+
+/**
+ * A real FFT from a complex one of half the size: the even samples as real parts, the odd as imaginary, then
+ * the standard split — about half the work of a complex FFT of the full size.
+ */
+export function createRealFft(size: number): RealFft {
+  if (size < 4 || (size & (size - 1)) !== 0) throw new RangeError(`real FFT size must be a power of two ≥ 4, got ${size}`);
+  const half = size / 2;
+  const fft = createFft(half);
+  const zr = new Float64Array(half);
+  const zi = new Float64Array(half);
+  const wr = new Float64Array(half + 1);
+  const wi = new Float64Array(half + 1);
+  for (let k = 0; k <= half; k++) {
+    wr[k] = Math.cos((2 * Math.PI * k) / size);
+    wi[k] = -Math.sin((2 * Math.PI * k) / size);
+  }
+  return {
+    size,
+    forward(x, re, im) {
+      for (let n = 0; n < half; n++) {
+        zr[n] = x[2 * n];
+        zi[n] = x[2 * n + 1];
+      }
+      fft.forward(zr, zi);
+      for (let k = 0; k <= half; k++) {
+        const a = k === half ? 0 : k;
+        const m = k === 0 ? 0 : half - k;
+        const ar = zr[a], ai = zi[a];
+        const br = zr[m], bi = -zi[m];
+        const er = (ar + br) / 2, ei = (ai + bi) / 2; // spectrum of the even samples
+        const or = (ai - bi) / 2, oi = -(ar - br) / 2; // of the odd ones
+        re[k] = er + wr[k] * or - wi[k] * oi;
+        im[k] = ei + wr[k] * oi + wi[k] * or;
+      }
+    },
+  };
+}
+
 /** Periodic Hann window. */
 export function hann(size: number): Float64Array {
   return Float64Array.from({ length: size }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size));
