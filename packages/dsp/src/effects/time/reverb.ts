@@ -75,6 +75,33 @@ function runTank(t: Tank, input: Float32Array, out: Float32Array, n: number, fee
     t.combPos[j] = pos;
     t.combLp[j] = lp;
   }
+  // The four series all-passes in one pass over the block (one read and one write of `out` instead of four).
+  if (t.allpasses.length === 4) {
+    const [a0, a1, a2, a3] = t.allpasses;
+    const s0 = a0.length, s1 = a1.length, s2 = a2.length, s3 = a3.length;
+    let p0 = t.apPos[0], p1 = t.apPos[1], p2 = t.apPos[2], p3 = t.apPos[3];
+    for (let i = 0; i < n; i++) {
+      let x = out[i];
+      let b = a0[p0];
+      a0[p0] = x + b * 0.5;
+      x = b - x;
+      b = a1[p1];
+      a1[p1] = x + b * 0.5;
+      x = b - x;
+      b = a2[p2];
+      a2[p2] = x + b * 0.5;
+      x = b - x;
+      b = a3[p3];
+      a3[p3] = x + b * 0.5;
+      out[i] = b - x;
+      if (++p0 === s0) p0 = 0;
+      if (++p1 === s1) p1 = 0;
+      if (++p2 === s2) p2 = 0;
+      if (++p3 === s3) p3 = 0;
+    }
+    t.apPos[0] = p0, t.apPos[1] = p1, t.apPos[2] = p2, t.apPos[3] = p3;
+    return;
+  }
   for (let j = 0; j < t.allpasses.length; j++) {
     const buf = t.allpasses[j];
     const size = buf.length;
