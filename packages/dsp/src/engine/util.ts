@@ -24,6 +24,20 @@ export function dbToGainFast(db: number): number {
   return e * POW2[k + 64];
 }
 
+/** max |x| over the channels of frame i; x0 and x1 are the block's first two channels (x1 = x0 for mono). */
+export function framePeak(block: Float32Array[], x0: Float32Array, x1: Float32Array, i: number): number {
+  let level = Math.max(Math.abs(x0[i]), Math.abs(x1[i]));
+  for (let c = 2; c < block.length; c++) level = Math.max(level, Math.abs(block[c][i]));
+  return level;
+}
+
+/** Multiply frame i by g on every channel (x0, x1 as in framePeak). */
+export function scaleFrame(block: Float32Array[], x0: Float32Array, x1: Float32Array, i: number, g: number): void {
+  x0[i] *= g;
+  if (x1 !== x0) x1[i] *= g;
+  for (let c = 2; c < block.length; c++) block[c][i] *= g;
+}
+
 /** A block of `frames` frames of silence. */
 export const silentBlock = (channels: number, frames: number): Float32Array[] =>
   Array.from({ length: channels }, () => new Float32Array(frames));

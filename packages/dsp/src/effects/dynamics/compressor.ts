@@ -1,5 +1,5 @@
 import { compensateLatency } from '../../engine/latency.ts';
-import { dbToGain, dbToGainFast, msToFrames, timeCoef } from '../../engine/util.ts';
+import { dbToGain, dbToGainFast, framePeak, msToFrames, scaleFrame, timeCoef } from '../../engine/util.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 /**
@@ -58,8 +58,7 @@ export const compressor = defineEffect({
       // State in locals for the loop: captured doubles that change per sample would be boxed on every write.
       let peak = state.peak, peakDb = state.peakDb, reductionDb = state.reductionDb, meanSquare = state.meanSquare, pos = state.pos;
       for (let i = 0; i < n; i++) {
-        let level = Math.max(Math.abs(x0[i]), Math.abs(x1[i]));
-        for (let c = 2; c < channels; c++) level = Math.max(level, Math.abs(block[c][i]));
+        let level = framePeak(block, x0, x1, i);
         let ldb: number;
         if (rms) {
           meanSquare = rmsCoef * meanSquare + (1 - rmsCoef) * level * level;
@@ -96,9 +95,7 @@ export const compressor = defineEffect({
           }
           if (++pos === look) pos = 0;
         } else {
-          x0[i] *= g;
-          if (channels > 1) x1[i] *= g;
-          for (let c = 2; c < channels; c++) block[c][i] *= g;
+          scaleFrame(block, x0, x1, i, g);
         }
       }
       state.peak = peak;

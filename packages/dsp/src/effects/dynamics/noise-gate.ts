@@ -1,4 +1,4 @@
-import { dbToGain, msToFrames, timeCoef } from '../../engine/util.ts';
+import { dbToGain, framePeak, msToFrames, scaleFrame, timeCoef } from '../../engine/util.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 /**
@@ -36,17 +36,14 @@ export const noiseGate = defineEffect({
         const x1 = channels > 1 ? block[1] : x0;
         let { env, isOpen, held, gain } = state;
         for (let i = 0; i < n; i++) {
-          let level = Math.max(Math.abs(x0[i]), Math.abs(x1[i]));
-          for (let c = 2; c < channels; c++) level = Math.max(level, Math.abs(block[c][i]));
+          const level = framePeak(block, x0, x1, i);
           env = level > env ? level : envRel * env + (1 - envRel) * level;
           if (env >= open) {
             isOpen = true;
             held = 0;
           } else if (isOpen && env < close && ++held > hold) isOpen = false;
           gain = isOpen ? att * gain + (1 - att) : rel * gain + (1 - rel) * floor;
-          x0[i] *= gain;
-          if (channels > 1) x1[i] *= gain;
-          for (let c = 2; c < channels; c++) block[c][i] *= gain;
+          scaleFrame(block, x0, x1, i, gain);
         }
         state.env = env;
         state.isOpen = isOpen;
