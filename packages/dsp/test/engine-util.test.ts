@@ -30,3 +30,15 @@ describe('createRealFft', () => {
     }
   });
 });
+
+describe('fastSin', () => {
+  it('is within 1e-6 of Math.sin for any phase, including just below an integer (where p − floor(p) rounds to 1)', async () => {
+    const { fastSin } = await import('../src/engine/util.ts');
+    for (const p of [0, 0.25, 0.5, -0.25, 3.75, -1.3552527156068805e-20, 1 - 1e-17, -1e-300, 7 - 2 ** -60]) {
+      expect(Math.abs(fastSin(p) - Math.sin(2 * Math.PI * p)), String(p)).toBeLessThan(1e-6);
+    }
+    let worst = 0;
+    for (let p = -3; p < 3; p += 0.000731) worst = Math.max(worst, Math.abs(fastSin(p) - Math.sin(2 * Math.PI * p)));
+    expect(worst).toBeLessThan(1e-6);
+  });
+});

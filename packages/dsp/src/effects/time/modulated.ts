@@ -27,9 +27,14 @@ function modulatedDelay(opts: {
   const wet = opts.mix / voices;
   const dry = 1 - opts.mix;
   const voiceOffset = Float64Array.from({ length: voices }, (_, v) => v / voices);
-  // LFO phase and write position at the start of the next block. Channels are independent, so each runs its
-  // own loop over the block from the same starting state (locals: no boxed doubles in the hot loop).
-  const state = { phase: 0, pos: 0 };
+  // LFO phase, write position and absolute frame count at the start of the next block. Channels are independent,
+  // so each runs its own loop over the block from the same starting state (locals: no boxed doubles in the loop).
+  // The LFO is evaluated on a grid of GRID frames (at absolute positions, so any block size gives the same grid)
+  // and interpolated linearly between: at ≤ 5 Hz the error is under 1e-3 of a sample of delay.
+  const GRID = 16;
+  const state = { phase: 0, pos: 0, count: 0 };
+  const l0 = new Float64Array(voices);
+  const step = new Float64Array(voices);
   return (block: AudioBlock): AudioBlock => {
     const n = block[0]?.length ?? 0;
     let endPhase = state.phase, endPos = state.pos;
@@ -39,31 +44,69 @@ function modulatedDelay(opts: {
       const channelOffset = c * opts.channelPhase;
       let phase = state.phase;
       let pos = state.pos;
-      for (let i = 0; i < n; i++) {
-        const x = xs[i];
-        let sum = 0;
+      let count = state.count;
+      for (let i = 0; i < n; ) {
+        // One grid cell (or the part of it in this block): LFO at the cell's two ends, per voice.
+        let k = count % GRID;
+        const end = Math.min(n, i + (GRID - k));
+        const cellPhase = phase - k * inc;
         for (let v = 0; v < voices; v++) {
-          // Delay moves within [base − depth, base + depth] (clamped to at least one sample).
-          let d = base + depth * fastSin(phase + voiceOffset[v] + channelOffset);
-          if (d < 1) d = 1;
-          const r = pos + size - d; // in [pos + 4, pos + size − 1]: inside the mirrored line
-          const i0 = r | 0;
-          const a = line[i0];
-          sum += a + (line[i0 + 1] - a) * (r - i0);
+          const off = cellPhase + voiceOffset[v] + channelOffset;
+          const a = fastSin(off);
+          l0[v] = a;
+          step[v] = (fastSin(off + GRID * inc) - a) / GRID;
         }
-        const w = feedback === 0 ? x : x + feedback * (sum / voices);
-        line[pos] = w;
-        line[pos + size] = w;
-        xs[i] = x * dry + sum * wet;
-        phase += inc;
-        if (phase >= 1) phase -= 1;
-        if (++pos === size) pos = 0;
+        if (voices === 2 && feedback === 0) {
+          // The default chorus, unrolled: two reads per frame, no loop over voices.
+          const a0 = l0[0], s0 = step[0], a1 = l0[1], s1 = step[1];
+          for (; i < end; i++, k++) {
+            const x = xs[i];
+            let d0 = base + depth * (a0 + s0 * k);
+            let d1 = base + depth * (a1 + s1 * k);
+            if (d0 < 1) d0 = 1;
+            if (d1 < 1) d1 = 1;
+            const r0 = pos + size - d0, r1 = pos + size - d1;
+            const j0 = r0 | 0, j1 = r1 | 0;
+            const u0 = line[j0], u1 = line[j1];
+            const sum = u0 + (line[j0 + 1] - u0) * (r0 - j0) + (u1 + (line[j1 + 1] - u1) * (r1 - j1));
+            line[pos] = x;
+            line[pos + size] = x;
+            xs[i] = x * dry + sum * wet;
+            phase += inc;
+            if (phase >= 1) phase -= 1;
+            if (++pos === size) pos = 0;
+            count++;
+          }
+          continue;
+        }
+        for (; i < end; i++, k++) {
+          const x = xs[i];
+          let sum = 0;
+          for (let v = 0; v < voices; v++) {
+            // Delay moves within [base − depth, base + depth] (clamped to at least one sample).
+            let d = base + depth * (l0[v] + step[v] * k);
+            if (d < 1) d = 1;
+            const r = pos + size - d; // in [pos + 4, pos + size − 1]: inside the mirrored line
+            const i0 = r | 0;
+            const a = line[i0];
+            sum += a + (line[i0 + 1] - a) * (r - i0);
+          }
+          const w = feedback === 0 ? x : x + feedback * (sum / voices);
+          line[pos] = w;
+          line[pos + size] = w;
+          xs[i] = x * dry + sum * wet;
+          phase += inc;
+          if (phase >= 1) phase -= 1;
+          if (++pos === size) pos = 0;
+          count++;
+        }
       }
       endPhase = phase;
       endPos = pos;
     }
     state.phase = endPhase;
     state.pos = endPos;
+    state.count += n;
     return block;
   };
 }
