@@ -120,9 +120,9 @@ function readerOf(fh: FileHandle) {
 }
 
 /**
- * Convert interleaved sample bytes (whole frames, from an aligned buffer) to planar float blocks.
+ * Convert interleaved sample bytes (whole frames, from an aligned buffer) to planar floats: into views of `into`
+ * when its channels are long enough, else new arrays.
  */
-/** Planar floats from interleaved WAV bytes: into views of `into` when its channels are long enough, else new arrays. */
 export function deinterleave(bytes: Uint8Array, info: Pick<WavInfo, 'channels' | 'bitsPerSample' | 'sampleType'>, into?: AudioBlock): AudioBlock {
   const nch = info.channels;
   const bps = info.bitsPerSample / 8;
@@ -255,8 +255,10 @@ export function wavHeader(format: StreamFormat, opts: WavWriteOptions, dataBytes
   return h;
 }
 
-/** Interleave planar float blocks into little-endian sample bytes (with clipping and rounding for ints). */
-/** Interleave a block into bytes: into `into` (from its start) when it is large enough, else a new array. */
+/**
+ * Interleave a planar float block into little-endian sample bytes (with clipping and rounding for ints): into
+ * `into` (from its start) when it is large enough, else a new array.
+ */
 export function interleave(block: AudioBlock, opts: WavWriteOptions, into?: Uint8Array): Uint8Array {
   const nch = block.length;
   const frames = block[0]?.length ?? 0;
