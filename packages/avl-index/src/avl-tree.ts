@@ -35,17 +35,12 @@ export class AvlTree<K, V> {
 
   constructor(readonly compare: Comparator<K>) {}
 
-  /**
-   * Build a balanced tree in O(n) from keys in strictly ascending order (e.g. a snapshot). The order is checked
-   * unless the caller has already checked it (`verified`, e.g. on the raw bytes of a snapshot).
-   */
-  static fromSorted<K, V>(compare: Comparator<K>, keys: K[], values: V[], opts: { verified?: boolean } = {}): AvlTree<K, V> {
+  /** Build a balanced tree in O(n) from keys in strictly ascending order (checked). */
+  static fromSorted<K, V>(compare: Comparator<K>, keys: K[], values: V[]): AvlTree<K, V> {
     const t = new AvlTree<K, V>(compare);
     const n = keys.length;
-    if (!opts.verified) {
-      for (let i = 1; i < n; i++) {
-        if (compare(keys[i - 1], keys[i]) >= 0) throw new InvariantError(`keys are not strictly ascending at ${i}`);
-      }
+    for (let i = 1; i < n; i++) {
+      if (compare(keys[i - 1], keys[i]) >= 0) throw new InvariantError(`keys are not strictly ascending at ${i}`);
     }
     if (n === 0) return t;
     // Slot 0 (NIL) repeats the first entry so the arrays stay packed (see the field comment).

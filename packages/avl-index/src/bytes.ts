@@ -2,8 +2,8 @@
  * Small growable byte writer and a cursor reader with varints and strings (UTF-8).
  *
  * "Binary strings" (one character per byte, 0–255, as Node's 'latin1' encoding makes them) carry encoded
- * records inside the index: V8 keeps them as compact one-byte strings, and a snapshot loader can cut them out
- * of one decoded frame with `slice` — no copy and no typed-array object per record.
+ * records inside the index: V8 keeps them as compact one-byte strings, and a snapshot loader turns a record's
+ * bytes into one with a single latin1 decode when it is first read.
  */
 export class ByteWriter {
   buf: Buffer;
@@ -51,28 +51,22 @@ export class ByteWriter {
     this.length += 8;
   }
 
-  bytes(b: Uint8Array): void {
-    this.varint(b.length);
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-
   /** Varint byte length, then UTF-8. */
   string(s: string): void {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.varint(n);
-    this.ensure(n);
-    this.length += this.buf.write(s, this.length, n, 'utf8');
+    this.utf8(s, false);
   }
 
   /**
    * A string whose UTF-8 length is recorded with a tag bit: varint(2·bytes + (ASCII ? 0 : 1)), then the bytes.
-   * A reader can slice an ASCII string straight out of a latin1-decoded frame.
+   * A reader can take an ASCII string's bytes as latin1 (one byte, one character) without UTF-8 decoding.
    */
   taggedString(s: string): void {
+    this.utf8(s, true);
+  }
+
+  private utf8(s: string, tagged: boolean): void {
     const n = Buffer.byteLength(s, 'utf8');
-    this.varint(2 * n + (n === s.length ? 0 : 1));
+    this.varint(tagged ? 2 * n + (n === s.length ? 0 : 1) : n);
     this.ensure(n);
     this.length += this.buf.write(s, this.length, n, 'utf8');
   }
@@ -134,14 +128,6 @@ export class ByteReader {
     const v = this.view.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
-  }
-
-  bytes(): Uint8Array {
-    const n = this.varint();
-    if (this.pos + n > this.buf.length) throw new RangeError('bytes past end');
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
   }
 
   string(): string {

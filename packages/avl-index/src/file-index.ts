@@ -83,12 +83,11 @@ export function decodeEntry(encoded: EncodedEntry): FileEntry {
 }
 
 export const sessionKey = (e: Pick<FileEntry, 'session_id' | 'uploaded_at' | 'file_id'>) => `${e.session_id}${SEP}${e.uploaded_at}${SEP}${e.file_id}`;
-export const timeKey = (e: Pick<FileEntry, 'uploaded_at' | 'file_id'>) => `${e.uploaded_at}${SEP}${e.file_id}`;
 
 /** file id from either kind of key (it is always the last part). */
 const fileIdOf = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
 /** The time key is the tail of the session key: `session\0time\0file` → `time\0file`. */
-export const timeKeyOf = (key: string) => key.slice(key.indexOf(SEP) + 1);
+const timeKeyOf = (key: string) => key.slice(key.indexOf(SEP) + 1);
 
 /**
  * Where loaded entries' keys and values lie in the snapshot frames they came from (see EntryStore): per entry id,

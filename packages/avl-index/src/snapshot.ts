@@ -17,8 +17,9 @@ import { EntryStore, FileIndex, M_FRAME, M_KEY_END, M_KEY_START, M_VAL_END, M_VA
  * length (plain varint, no ASCII bit) and is still read.
  *
  * Loading keeps each frame's bytes and records, per entry, where its key and value lie in them (typed arrays);
- * key and value strings are made only when first used (see EntryStore). The key order of both trees is checked
- * on the bytes (ASCII keys order the same as bytes and as strings), without making strings.
+ * key and value strings are made only when first used (see EntryStore). The session keys' order is checked on
+ * the bytes (ASCII keys order the same as bytes and as strings), without making strings; the time section is
+ * checked to be a permutation of the entries (see decodeSnapshot).
  * Every frame is checksummed, counts are checked against the header, and the trailer proves the end was
  * reached: a flipped bit or a cut file is a CorruptIndexError, never a silently smaller index.
  */
