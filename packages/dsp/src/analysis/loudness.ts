@@ -1,3 +1,4 @@
+import { flushDenormal } from '../engine/util.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 
 /**
@@ -164,11 +165,11 @@ export class LoudnessMeter {
 
   /** K-weighted, channel-weighted sum of squares of frames [offset, offset + count). */
   private filterEnergy(block: AudioBlock, offset: number, count: number): number {
+    if (this.channels === 2) return this.filterEnergyStereo(block, offset, count);
     const c = this.coef;
     const a0 = c[0], a1 = c[1], a2 = c[2], a3 = c[3], a4 = c[4];
     const b0 = c[5], b1 = c[6], b2 = c[7], b3 = c[8], b4 = c[9];
     let total = 0;
-    if (this.channels === 2) return this.filterEnergyStereo(block, offset, count);
     for (let ch = 0; ch < this.channels; ch++) {
       const w = this.weights[ch];
       const x = block[ch];
@@ -186,10 +187,10 @@ export class LoudnessMeter {
         y2 = b2 * u - b4 * v;
         sum += v * v;
       }
-      this.state[s] = Math.abs(z1) < 1e-30 ? 0 : z1;
-      this.state[s + 1] = Math.abs(z2) < 1e-30 ? 0 : z2;
-      this.state[s + 2] = Math.abs(y1) < 1e-30 ? 0 : y1;
-      this.state[s + 3] = Math.abs(y2) < 1e-30 ? 0 : y2;
+      this.state[s] = flushDenormal(z1);
+      this.state[s + 1] = flushDenormal(z2);
+      this.state[s + 2] = flushDenormal(y1);
+      this.state[s + 3] = flushDenormal(y2);
       if (w !== 0) total += w * sum;
     }
     return total;
@@ -224,9 +225,8 @@ export class LoudnessMeter {
       sumL += vl * vl;
       sumR += vr * vr;
     }
-    const flush = (v: number) => (Math.abs(v) < 1e-30 ? 0 : v);
-    st[0] = flush(lz1), st[1] = flush(lz2), st[2] = flush(ly1), st[3] = flush(ly2);
-    st[4] = flush(rz1), st[5] = flush(rz2), st[6] = flush(ry1), st[7] = flush(ry2);
+    st[0] = flushDenormal(lz1), st[1] = flushDenormal(lz2), st[2] = flushDenormal(ly1), st[3] = flushDenormal(ly2);
+    st[4] = flushDenormal(rz1), st[5] = flushDenormal(rz2), st[6] = flushDenormal(ry1), st[7] = flushDenormal(ry2);
     const [wl, wr] = this.weights;
     let total = 0;
     if (wl !== 0) total += wl * sumL;

@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { createFft, hann } from '../engine/fft.ts';
+import { createRealFft, hann } from '../engine/fft.ts';
 import { InvalidParameterError } from '../errors.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 
@@ -141,7 +141,8 @@ export async function spectrogramPng(
   if (!(width >= 16 && width <= 8192 && height >= 16 && height <= 4096)) {
     throw new InvalidParameterError('Spectrogram::InvalidSize', 'width must be 16–8192 and height 16–4096 pixels', { allowed: { width: [16, 8192], height: [16, 4096] } });
   }
-  const fft = createFft(size);
+  const fft = createRealFft(size);
+  const windowed = new Float64Array(size);
   const win = hann(size);
   const frame = new Float64Array(size);
   const re = new Float64Array(size), im = new Float64Array(size);
@@ -154,11 +155,8 @@ export async function spectrogramPng(
   let pos = 0;
   const winSum = win.reduce((a, b) => a + b, 0);
   const column = () => {
-    for (let i = 0; i < size; i++) {
-      re[i] = frame[i] * win[i];
-      im[i] = 0;
-    }
-    fft.forward(re, im);
+    for (let i = 0; i < size; i++) windowed[i] = frame[i] * win[i];
+    fft.forward(windowed, re, im);
     const col = new Uint8Array(height);
     for (let y = 0; y < height; y++) {
       const k0 = Math.floor((y * bins) / height);

@@ -1,3 +1,4 @@
+import { flushDenormal } from './util.ts';
 /**
  * RBJ Audio-EQ-Cookbook biquads and a multi-channel cascade runner (transposed direct form II, Float64 state).
  */
@@ -101,10 +102,10 @@ export class BiquadCascade {
   }
 
   process(block: Float32Array[]): Float32Array[] {
+    if (this.channels === 2) return this.processStereo(block);
     const nSec = this.coeffs.length / 5;
     const coeffs = this.coeffs;
     const state = this.state;
-    if (this.channels === 2) return this.processStereo(block);
     for (let ch = 0; ch < this.channels; ch++) {
       const x = block[ch];
       const n = x.length;
@@ -120,9 +121,8 @@ export class BiquadCascade {
           z2 = b2 * xi - a2 * y;
           x[i] = y;
         }
-        // Flush denormals so silence after loud input stays fast.
-        state[si] = Math.abs(z1) < 1e-30 ? 0 : z1;
-        state[si + 1] = Math.abs(z2) < 1e-30 ? 0 : z2;
+        state[si] = flushDenormal(z1);
+        state[si + 1] = flushDenormal(z2);
       }
     }
     return block;
@@ -138,7 +138,6 @@ export class BiquadCascade {
     const state = this.state;
     const l = block[0], r = block[1];
     const n = l.length;
-    const flush = (v: number) => (Math.abs(v) < 1e-30 ? 0 : v);
     for (let s = 0; s < nSec; s++) {
       const k = s * 5;
       const b0 = coeffs[k], b1 = coeffs[k + 1], b2 = coeffs[k + 2], a1 = coeffs[k + 3], a2 = coeffs[k + 4];
@@ -157,7 +156,7 @@ export class BiquadCascade {
         l[i] = yl;
         r[i] = yr;
       }
-      state[sl] = flush(lz1), state[sl + 1] = flush(lz2), state[sr] = flush(rz1), state[sr + 1] = flush(rz2);
+      state[sl] = flushDenormal(lz1), state[sl + 1] = flushDenormal(lz2), state[sr] = flushDenormal(rz1), state[sr + 1] = flushDenormal(rz2);
     }
     return block;
   }

@@ -1,6 +1,6 @@
 /**
  * In-place iterative radix-2 complex FFT with the twiddles and bit-reversal table computed once per size
- * (a plan). Float64 throughout.
+ * (a plan), and a real-input FFT built on it. Float64 throughout.
  */
 export interface Fft {
   readonly size: number;

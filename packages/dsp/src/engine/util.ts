@@ -38,6 +38,9 @@ export function scaleFrame(block: Float32Array[], x0: Float32Array, x1: Float32A
   for (let c = 2; c < block.length; c++) block[c][i] *= g;
 }
 
+/** A filter state that has decayed below 1e-30 becomes 0, so silence after loud input does not run on denormals. */
+export const flushDenormal = (v: number): number => (Math.abs(v) < 1e-30 ? 0 : v);
+
 /** A block of `frames` frames of silence. */
 export const silentBlock = (channels: number, frames: number): Float32Array[] =>
   Array.from({ length: channels }, () => new Float32Array(frames));
