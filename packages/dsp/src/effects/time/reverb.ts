@@ -4,6 +4,7 @@ import { defineEffect, type AudioBlock } from '../../types.ts';
 // Freeverb (Jezar at Dreampoint, public domain): tunings at 44.1 kHz, scaled to the stream's rate.
 const COMBS = [1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617];
 const ALLPASSES = [556, 441, 341, 225];
+// runTank is written for this layout: combs in groups of four, exactly four all-passes.
 const STEREO_SPREAD = 23;
 const FIXED_GAIN = 0.015;
 const TAIL_FLOOR = Math.pow(10, -90 / 20);
@@ -33,9 +34,7 @@ function runTank(t: Tank, input: Float32Array, out: Float32Array, n: number, fee
   out.fill(0, 0, n);
   const d1 = damp;
   const d2 = 1 - damp;
-  const nc = t.combs.length;
-  let j = 0;
-  for (; j + 4 <= nc; j += 4) {
+  for (let j = 0; j < t.combs.length; j += 4) {
     const b0 = t.combs[j], b1 = t.combs[j + 1], b2 = t.combs[j + 2], b3 = t.combs[j + 3];
     const s0 = b0.length, s1 = b1.length, s2 = b2.length, s3 = b3.length;
     let p0 = t.combPos[j], p1 = t.combPos[j + 1], p2 = t.combPos[j + 2], p3 = t.combPos[j + 3];
@@ -60,61 +59,30 @@ function runTank(t: Tank, input: Float32Array, out: Float32Array, n: number, fee
     t.combPos[j] = p0, t.combPos[j + 1] = p1, t.combPos[j + 2] = p2, t.combPos[j + 3] = p3;
     t.combLp[j] = l0, t.combLp[j + 1] = l1, t.combLp[j + 2] = l2, t.combLp[j + 3] = l3;
   }
-  for (; j < nc; j++) {
-    const buf = t.combs[j];
-    const size = buf.length;
-    let pos = t.combPos[j];
-    let lp = t.combLp[j];
-    for (let i = 0; i < n; i++) {
-      const y = buf[pos];
-      lp = y * d2 + lp * d1;
-      buf[pos] = input[i] + lp * feedback;
-      out[i] += y;
-      if (++pos === size) pos = 0;
-    }
-    t.combPos[j] = pos;
-    t.combLp[j] = lp;
-  }
   // The four series all-passes in one pass over the block (one read and one write of `out` instead of four).
-  if (t.allpasses.length === 4) {
-    const [a0, a1, a2, a3] = t.allpasses;
-    const s0 = a0.length, s1 = a1.length, s2 = a2.length, s3 = a3.length;
-    let p0 = t.apPos[0], p1 = t.apPos[1], p2 = t.apPos[2], p3 = t.apPos[3];
-    for (let i = 0; i < n; i++) {
-      let x = out[i];
-      let b = a0[p0];
-      a0[p0] = x + b * 0.5;
-      x = b - x;
-      b = a1[p1];
-      a1[p1] = x + b * 0.5;
-      x = b - x;
-      b = a2[p2];
-      a2[p2] = x + b * 0.5;
-      x = b - x;
-      b = a3[p3];
-      a3[p3] = x + b * 0.5;
-      out[i] = b - x;
-      if (++p0 === s0) p0 = 0;
-      if (++p1 === s1) p1 = 0;
-      if (++p2 === s2) p2 = 0;
-      if (++p3 === s3) p3 = 0;
-    }
-    t.apPos[0] = p0, t.apPos[1] = p1, t.apPos[2] = p2, t.apPos[3] = p3;
-    return;
+  const [a0, a1, a2, a3] = t.allpasses;
+  const s0 = a0.length, s1 = a1.length, s2 = a2.length, s3 = a3.length;
+  let p0 = t.apPos[0], p1 = t.apPos[1], p2 = t.apPos[2], p3 = t.apPos[3];
+  for (let i = 0; i < n; i++) {
+    let x = out[i];
+    let b = a0[p0];
+    a0[p0] = x + b * 0.5;
+    x = b - x;
+    b = a1[p1];
+    a1[p1] = x + b * 0.5;
+    x = b - x;
+    b = a2[p2];
+    a2[p2] = x + b * 0.5;
+    x = b - x;
+    b = a3[p3];
+    a3[p3] = x + b * 0.5;
+    out[i] = b - x;
+    if (++p0 === s0) p0 = 0;
+    if (++p1 === s1) p1 = 0;
+    if (++p2 === s2) p2 = 0;
+    if (++p3 === s3) p3 = 0;
   }
-  for (let j = 0; j < t.allpasses.length; j++) {
-    const buf = t.allpasses[j];
-    const size = buf.length;
-    let pos = t.apPos[j];
-    for (let i = 0; i < n; i++) {
-      const b = buf[pos];
-      const x = out[i];
-      out[i] = b - x;
-      buf[pos] = x + b * 0.5;
-      if (++pos === size) pos = 0;
-    }
-    t.apPos[j] = pos;
-  }
+  t.apPos[0] = p0, t.apPos[1] = p1, t.apPos[2] = p2, t.apPos[3] = p3;
 }
 
 const quiet = (t: Tank) => {
