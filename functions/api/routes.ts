@@ -1,135 +1,263 @@
 import {
-  authorize,
   createSession,
+  deleteFile,
+  deleteJob,
   deleteSession,
+  downloadFile,
   getFile,
   getJob,
   getSessionInfo,
   health,
   listEffects,
-  parseUploadRequest,
-  parseWait,
-  submitBatch,
   requestUpload,
+  submitBatch,
   submitJob,
   type Deps,
   type FileIndexQueries,
+  type Session,
 } from '@david/core';
+import type { z } from 'zod';
+import * as S from './schemas.ts';
 
-export interface RouteRequest {
-  readonly params: Record<string, string>;
-  readonly query: Record<string, string | undefined>;
-  readonly body: unknown;
-  readonly token: string | undefined;
-  readonly headers: Record<string, string | undefined>;
-}
-export interface RouteResult {
-  readonly status: number;
-  readonly body?: unknown;
-}
 /** What routes need beyond the use-case dependencies. */
 export interface ApiDeps extends Deps {
   readonly fileIndex: FileIndexQueries;
   readonly operatorKeySha256?: string;
 }
-type Handler = (deps: ApiDeps, req: RouteRequest) => Promise<RouteResult>;
 
-export interface Route {
+export interface RouteResult {
+  readonly status: number;
+  readonly body?: unknown;
+  /** A body sent as it is (HTML, scripts), with its content type. */
+  readonly raw?: { readonly text: string; readonly contentType: string; readonly cacheSeconds?: number };
+}
+
+export interface RouteRequest<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly headers: Record<string, string | undefined>;
+  /** The authorised session (routes with `auth: 'session'`). */
+  readonly session: Session;
+}
+
+/** Ids the auth test (and the document's examples) build a request from. */
+export interface ExampleIds {
+  readonly session_id: string;
+  readonly file_id: string;
+  readonly job_id: string;
+}
+
+export interface Route<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
   readonly method: 'GET' | 'POST' | 'DELETE';
-  readonly pattern: string;
-  readonly handler: Handler;
+  /** OpenAPI path template: `/api/audio/{session_id}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  /** `session`: a bearer token of the session named in the path (or the body's session_id); `operator`: x-operator-key. */
+  readonly auth: 'none' | 'session' | 'operator';
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  /** The body may be left out entirely (an empty POST). */
+  readonly bodyOptional?: boolean;
+  readonly response: { readonly status: number; readonly description: string; readonly schema?: z.ZodType; readonly contentType?: string };
+  /** Error statuses this operation can answer beyond the ones every operation of its kind has. */
+  readonly errors?: readonly number[];
+  /** A valid request for the given ids: every session route has one, so the auth test can walk them all. */
+  readonly example?: (ids: ExampleIds) => { body?: unknown; query?: Record<string, string> };
+  readonly handler: (deps: ApiDeps, req: RouteRequest<z.output<P>, z.output<Q>, z.output<B>>) => Promise<RouteResult>;
+}
+
+/** Keeps each route's handler typed by its own schemas. */
+function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(r: Route<P, Q, B>): Route {
+  return r as unknown as Route;
 }
 
 const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
+const noContent: RouteResult = { status: 204 };
+const EMPTY = { body: undefined };
 
-/** The API: the original document's paths; each route calls one use case. */
-export const routes: Route[] = [
-  { method: 'GET', pattern: '/health', handler: async () => ok(health()) },
-  { method: 'GET', pattern: '/api/effects', handler: async () => ok(listEffects()) },
-  { method: 'GET', pattern: '/api/audio/effects', handler: async () => ok(listEffects()) },
-  { method: 'POST', pattern: '/api/audio/session', handler: async (d, r) => ok(await createSession(d, r.body), 201) },
-  {
-    method: 'POST',
-    pattern: '/api/audio/upload',
-    handler: async (d, r) => {
-      const req = parseUploadRequest(r.body);
-      const session = await authorize(d, req.session_id, r.token);
-      return ok(await requestUpload(d, session, req), 201);
-    },
-  },
-  {
+/** The API: the original document's paths; each route validates with its schemas and calls one use case. */
+export const apiRoutes: Route[] = [
+  route({
     method: 'GET',
-    pattern: '/api/audio/:session_id',
-    handler: async (d, r) => ok(await getSessionInfo(d, await authorize(d, r.params.session_id, r.token))),
-  },
-  {
+    path: '/health',
+    operationId: 'getHealth',
+    summary: 'Service health, version and features',
+    auth: 'none',
+    response: { status: 200, description: 'healthy', schema: S.Health },
+    handler: async () => ok(health()),
+  }),
+  ...(['/api/effects', '/api/audio/effects'] as const).map((path, i) =>
+    route({
+      method: 'GET',
+      path,
+      operationId: i === 0 ? 'listEffects' : 'listAudioEffects',
+      summary: 'The effect catalogue: defaults, ranges, units and docs from the effect declarations',
+      auth: 'none',
+      response: { status: 200, description: 'every effect', schema: S.EffectCatalogue },
+      handler: async () => ok(listEffects()),
+    }),
+  ),
+  route({
+    method: 'POST',
+    path: '/api/audio/session',
+    operationId: 'createSession',
+    summary: 'Create a session; the access token is returned once',
+    auth: 'none',
+    body: S.CreateSessionBody,
+    bodyOptional: true,
+    response: { status: 201, description: 'created', schema: S.SessionCreated },
+    handler: async (d, r) => ok(await createSession(d, r.body ?? {}), 201),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/audio/upload',
+    operationId: 'requestUpload',
+    summary: 'Ask for a presigned POST to upload one file straight to storage',
+    auth: 'session',
+    body: S.UploadBody,
+    response: { status: 201, description: 'upload ticket', schema: S.UploadTicket },
+    errors: [413, 415],
+    example: (ids) => ({ body: { session_id: ids.session_id, filename: 'take.wav', content_type: 'audio/wav', size: 1000 } }),
+    handler: async (d, r) => ok(await requestUpload(d, r.session, r.body), 201),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/audio/{session_id}',
+    operationId: 'getSession',
+    summary: 'The session: files, processing history and buffer status',
+    auth: 'session',
+    params: S.SessionPath,
+    response: { status: 200, description: 'the session', schema: S.SessionInfo },
+    example: () => EMPTY,
+    handler: async (d, r) => ok(await getSessionInfo(d, r.session)),
+  }),
+  route({
     method: 'DELETE',
-    pattern: '/api/audio/:session_id',
+    path: '/api/audio/{session_id}',
+    operationId: 'deleteSession',
+    summary: "Delete the session with all its files, jobs and objects",
+    auth: 'session',
+    params: S.SessionPath,
+    response: { status: 204, description: 'deleted' },
+    example: () => EMPTY,
     handler: async (d, r) => {
-      await deleteSession(d, await authorize(d, r.params.session_id, r.token));
-      return { status: 204 };
+      await deleteSession(d, r.session);
+      return noContent;
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
-    pattern: '/api/audio/:session_id/files',
-    handler: async (d, r) => ok(await d.fileIndex.listSession(await authorize(d, r.params.session_id, r.token), r.query)),
-  },
-  {
+    path: '/api/audio/{session_id}/files',
+    operationId: 'listFiles',
+    summary: "The session's uploads and outputs from the file index, by upload time",
+    auth: 'session',
+    params: S.SessionPath,
+    query: S.ListQuery,
+    response: { status: 200, description: 'one page', schema: S.Listing },
+    example: () => ({ query: { limit: '10' } }),
+    handler: async (d, r) => ok(await d.fileIndex.listSession(r.session, r.query)),
+  }),
+  route({
     method: 'GET',
-    pattern: '/api/admin/files',
-    handler: async (d, r) => ok(await d.fileIndex.listAll(d.operatorKeySha256, r.headers['x-operator-key'] ?? r.headers['X-Operator-Key'], r.query)),
-  },
-  {
+    path: '/api/admin/files',
+    operationId: 'listAllFiles',
+    summary: 'Every session’s files (operator key in x-operator-key)',
+    auth: 'operator',
+    query: S.ListQuery,
+    response: { status: 200, description: 'one page', schema: S.Listing },
+    handler: async (d, r) => ok(await d.fileIndex.listAll(d.operatorKeySha256, r.headers['x-operator-key'], r.query)),
+  }),
+  route({
     method: 'GET',
-    pattern: '/api/audio/:session_id/files/:file_id',
-    handler: async (d, r) =>
-      ok(await getFile(d, await authorize(d, r.params.session_id, r.token), r.params.file_id, parseWait(r.query.wait))),
-  },
-  {
+    path: '/api/audio/{session_id}/files/{file_id}',
+    operationId: 'getFile',
+    summary: 'A file: pending, ready (with its media and analysis) or rejected (with the reason); ?wait= long-polls',
+    auth: 'session',
+    params: S.FilePath,
+    query: S.WaitQuery,
+    response: { status: 200, description: 'the file', schema: S.FileView },
+    example: () => EMPTY,
+    handler: async (d, r) => ok(await getFile(d, r.session, r.params.file_id, r.query.wait)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/audio/{session_id}/files/{file_id}',
+    operationId: 'deleteFile',
+    summary: 'Delete a file with its upload, and every job made from it with their outputs',
+    auth: 'session',
+    params: S.FilePath,
+    response: { status: 204, description: 'deleted' },
+    example: () => EMPTY,
+    handler: async (d, r) => {
+      await deleteFile(d, r.session, r.params.file_id);
+      return noContent;
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/audio/{session_id}/files/{file_id}/download',
+    operationId: 'downloadFile',
+    summary: 'A short-lived link to the original upload',
+    auth: 'session',
+    params: S.FilePath,
+    response: { status: 200, description: 'the link', schema: S.Download },
+    errors: [409],
+    example: () => EMPTY,
+    handler: async (d, r) => ok(await downloadFile(d, r.session, r.params.file_id)),
+  }),
+  route({
     method: 'POST',
-    pattern: '/api/audio/:session_id/process',
-    handler: async (d, r) => ok(await submitJob(d, await authorize(d, r.params.session_id, r.token), r.body), 202),
-  },
-  {
+    path: '/api/audio/{session_id}/process',
+    operationId: 'processFile',
+    summary: 'Run an effect or a chain on a ready file',
+    auth: 'session',
+    params: S.SessionPath,
+    body: S.ProcessBody,
+    response: { status: 202, description: 'queued', schema: S.JobAccepted },
+    errors: [409, 422],
+    example: (ids) => ({ body: { file_id: ids.file_id, effect: 'gain', parameters: { gainDb: -6 } } }),
+    handler: async (d, r) => ok(await submitJob(d, r.session, r.body), 202),
+  }),
+  route({
     method: 'POST',
-    pattern: '/api/audio/:session_id/batch',
-    handler: async (d, r) => ok(await submitBatch(d, await authorize(d, r.params.session_id, r.token), r.body), 202),
-  },
-  {
+    path: '/api/audio/{session_id}/batch',
+    operationId: 'processBatch',
+    summary: 'One effect or chain over many ready files: one job each',
+    auth: 'session',
+    params: S.SessionPath,
+    body: S.BatchBody,
+    response: { status: 202, description: 'queued', schema: S.BatchAccepted },
+    errors: [409, 422],
+    example: (ids) => ({ body: { file_ids: [ids.file_id], effect: 'gain' } }),
+    handler: async (d, r) => ok(await submitBatch(d, r.session, r.body), 202),
+  }),
+  route({
     method: 'GET',
-    pattern: '/api/audio/:session_id/jobs/:job_id',
-    handler: async (d, r) =>
-      ok(await getJob(d, await authorize(d, r.params.session_id, r.token), r.params.job_id, parseWait(r.query.wait))),
-  },
+    path: '/api/audio/{session_id}/jobs/{job_id}',
+    operationId: 'getJob',
+    summary: 'A job with its outputs or its error; ?wait= long-polls until it finishes',
+    auth: 'session',
+    params: S.JobPath,
+    query: S.WaitQuery,
+    response: { status: 200, description: 'the job', schema: S.JobView },
+    example: () => EMPTY,
+    handler: async (d, r) => ok(await getJob(d, r.session, r.params.job_id, r.query.wait)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/audio/{session_id}/jobs/{job_id}',
+    operationId: 'deleteJob',
+    summary: 'Delete a job and its outputs',
+    auth: 'session',
+    params: S.JobPath,
+    response: { status: 204, description: 'deleted' },
+    example: () => EMPTY,
+    handler: async (d, r) => {
+      await deleteJob(d, r.session, r.params.job_id);
+      return noContent;
+    },
+  }),
 ];
-
-/**
- * Match a path against the route table. The most literal pattern wins (so /api/audio/effects never reads as a
- * session id, and PUT /api/audio/session is a wrong method rather than a session called "session").
- */
-export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | { allowed: string[] } | null {
-  const segs = path.replace(/\/+$/, '').split('/').filter(Boolean);
-  let bestLiteral = -1;
-  let candidates: { route: Route; params: Record<string, string> }[] = [];
-  for (const route of routes) {
-    const pat = route.pattern.split('/').filter(Boolean);
-    if (pat.length !== segs.length) continue;
-    const params: Record<string, string> = {};
-    let literal = 0;
-    let match = true;
-    for (let i = 0; i < pat.length && match; i++) {
-      if (pat[i].startsWith(':')) params[pat[i].slice(1)] = decodeURIComponent(segs[i]);
-      else if (pat[i] === segs[i]) literal++;
-      else match = false;
-    }
-    if (!match || literal < bestLiteral) continue;
-    if (literal > bestLiteral) {
-      bestLiteral = literal;
-      candidates = [];
-    }
-    candidates.push({ route, params });
-  }
-  if (candidates.length === 0) return null;
-  return candidates.find((c) => c.route.method === method) ?? { allowed: candidates.map((c) => c.route.method) };
-}

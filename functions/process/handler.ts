@@ -27,7 +27,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
       }),
     );
     if (result.outcome === 'failed') logger.warn('job failed', { error: result.error });
-    else logger.info(`job ${result.outcome}`, result.outcome === 'completed' ? { output: result.job.output } : { reason: result.reason });
+    else logger.info(`job ${result.outcome}`, result.outcome === 'completed' ? { outputs: result.job.outputs } : { reason: result.reason });
   } catch (err) {
     logger.error('job attempt failed; it will be retried', err as Error);
     throw err;

@@ -308,7 +308,7 @@ describe('the file index over HTTP', () => {
     expect(times).toEqual([...times].sort());
     const page = await api.call('GET', `${path}?limit=2&offset=1&order=desc`, { token: session.access_token });
     expect(page.body.items.map((e: { file_id: string }) => e.file_id)).toEqual(listed.items.slice().reverse().slice(1, 3).map((e: { file_id: string }) => e.file_id));
-    expect((await api.call('GET', `${path}?limit=0`, { token: session.access_token })).body.error.code).toBe('List::InvalidQuery');
+    expect((await api.call('GET', `${path}?limit=0`, { token: session.access_token })).body.error.code).toBe('Request::InvalidField');
 
     // Another session's token sees nothing of it; the operator listing is closed without a configured key.
     const other = await api.createSession();

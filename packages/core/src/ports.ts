@@ -14,6 +14,8 @@ export interface AudioStore {
   readUploadHead(key: string, bytes: number): Promise<Uint8Array>;
   downloadUpload(key: string, path: string): Promise<void>;
   deleteUpload(key: string): Promise<void>;
+  /** A short-lived GET URL of an upload, served as an attachment under the given name. */
+  presignDownload(key: string, filename: string, expiresSeconds: number): Promise<string>;
   putOutput(key: string, body: Readable, contentType: string): Promise<{ size: number }>;
   deleteOutput(key: string): Promise<void>;
   deleteSessionObjects(sessionId: string): Promise<number>;
@@ -30,6 +32,8 @@ export interface FileRepository {
   create(file: FileRecord): Promise<void>;
   get(sessionId: string, fileId: string): Promise<FileRecord | null>;
   list(sessionId: string): Promise<FileRecord[]>;
+  /** Remove one file record (no-op when it is gone). */
+  delete(sessionId: string, fileId: string): Promise<void>;
   /**
    * Record the outcome of ingest exactly once: succeeds only while the file is still `pending`
    * (and its session exists). Returns false when another delivery got there first.
@@ -41,13 +45,15 @@ export interface JobRepository {
   create(job: Job): Promise<void>;
   get(sessionId: string, jobId: string): Promise<Job | null>;
   list(sessionId: string): Promise<Job[]>;
+  /** Remove one job record (no-op when it is gone); a worker still running it then finds it gone and drops its output. */
+  delete(sessionId: string, jobId: string): Promise<void>;
   /**
    * Take the job for processing: succeeds when it is queued, or processing under an expired lease.
    * Returns the claimed job, or null when it is finished or another worker holds a live lease.
    */
   claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null>;
   /** Finish the job; only the holder of the current attempt can finish it, and only once. */
-  finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'output' | 'error' | 'timings_ms'>): Promise<boolean>;
+  finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms'>): Promise<boolean>;
 }
 
 export interface JobQueue {

@@ -122,4 +122,3 @@ export const ENV = {
 } as const;
 
 export const SERVICE_NAME = 'david';
-export const VERSION = '2.0.0';

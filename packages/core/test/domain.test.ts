@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  checkOutputFormat,
   checkUploadType,
   defaultOutputFor,
   hashToken,
@@ -9,7 +8,6 @@ import {
   newSessionId,
   parseChain,
   parseUploadKey,
-  parseUploadRequest,
   safeFilename,
   tokenMatches,
   uploadKey,
@@ -55,25 +53,25 @@ describe('upload validation', () => {
     expect(parseUploadKey(`uploads/${sid}/fil_${'a'.repeat(32)}/a/b.wav`)).toBeNull();
   });
 
-  it('checks extension against content type, size against the limit', () => {
-    expect(checkUploadType('a.wav', 'audio/wav')).toBe('.wav');
-    expect(checkUploadType('a.MP3', 'audio/mpeg; charset=binary')).toBe('.mp3');
+  it('checks extension against content type with the one format registry (own properties only)', () => {
+    expect(checkUploadType('a.wav', 'audio/wav')).toBe('wav');
+    expect(checkUploadType('a.MP3', 'audio/mpeg; charset=binary')).toBe('mp3');
+    expect(checkUploadType('a.oga', 'audio/ogg')).toBe('ogg');
+    expect(checkUploadType('a.aac', 'audio/aac')).toBe('aac');
     expect(codeOf(() => checkUploadType('a.exe', 'audio/wav'))).toMatchObject({ status: 415, code: 'Upload::UnsupportedExtension' });
+    expect(codeOf(() => checkUploadType('a.__proto__', 'audio/wav'))).toMatchObject({ status: 415, code: 'Upload::UnsupportedExtension' });
+    expect(codeOf(() => checkUploadType('a.toString', 'audio/wav'))).toMatchObject({ status: 415, code: 'Upload::UnsupportedExtension' });
     expect(codeOf(() => checkUploadType('a.wav', 'audio/mpeg'))).toMatchObject({ status: 415, code: 'Upload::UnsupportedContentType' });
-    const base = { session_id: 's', filename: 'a.wav', content_type: 'audio/wav' };
-    expect(parseUploadRequest({ ...base, size: 10 }).size).toBe(10);
-    expect(codeOf(() => parseUploadRequest({ ...base, size: 104857601 }))).toMatchObject({ status: 413, code: 'Upload::TooLarge' });
-    expect(codeOf(() => parseUploadRequest({ ...base, size: 0 }))).toMatchObject({ status: 400, details: { field: 'size' } });
-    expect(codeOf(() => parseUploadRequest({ ...base, size: 1.5 }))).toMatchObject({ status: 400 });
-    expect(codeOf(() => parseUploadRequest({ filename: 'a.wav', content_type: 'audio/wav', size: 1 }))).toMatchObject({ details: { field: 'session_id' } });
+    // The message lists what is accepted, from the registry.
+    const err = codeOf(() => checkUploadType('a.exe', 'audio/wav'));
+    expect(err.details?.allowed).toEqual(expect.arrayContaining(['.wav', '.oga', '.aac', '.m4a']));
   });
 
-  it('chooses output formats', () => {
-    expect(checkOutputFormat(undefined, 'wav')).toBe('wav');
-    expect(checkOutputFormat('flac', 'wav')).toBe('flac');
-    expect(codeOf(() => checkOutputFormat('exe', 'wav'))).toMatchObject({ status: 400, code: 'Job::InvalidOutputFormat' });
+  it('chooses output formats: the input\'s own where it is a format we write', () => {
     expect(defaultOutputFor('mp3')).toBe('mp3');
-    expect(defaultOutputFor('aac')).toBe('m4a');
+    expect(defaultOutputFor('aac')).toBe('aac');
+    expect(defaultOutputFor('__proto__')).toBe('wav');
+    expect(defaultOutputFor('constructor')).toBe('wav');
     expect(defaultOutputFor(undefined)).toBe('wav');
   });
 });
@@ -88,6 +86,10 @@ describe('job requests', () => {
     expect(codeOf(() => parseChain({ effect: 'gain', chain: [] }))).toMatchObject({ code: 'Job::AmbiguousRequest' });
     expect(codeOf(() => parseChain({ chain: [] }))).toMatchObject({ code: 'Effect::InvalidChain' });
     expect(codeOf(() => parseChain({}))).toMatchObject({ code: 'Job::MissingEffect' });
+    expect(codeOf(() => parseChain({ effect: 'toString' }))).toMatchObject({ code: 'Effect::UnknownEffect' });
+    expect(codeOf(() => parseChain({ effect: '__proto__' }))).toMatchObject({ code: 'Effect::UnknownEffect' });
+    expect(codeOf(() => parseChain({ effect: 'reverbb' }))).toMatchObject({ code: 'Effect::UnknownEffect', details: { suggestion: 'reverb' } });
+    expect(codeOf(() => parseChain({ effect: 'gain', parameters: { gainDB: 1 } }))).toMatchObject({ details: { suggestion: 'gainDb' } });
   });
 });
 

@@ -21,7 +21,12 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
     if (id === undefined) return (this.sessionsById.get(sessionId) ?? null) as never;
     return (this.jobsByKey.get(`${sessionId}/${id}`) ?? this.filesByKey.get(`${sessionId}/${id}`) ?? null) as never;
   }
-  async delete(sessionId: string): Promise<void> {
+  async delete(sessionId: string, id?: string): Promise<void> {
+    if (id !== undefined) {
+      this.filesByKey.delete(`${sessionId}/${id}`);
+      this.jobsByKey.delete(`${sessionId}/${id}`);
+      return;
+    }
     this.sessionsById.delete(sessionId);
     for (const m of [this.filesByKey, this.jobsByKey]) for (const k of [...m.keys()]) if (k.startsWith(`${sessionId}/`)) m.delete(k);
   }
@@ -44,7 +49,7 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
     this.jobsByKey.set(key, next);
     return next;
   }
-  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'output' | 'error' | 'timings_ms'>): Promise<boolean> {
+  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms'>): Promise<boolean> {
     const key = `${sessionId}/${jobId}`;
     const j = this.jobsByKey.get(key);
     if (!j || j.attempts !== attempt || (j.status !== 'queued' && j.status !== 'processing')) return false;
@@ -76,6 +81,7 @@ export function unreachableStore(): AudioStore {
     readUploadHead: fail,
     downloadUpload: fail,
     deleteUpload: fail,
+    presignDownload: fail,
     putOutput: fail,
     deleteOutput: fail,
     deleteSessionObjects: fail,

@@ -22,7 +22,7 @@ function setup() {
     job_id: newJobId(),
     file_id: file.file_id,
     chain: [{ effect: 'gain', parameters: { gainDb: -1 } }],
-    output_format: 'wav',
+    output_formats: ['wav'],
     status: 'queued',
     created_at: clock.toISOString(),
     updated_at: clock.toISOString(),

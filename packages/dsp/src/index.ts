@@ -7,3 +7,5 @@ export * from './codecs/index.ts';
 export * from './analysis/index.ts';
 export * from './engine/biquad.ts';
 export * from './engine/fft.ts';
+export * from './suggest.ts';
+export * from './version.ts';

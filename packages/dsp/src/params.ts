@@ -1,4 +1,5 @@
 import { InvalidParameterError } from './errors.ts';
+import { closest, didYouMean } from './suggest.ts';
 import type { EffectDeclaration, ParamObject, ParamSpec, ParamSpecs, ParamsOf, ParamValue } from './types.ts';
 
 function describeRange(spec: ParamSpec): string {
@@ -32,7 +33,7 @@ function checkScalar(effect: string, path: string, spec: ParamSpec, value: unkno
       return n;
     }
     case 'enum':
-      if (typeof value !== 'string' || !spec.values.includes(value)) fail(`is not valid (${String(value)})`);
+      if (typeof value !== 'string' || !spec.values.includes(value)) fail(`is not valid (${String(value)})${typeof value === 'string' ? didYouMean(value, spec.values) : ''}`);
       return value as string;
     case 'boolean':
       if (typeof value !== 'boolean') fail('must be true or false');
@@ -66,10 +67,12 @@ export function resolveParams<S extends ParamSpecs>(decl: EffectDeclaration<S>, 
   }
   for (const name of Object.keys(raw)) {
     if (!Object.hasOwn(decl.parameters, name)) {
+      const known = Object.keys(decl.parameters);
+      const suggestion = closest(name, known);
       throw new InvalidParameterError(
         'Effect::UnknownParameter',
-        `${decl.id}: unknown parameter '${name}'; known: ${Object.keys(decl.parameters).join(', ') || 'none'}`,
-        { effect: decl.id, parameter: name, known: Object.keys(decl.parameters) },
+        `${decl.id}: unknown parameter '${name}'${didYouMean(name, known)}; known: ${known.join(', ') || 'none'}`,
+        { effect: decl.id, parameter: name, known, ...(suggestion ? { suggestion } : {}) },
       );
     }
   }

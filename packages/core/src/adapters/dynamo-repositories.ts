@@ -115,6 +115,10 @@ export class DynamoFileRepository extends Repo implements FileRepository {
     return (await this.queryPartition(sessionPk(sessionId), 'FILE#')).map((i) => strip<FileRecord>(i)!);
   }
 
+  async delete(sessionId: string, fileId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) } }));
+  }
+
   async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' }): Promise<boolean> {
     const { expr, names, vals } = setExpression(outcome);
     try {
@@ -156,6 +160,10 @@ export class DynamoJobRepository extends Repo implements JobRepository {
     return (await this.queryPartition(sessionPk(sessionId), 'JOB#')).map((i) => strip<Job>(i)!);
   }
 
+  async delete(sessionId: string, jobId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) } }));
+  }
+
   async claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null> {
     try {
       const res = await this.db.send(
@@ -182,7 +190,7 @@ export class DynamoJobRepository extends Repo implements JobRepository {
     }
   }
 
-  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'output' | 'error' | 'timings_ms'>): Promise<boolean> {
+  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms'>): Promise<boolean> {
     const { expr, names, vals } = setExpression({ ...result, updated_at: new Date().toISOString() });
     try {
       await this.db.send(

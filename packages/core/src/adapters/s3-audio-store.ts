@@ -8,6 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createWriteStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
@@ -72,6 +73,13 @@ export class S3AudioStore implements AudioStore {
       throw err;
     }
     await pipeline(res.Body as Readable, createWriteStream(path));
+  }
+
+  async presignDownload(key: string, filename: string, expiresSeconds: number): Promise<string> {
+    const disposition = `attachment; filename="${filename.replace(/["\\]/g, '_')}"`;
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key, ResponseContentDisposition: disposition }), {
+      expiresIn: expiresSeconds,
+    });
   }
 
   async deleteUpload(key: string): Promise<void> {

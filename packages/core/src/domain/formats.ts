@@ -1,29 +1,15 @@
-import { ValidationError, UnsupportedMediaError } from '../errors.ts';
+import { EXTENSIONS, FORMAT_IDS, FORMATS, formatFromExtension, isFormat, type ContainerFormat } from '@david/dsp';
+import { UnsupportedMediaError } from '../errors.ts';
 
-/** Upload formats we accept: extension → allowed content types. One list; health and validation derive from it. */
-export const UPLOAD_FORMATS = {
-  '.wav': ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'],
-  '.mp3': ['audio/mpeg', 'audio/mp3'],
-  '.flac': ['audio/flac', 'audio/x-flac'],
-  '.ogg': ['audio/ogg', 'application/ogg'],
-  '.opus': ['audio/opus', 'audio/ogg'],
-  '.m4a': ['audio/mp4', 'audio/x-m4a', 'audio/m4a'],
-  '.aac': ['audio/aac', 'audio/x-aac'],
-} as const satisfies Record<string, readonly string[]>;
+/** The upload and output formats are the DSP package's format registry: one table for the API, ingest and the CLI. */
+export type OutputFormat = ContainerFormat;
+export const OUTPUT_FORMAT_IDS: readonly OutputFormat[] = FORMAT_IDS;
+export const SUPPORTED_EXTENSIONS: readonly string[] = EXTENSIONS;
 
-export type UploadExtension = keyof typeof UPLOAD_FORMATS;
-export const SUPPORTED_EXTENSIONS = Object.keys(UPLOAD_FORMATS) as UploadExtension[];
-
-/** Output formats a job may ask for, with the content type the result is stored under. */
-export const OUTPUT_FORMATS = {
-  wav: 'audio/wav',
-  mp3: 'audio/mpeg',
-  flac: 'audio/flac',
-  ogg: 'audio/ogg',
-  opus: 'audio/ogg',
-  m4a: 'audio/mp4',
-} as const;
-export type OutputFormat = keyof typeof OUTPUT_FORMATS;
+/** The content type an output in this format is stored and delivered under. */
+export function contentTypeOf(format: OutputFormat): string {
+  return FORMATS[format].contentTypes[0];
+}
 
 export function extensionOf(filename: string): string {
   const dot = filename.lastIndexOf('.');
@@ -45,39 +31,28 @@ export function safeFilename(filename: string): string {
   return `${stem.slice(0, 100) || 'audio'}${ext}`;
 }
 
-export function checkUploadType(filename: string, contentType: string): UploadExtension {
+/** The format an upload's name and declared content type agree on, or a 415 naming what is accepted. */
+export function checkUploadType(filename: string, contentType: string): ContainerFormat {
   const ext = extensionOf(filename);
-  if (!(ext in UPLOAD_FORMATS)) {
-    throw new UnsupportedMediaError('Upload::UnsupportedExtension', `files ending in '${ext || '(none)'}' are not accepted`, {
+  const format = formatFromExtension(ext);
+  if (!format) {
+    throw new UnsupportedMediaError('Upload::UnsupportedExtension', `files ending in '${ext || '(none)'}' are not accepted; accepted: ${SUPPORTED_EXTENSIONS.join(', ')}`, {
       field: 'filename',
       allowed: SUPPORTED_EXTENSIONS,
     });
   }
-  const allowed: readonly string[] = UPLOAD_FORMATS[ext as UploadExtension];
+  const allowed: readonly string[] = FORMATS[format].contentTypes;
   const type = contentType.split(';')[0].trim().toLowerCase();
   if (!allowed.includes(type)) {
-    throw new UnsupportedMediaError('Upload::UnsupportedContentType', `content type '${contentType}' does not match ${ext}`, {
+    throw new UnsupportedMediaError('Upload::UnsupportedContentType', `content type '${contentType}' does not match ${ext}; use one of ${allowed.join(', ')}`, {
       field: 'content_type',
       allowed,
     });
   }
-  return ext as UploadExtension;
+  return format;
 }
 
-export function checkOutputFormat(format: unknown, fallback: OutputFormat): OutputFormat {
-  if (format === undefined || format === null) return fallback;
-  if (typeof format !== 'string' || !(format in OUTPUT_FORMATS)) {
-    throw new ValidationError('Job::InvalidOutputFormat', `output_format must be one of ${Object.keys(OUTPUT_FORMATS).join(', ')}`, {
-      field: 'output_format',
-      allowed: Object.keys(OUTPUT_FORMATS),
-    });
-  }
-  return format as OutputFormat;
-}
-
-/** The output format used when a job does not name one: the input's own, where we can write it. */
+/** The output format used when a job does not name one: the input's own. */
 export function defaultOutputFor(inputFormat: string | undefined): OutputFormat {
-  if (inputFormat && inputFormat in OUTPUT_FORMATS) return inputFormat as OutputFormat;
-  if (inputFormat === 'aac') return 'm4a';
-  return 'wav';
+  return isFormat(inputFormat) ? inputFormat : 'wav';
 }

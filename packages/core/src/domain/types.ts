@@ -57,13 +57,14 @@ export interface Job {
   readonly job_id: string;
   readonly file_id: string;
   readonly chain: ChainStep[];
-  readonly output_format: string;
+  /** One output per format, in the order asked for (distinct). */
+  readonly output_formats: string[];
   readonly status: JobStatus;
   readonly created_at: string;
   readonly updated_at: string;
   readonly attempts: number;
   readonly lease_until?: string;
-  readonly output?: JobOutput;
+  readonly outputs?: JobOutput[];
   readonly error?: ErrorInfo;
   readonly timings_ms?: Record<string, number>;
 }

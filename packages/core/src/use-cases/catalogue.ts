@@ -1,5 +1,5 @@
-import { defaultsOf, registry, type ParamSpec } from '@david/dsp';
-import { LIMITS, VERSION } from '../resources.ts';
+import { defaultsOf, registry, VERSION, type ParamSpec } from '@david/dsp';
+import { LIMITS } from '../resources.ts';
 import { SUPPORTED_EXTENSIONS } from '../domain/formats.ts';
 
 function specView(spec: ParamSpec): Record<string, unknown> {

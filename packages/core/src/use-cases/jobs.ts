@@ -1,7 +1,8 @@
 import { DspError, resolveChain, type ChainStep } from '@david/dsp';
 import { ConflictError, NotFoundError, TransientError, UnprocessableError, ValidationError } from '../errors.ts';
 import { isWellFormedId, newJobId } from '../ids.ts';
-import { checkOutputFormat, defaultOutputFor } from '../domain/formats.ts';
+import { defaultOutputFor, type OutputFormat } from '../domain/formats.ts';
+import { outputKey } from '../domain/keys.ts';
 import type { Job, Session } from '../domain/types.ts';
 import { loadFile } from './uploads.ts';
 import { jobView } from './views.ts';
@@ -14,23 +15,32 @@ function asValidation(err: unknown): never {
   throw err;
 }
 
-/** `{ effect, parameters }` or `{ chain: [{ effect, parameters }] }` → validated chain steps. */
-export function parseChain(body: Record<string, unknown>): ChainStep[] {
-  let steps: ChainStep[];
-  if (body.chain !== undefined) {
-    if (body.effect !== undefined) throw new ValidationError('Job::AmbiguousRequest', 'give either effect or chain, not both', { field: 'chain' });
-    if (!Array.isArray(body.chain)) throw new ValidationError('Job::InvalidChain', 'chain must be a list of { effect, parameters }', { field: 'chain' });
-    steps = body.chain.map((s, i) => {
-      const step = s as Record<string, unknown>;
-      if (!step || typeof step !== 'object' || typeof step.effect !== 'string') {
-        throw new ValidationError('Job::InvalidChain', `chain[${i}] must be { effect, parameters }`, { field: `chain[${i}]` });
-      }
-      return { effect: step.effect, parameters: (step.parameters ?? {}) as Record<string, unknown> };
-    });
-  } else {
-    if (typeof body.effect !== 'string') throw new ValidationError('Job::MissingEffect', 'effect (or chain) is required', { field: 'effect' });
-    steps = [{ effect: body.effect, parameters: (body.parameters ?? {}) as Record<string, unknown> }];
+/** What a job request says it wants done (already shape-checked against the route's schema). */
+export interface ChainRequest {
+  readonly effect?: string;
+  readonly parameters?: Record<string, unknown>;
+  readonly chain?: readonly { effect: string; parameters?: Record<string, unknown> }[];
+  readonly output_format?: OutputFormat;
+  readonly output_formats?: readonly OutputFormat[];
+}
+export interface JobRequest extends ChainRequest {
+  readonly file_id: string;
+}
+export interface BatchRequest extends ChainRequest {
+  readonly file_ids: readonly string[];
+}
+
+/** `{ effect, parameters }` or `{ chain: [{ effect, parameters }] }` → chain steps checked against the effect declarations. */
+export function parseChain(req: ChainRequest): ChainStep[] {
+  if (req.chain !== undefined && (req.effect !== undefined || req.parameters !== undefined)) {
+    throw new ValidationError('Job::AmbiguousRequest', 'give either effect (with parameters) or chain, not both', { field: 'chain' });
   }
+  if (req.chain === undefined && req.effect === undefined) {
+    throw new ValidationError('Job::MissingEffect', 'effect (or chain) is required', { field: 'effect' });
+  }
+  const steps: ChainStep[] = req.chain
+    ? req.chain.map((s) => ({ effect: s.effect, parameters: s.parameters ?? {} }))
+    : [{ effect: req.effect!, parameters: req.parameters ?? {} }];
   let resolved;
   try {
     resolved = resolveChain(steps);
@@ -41,15 +51,17 @@ export function parseChain(body: Record<string, unknown>): ChainStep[] {
   return resolved.map((r) => ({ effect: r.decl.id, parameters: r.params }));
 }
 
-function parseRequestBody(body: unknown): Record<string, unknown> {
-  const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof b !== 'object' || Array.isArray(b)) throw new ValidationError('Request::InvalidBody', 'body must be a JSON object');
-  return b;
+/** The formats a job writes: `output_formats`, or `output_format`, or the input's own format. */
+export function outputFormatsOf(req: ChainRequest, inputFormat: string | undefined): OutputFormat[] {
+  if (req.output_format !== undefined && req.output_formats !== undefined) {
+    throw new ValidationError('Job::AmbiguousRequest', 'give either output_format or output_formats, not both', { field: 'output_formats' });
+  }
+  if (req.output_formats) return [...req.output_formats];
+  return [req.output_format ?? defaultOutputFor(inputFormat)];
 }
 
 /** The file a job may run on: it must exist in the session and be ready. */
-async function readyFile(deps: Deps, session: Session, fileId: unknown, field = 'file_id') {
-  if (typeof fileId !== 'string') throw new ValidationError('Job::MissingFile', `${field} is required`, { field });
+async function readyFile(deps: Deps, session: Session, fileId: string, field = 'file_id') {
   const file = await loadFile(deps, session, fileId);
   if (file.status === 'rejected') {
     throw new UnprocessableError('File::Rejected', `file '${file.file_id}' was rejected: ${file.rejection?.message ?? 'unknown reason'}`, {
@@ -61,14 +73,14 @@ async function readyFile(deps: Deps, session: Session, fileId: unknown, field = 
   return file;
 }
 
-async function enqueue(deps: Deps, session: Session, fileId: string, chain: ChainStep[], outputFormat: string): Promise<Job> {
+async function enqueue(deps: Deps, session: Session, fileId: string, chain: ChainStep[], outputFormats: OutputFormat[]): Promise<Job> {
   const now = deps.clock.now().toISOString();
   const job: Job = {
     session_id: session.session_id,
     job_id: newJobId(),
     file_id: fileId,
     chain,
-    output_format: outputFormat,
+    output_formats: outputFormats,
     status: 'queued',
     created_at: now,
     updated_at: now,
@@ -88,45 +100,48 @@ async function enqueue(deps: Deps, session: Session, fileId: string, chain: Chai
   return job;
 }
 
-export async function submitJob(deps: Deps, session: Session, body: unknown) {
-  const b = parseRequestBody(body);
-  if (typeof b.file_id !== 'string') throw new ValidationError('Job::MissingFile', 'file_id is required', { field: 'file_id' });
-  const chain = parseChain(b);
-  const file = await readyFile(deps, session, b.file_id);
-  const job = await enqueue(deps, session, file.file_id, chain, checkOutputFormat(b.output_format, defaultOutputFor(file.media?.format)));
+export async function submitJob(deps: Deps, session: Session, req: JobRequest) {
+  const chain = parseChain(req);
+  const file = await readyFile(deps, session, req.file_id);
+  const job = await enqueue(deps, session, file.file_id, chain, outputFormatsOf(req, file.media?.format));
   return { job_id: job.job_id, status: job.status };
 }
 
 export const MAX_BATCH_FILES = 100;
 
 /** Batch processing: one chain over many files, one job each. Every file is checked before any job is queued. */
-export async function submitBatch(deps: Deps, session: Session, body: unknown) {
-  const b = parseRequestBody(body);
-  const ids = b.file_ids;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH_FILES || new Set(ids).size !== ids.length) {
-    throw new ValidationError('Job::InvalidBatch', `file_ids must list 1 to ${MAX_BATCH_FILES} distinct file ids`, {
-      field: 'file_ids',
-      allowed: { min_items: 1, max_items: MAX_BATCH_FILES },
-    });
-  }
-  const chain = parseChain(b);
+export async function submitBatch(deps: Deps, session: Session, req: BatchRequest) {
+  const chain = parseChain(req);
   const files = [];
-  for (const [i, id] of ids.entries()) files.push(await readyFile(deps, session, id, `file_ids[${i}]`));
+  for (const [i, id] of req.file_ids.entries()) files.push(await readyFile(deps, session, id, `file_ids[${i}]`));
+  const plans = files.map((file) => ({ file, formats: outputFormatsOf(req, file.media?.format) }));
   const jobs = [];
-  for (const file of files) {
-    const job = await enqueue(deps, session, file.file_id, chain, checkOutputFormat(b.output_format, defaultOutputFor(file.media?.format)));
+  for (const { file, formats } of plans) {
+    const job = await enqueue(deps, session, file.file_id, chain, formats);
     jobs.push({ file_id: file.file_id, job_id: job.job_id, status: job.status });
   }
   return { jobs, total: jobs.length };
 }
 
+async function loadJob(deps: Pick<Deps, 'jobs'>, session: Session, jobId: string): Promise<Job> {
+  const job = isWellFormedId(jobId, 'job') ? await deps.jobs.get(session.session_id, jobId) : null;
+  if (!job) throw new NotFoundError('Job::NotFound', `no job '${jobId}' in this session`);
+  return job;
+}
+
 /** A job's status; with `waitSeconds`, held open until the job finishes (or the wait runs out). */
 export async function getJob(deps: Deps, session: Session, jobId: string, waitSeconds = 0) {
-  const read = async () => {
-    const job = isWellFormedId(jobId, 'job') ? await deps.jobs.get(session.session_id, jobId) : null;
-    if (!job) throw new NotFoundError('Job::NotFound', `no job '${jobId}' in this session`);
-    return job;
-  };
-  const job = await pollUntil(read, (j) => j.status === 'completed' || j.status === 'failed', waitSeconds);
+  const job = await pollUntil(() => loadJob(deps, session, jobId), (j) => j.status === 'completed' || j.status === 'failed', waitSeconds);
   return jobView(job, deps.deliveryBaseUrl);
+}
+
+/** Remove one job: its record first (a worker still running it then drops what it wrote), then its outputs and index entry. */
+export async function removeJob(deps: Deps, job: Job): Promise<void> {
+  await deps.jobs.delete(job.session_id, job.job_id);
+  for (const format of job.output_formats) await deps.store.deleteOutput(outputKey(job.session_id, job.job_id, format));
+  if (job.status === 'completed') await deps.index?.publish({ op: 'remove', file_id: job.job_id }, `rm-${job.job_id}`);
+}
+
+export async function deleteJob(deps: Deps, session: Session, jobId: string): Promise<void> {
+  await removeJob(deps, await loadJob(deps, session, jobId));
 }

@@ -1,11 +1,11 @@
-import { applyChain, decodeFile, DspError, encodeToFile, type ContainerFormat, type FfmpegInfo } from '@david/dsp';
+import { applyChain, decodeFile, DspError, encodeToFile, type FfmpegInfo } from '@david/dsp';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../errors.ts';
 import { LIMITS } from '../resources.ts';
-import { OUTPUT_FORMATS, type OutputFormat } from '../domain/formats.ts';
+import { contentTypeOf, type OutputFormat } from '../domain/formats.ts';
 import { outputKey } from '../domain/keys.ts';
-import type { ErrorInfo, Job } from '../domain/types.ts';
+import type { ErrorInfo, Job, JobOutput } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 
 export interface RunJobOptions {
@@ -47,8 +47,8 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
   const file = await deps.files.get(job.session_id, job.file_id);
   if (!file || file.status !== 'ready') return fail({ code: 'File::NotReady', message: 'the input file is gone or not ready' });
 
-  const ext = job.output_format as OutputFormat;
-  const key = outputKey(job.session_id, job.job_id, ext);
+  const formats = job.output_formats as OutputFormat[];
+  const keys = formats.map((f) => outputKey(job.session_id, job.job_id, f));
   const t0 = performance.now();
   try {
     const input = join(opts.tempDir, `${job.job_id}-in-${file.filename}`);
@@ -56,33 +56,41 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     const t1 = performance.now();
     const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true });
     const { stream, format } = applyChain(decoded.stream, job.chain, decoded.format, opts.tempDir);
-    // Encode to local storage first: a WAV header is patched with the real sizes and MP4 needs a seekable file;
-    // the upload then has a known length.
-    const outPath = join(opts.tempDir, `${job.job_id}-out.${ext}`);
     // A WAV keeps the input's sample format where it can (16/24-bit PCM, else 32-bit float).
     const depth = file.media?.bit_depth;
     const wav = depth === 16 || depth === 24 ? { bitDepth: depth as 16 | 24 } : depth && depth > 24 ? { float: true } : {};
-    const { frames } = await encodeToFile(stream, format, ext as ContainerFormat, outPath, { ffmpeg: opts.ffmpeg, ...wav });
-    const { size } = await deps.store.putOutput(key, createReadStream(outPath), OUTPUT_FORMATS[ext]);
+    // Encode to local storage first: a WAV header is patched with the real sizes and MP4 needs a seekable file;
+    // the upload then has a known length. Several formats: the chain runs once into a lossless 32-bit float WAV,
+    // and every output is encoded from that (never one lossy output from another).
+    const master = formats.length > 1 ? join(opts.tempDir, `${job.job_id}-master.wav`) : null;
+    if (master) await encodeToFile(stream, format, 'wav', master, { float: true });
+    const outputs: JobOutput[] = [];
+    for (const [i, ext] of formats.entries()) {
+      const source = master ? (await decodeFile(master, { reuseBlocks: true })).stream : stream;
+      const outPath = join(opts.tempDir, `${job.job_id}-out.${ext}`);
+      const { frames } = await encodeToFile(source, format, ext, outPath, { ffmpeg: opts.ffmpeg, ...wav });
+      const { size } = await deps.store.putOutput(keys[i], createReadStream(outPath), contentTypeOf(ext));
+      outputs.push({
+        key: keys[i],
+        format: ext,
+        duration_s: Math.round((frames / format.sampleRate) * 1e6) / 1e6,
+        size,
+        sample_rate: format.sampleRate,
+        channels: format.channels,
+      });
+    }
     const t2 = performance.now();
-    const output = {
-      key,
-      format: ext,
-      duration_s: Math.round((frames / format.sampleRate) * 1e6) / 1e6,
-      size,
-      sample_rate: format.sampleRate,
-      channels: format.channels,
-    };
     const won = await deps.jobs.finish(job.session_id, job.job_id, job.attempts, {
       status: 'completed',
-      output,
+      outputs,
       timings_ms: { download: Math.round(t1 - t0), process: Math.round(t2 - t1) },
     });
     if (!won) {
-      // The session was deleted meanwhile (or a newer attempt took over and will write the same key).
-      if (!(await deps.sessions.get(job.session_id))) await deps.store.deleteOutput(key);
+      // The session or job was deleted meanwhile (or a newer attempt took over and will write the same keys).
+      if (!(await deps.jobs.get(job.session_id, job.job_id))) for (const key of keys) await deps.store.deleteOutput(key);
       return { outcome: 'skipped', reason: 'superseded' };
     }
+    const [first] = outputs;
     await deps.index?.publish(
       {
         op: 'upsert',
@@ -90,18 +98,18 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
           file_id: job.job_id,
           session_id: job.session_id,
           kind: 'output',
-          name: key.slice(key.lastIndexOf('/') + 1),
+          name: first.key.slice(first.key.lastIndexOf('/') + 1),
           status: 'completed',
-          size,
+          size: outputs.reduce((n, o) => n + o.size, 0),
           uploaded_at: deps.clock.now().toISOString(),
-          format: ext,
-          duration_s: output.duration_s,
+          format: formats.join('+'),
+          duration_s: first.duration_s,
           job_id: job.job_id,
         },
       },
       `output-${job.job_id}`,
     );
-    return { outcome: 'completed', job: { ...job, status: 'completed', output } };
+    return { outcome: 'completed', job: { ...job, status: 'completed', outputs } };
   } catch (err) {
     if (isPermanent(err)) return fail({ code: err.code, message: err.message });
     if (opts.receiveCount >= opts.maxReceiveCount) {

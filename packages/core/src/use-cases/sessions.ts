@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
 import { hashToken, isWellFormedId, newAccessToken, newSessionId, tokenMatches } from '../ids.ts';
 import type { FileRecord, Job, Session } from '../domain/types.ts';
 import { fileView, jobView } from './views.ts';
@@ -6,19 +6,12 @@ import type { Deps } from './deps.ts';
 
 export const MAX_SESSION_NAME = 200;
 
-export async function createSession(deps: Pick<Deps, 'sessions' | 'clock'>, body: unknown) {
-  const raw = (body ?? {}) as { name?: unknown };
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError('Request::InvalidBody', 'body must be a JSON object');
-  if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name.length > MAX_SESSION_NAME)) {
-    throw new ValidationError('Session::InvalidName', `name must be a string of at most ${MAX_SESSION_NAME} characters`, {
-      field: 'name',
-    });
-  }
+export async function createSession(deps: Pick<Deps, 'sessions' | 'clock'>, req: { name?: string } = {}) {
   const token = newAccessToken();
   const createdAt = deps.clock.now().toISOString();
   const session: Session = {
     session_id: newSessionId(),
-    name: (raw.name as string | undefined)?.trim() || `Session ${createdAt.slice(0, 19).replace('T', ' ')}`,
+    name: req.name?.trim() || `Session ${createdAt.slice(0, 19).replace('T', ' ')}`,
     created_at: createdAt,
     token_hash: hashToken(token),
   };
@@ -49,7 +42,7 @@ export function bufferStatus(files: FileRecord[], jobs: Job[]) {
     jobs_processing: count('processing'),
     jobs_completed: count('completed'),
     jobs_failed: count('failed'),
-    bytes_stored: files.reduce((n, f) => n + (f.size ?? 0), 0) + jobs.reduce((n, j) => n + (j.output?.size ?? 0), 0),
+    bytes_stored: files.reduce((n, f) => n + (f.size ?? 0), 0) + jobs.reduce((n, j) => n + (j.outputs ?? []).reduce((m, o) => m + o.size, 0), 0),
   };
 }
 

@@ -1,4 +1,4 @@
-import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, PayloadTooLargeError } from '../errors.ts';
 import { isWellFormedId, newFileId } from '../ids.ts';
 import { LIMITS } from '../resources.ts';
 import { checkUploadType, safeFilename } from '../domain/formats.ts';
@@ -6,6 +6,7 @@ import { uploadKey } from '../domain/keys.ts';
 import type { FileRecord, Session } from '../domain/types.ts';
 import { fileView } from './views.ts';
 import { pollUntil } from './poll.ts';
+import { removeJob } from './jobs.ts';
 import type { Deps } from './deps.ts';
 
 export interface UploadRequest {
@@ -15,31 +16,13 @@ export interface UploadRequest {
   size: number;
 }
 
-/** Shape-check the body; the session itself is authorised by the caller with `authorize`. */
-export function parseUploadRequest(body: unknown): UploadRequest {
-  const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof b !== 'object' || Array.isArray(b)) throw new ValidationError('Request::InvalidBody', 'body must be a JSON object');
-  for (const field of ['session_id', 'filename', 'content_type'] as const) {
-    if (typeof b[field] !== 'string' || (b[field] as string).length === 0 || (b[field] as string).length > 300) {
-      throw new ValidationError('Upload::InvalidField', `${field} is required (a non-empty string)`, { field });
-    }
-  }
-  if (typeof b.size !== 'number' || !Number.isInteger(b.size) || b.size < 1) {
-    throw new ValidationError('Upload::InvalidField', 'size is required (bytes, a positive whole number)', {
-      field: 'size',
-      allowed: { min: 1, max: LIMITS.maxUploadBytes },
-    });
-  }
-  if (b.size > LIMITS.maxUploadBytes) {
+export async function requestUpload(deps: Deps, session: Session, req: UploadRequest) {
+  if (req.size > LIMITS.maxUploadBytes) {
     throw new PayloadTooLargeError('Upload::TooLarge', `files may be at most ${LIMITS.maxUploadBytes} bytes`, {
       field: 'size',
       allowed: { min: 1, max: LIMITS.maxUploadBytes },
     });
   }
-  return { session_id: b.session_id as string, filename: b.filename as string, content_type: b.content_type as string, size: b.size };
-}
-
-export async function requestUpload(deps: Deps, session: Session, req: UploadRequest) {
   checkUploadType(req.filename, req.content_type);
   const fileId = newFileId();
   const name = safeFilename(req.filename);
@@ -74,4 +57,27 @@ export async function loadFile(deps: Pick<Deps, 'files'>, session: Session, file
 /** A file record; with `waitSeconds`, held open while it is still pending. */
 export async function getFile(deps: Pick<Deps, 'files'>, session: Session, fileId: string, waitSeconds = 0) {
   return fileView(await pollUntil(() => loadFile(deps, session, fileId), (f) => f.status !== 'pending', waitSeconds));
+}
+
+/** How long a download link of an original upload works. */
+export const DOWNLOAD_EXPIRY_SECONDS = 300;
+
+/** A short-lived link to the bytes that were uploaded (only once ingest has accepted them). */
+export async function downloadFile(deps: Deps, session: Session, fileId: string) {
+  const file = await loadFile(deps, session, fileId);
+  if (file.status !== 'ready') {
+    throw new ConflictError('File::NotReady', `file '${file.file_id}' is ${file.status}; only a ready file can be downloaded`, { field: 'file_id' });
+  }
+  const url = await deps.store.presignDownload(file.key, file.filename, DOWNLOAD_EXPIRY_SECONDS);
+  return { file_id: file.file_id, filename: file.filename, url, expires_in: DOWNLOAD_EXPIRY_SECONDS };
+}
+
+/** Remove one file: every job made from it (with their outputs), its record, its upload and its index entry. */
+export async function deleteFile(deps: Deps, session: Session, fileId: string): Promise<void> {
+  const file = await loadFile(deps, session, fileId);
+  const jobs = (await deps.jobs.list(session.session_id)).filter((j) => j.file_id === file.file_id);
+  for (const job of jobs) await removeJob(deps, job);
+  await deps.files.delete(session.session_id, file.file_id);
+  await deps.store.deleteUpload(file.key);
+  await deps.index?.publish({ op: 'remove', file_id: file.file_id }, `rm-${file.file_id}`);
 }

@@ -21,28 +21,26 @@ export function deliveryUrl(base: string, key: string): string {
 }
 
 export function jobView(j: Job, deliveryBaseUrl: string) {
+  const outputs = (j.outputs ?? []).map((o) => ({
+    url: deliveryUrl(deliveryBaseUrl, o.key),
+    format: o.format,
+    duration_s: o.duration_s,
+    size: o.size,
+    sample_rate: o.sample_rate,
+    channels: o.channels,
+  }));
   return {
     job_id: j.job_id,
     file_id: j.file_id,
     status: j.status,
     effect: j.chain.length === 1 ? j.chain[0].effect : 'chain',
     chain: j.chain,
-    output_format: j.output_format,
+    output_formats: j.output_formats,
     created_at: j.created_at,
     updated_at: j.updated_at,
     attempts: j.attempts,
-    ...(j.output
-      ? {
-          output: {
-            url: deliveryUrl(deliveryBaseUrl, j.output.key),
-            format: j.output.format,
-            duration_s: j.output.duration_s,
-            size: j.output.size,
-            sample_rate: j.output.sample_rate,
-            channels: j.output.channels,
-          },
-        }
-      : {}),
+    // `output` is the first of `outputs` (the only one unless several formats were asked for).
+    ...(outputs.length > 0 ? { output: outputs[0], outputs } : {}),
     ...(j.error ? { error: j.error } : {}),
     ...(j.timings_ms ? { timings_ms: j.timings_ms } : {}),
   };

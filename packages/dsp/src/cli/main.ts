@@ -6,48 +6,117 @@
  *   david waveform <in> <out.json|out.png> [--zoom <samples per pixel>] [--bits 8|16] [--width W --height H]
  * Exit codes: 0 ok, 2 bad usage or parameters, 3 bad input media or a limit, 1 internal failure.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { analyze } from '../analysis/analyze.ts';
 import { spectrogramPng, waveformPeaks } from '../analysis/waveform.ts';
 import { decodeFile } from '../codecs/decode.ts';
 import { encodeToFile } from '../codecs/encode.ts';
 import { locateFfmpeg } from '../codecs/ffmpeg.ts';
-import { formatFromPath } from '../codecs/formats.ts';
+import { EXTENSIONS, formatFromPath } from '../codecs/formats.ts';
 import { probeFile } from '../codecs/probe.ts';
-import { registry } from '../effects/registry.ts';
+import { getEffect, registry } from '../effects/registry.ts';
 import { applyChain, resolveChain } from '../engine/chain.ts';
 import { DspError, InvalidMediaError, InvalidParameterError, LimitExceededError } from '../errors.ts';
-import type { AudioBlock, ChainStep, ParamSpec } from '../types.ts';
+import { closest } from '../suggest.ts';
+import type { AudioBlock, ChainStep, EffectDeclaration, ParamSpec } from '../types.ts';
+import { VERSION } from '../version.ts';
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 const EXIT = { ok: 0, internal: 1, usage: 2, media: 3 } as const;
 
-interface Parsed {
+type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+
+/** Every command's options, for node's strict parseArgs: anything else is a usage error with a suggestion. */
+const COMMON: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } };
+export const COMMANDS: Record<string, { usage: string; summary: string; options: Record<string, OptionSpec>; positionals: [number, number] }> = {
+  effects: { usage: 'david effects [<effect id>] [--json]', summary: 'list the effects and their parameters, or show one', options: {}, positionals: [0, 1] },
+  analyze: { usage: 'david analyze <file> [--json] [--quiet]', summary: 'loudness (EBU R128), peaks, spectrum, tempo', options: { quiet: { type: 'boolean' } }, positionals: [1, 1] },
+  process: {
+    usage: 'david process <in> <out> (--effect <id> [--param name=value]... | --chain <chain.json>) [--bits 16|24|32] [--float] [--json] [--quiet]',
+    summary: 'apply an effect or a chain; the output format comes from the extension',
+    options: { effect: { type: 'string' }, param: { type: 'string', multiple: true }, chain: { type: 'string' }, bits: { type: 'string' }, float: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    positionals: [2, 2],
+  },
+  waveform: {
+    usage: 'david waveform <in> <out.json|out.png> [--zoom <samples per pixel>] [--bits 8|16] [--width W] [--height H] [--json]',
+    summary: 'audiowaveform/peaks.js JSON peaks, or a spectrogram PNG',
+    options: { zoom: { type: 'string' }, bits: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' } },
+    positionals: [2, 2],
+  },
+  ffmpeg: { usage: 'david ffmpeg [--json]', summary: 'which ffmpeg binary is used', options: {}, positionals: [0, 0] },
+  remote: {
+    usage:
+      'david remote process <files or folders...> --api <url> (--effect <id> [--param k=v]... | --chain <file> | --preset <id>) --out <dir> [--format <ext>] [--concurrency N] [--session <id> --token <token>] [--json] [--quiet]',
+    summary: 'run jobs on a David API: upload, process, follow and download (resumable)',
+    options: {
+      api: { type: 'string' },
+      effect: { type: 'string' },
+      param: { type: 'string', multiple: true },
+      chain: { type: 'string' },
+      preset: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string' },
+      concurrency: { type: 'string' },
+      session: { type: 'string' },
+      token: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    positionals: [2, Infinity],
+  },
+};
+
+export interface Parsed {
   positional: string[];
   flags: Map<string, string[]>;
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'float', 'help', 'version', 'quiet']);
+/** `--json=false` means off and `--json=true` on; any other value given to a switch is a usage error. */
+function normaliseSwitches(argv: string[], options: Record<string, OptionSpec>): string[] {
+  return argv.map((a) => {
+    const m = /^--([^=]+)=(.*)$/s.exec(a);
+    if (!m || options[m[1]]?.type !== 'boolean') return a;
+    if (m[2] === 'true') return `--${m[1]}`;
+    if (m[2] === 'false') return `--no-${m[1]}`;
+    throw new UsageError(`--${m[1]} is a switch: give it alone, or as --${m[1]}=true / --${m[1]}=false`);
+  });
+}
 
-function parseArgs(argv: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
-      const value = BOOLEAN_FLAGS.has(name) ? 'true' : inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      flags.set(name, [...(flags.get(name) ?? []), value]);
-    } else positional.push(a);
+export function parseCommand(command: string, argv: string[]): Parsed {
+  const spec = COMMANDS[command];
+  const options = { ...COMMON, ...spec.options };
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = nodeParseArgs({ args: normaliseSwitches(argv, options), options, strict: true, allowPositionals: true, allowNegative: true }));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const name = /'(-{1,2}[^'\s=]+)/.exec((err as Error).message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name) {
+      const known = Object.keys(options);
+      const guess = closest(name.replace(/^-+/, ''), known);
+      throw new UsageError(`unknown option ${name} for '${command}'${guess ? `; did you mean --${guess}?` : ''}\nusage: ${spec.usage}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${(err as Error).message.split('.')[0]}\nusage: ${spec.usage}`);
+    throw new UsageError((err as Error).message);
   }
-  return { positional, flags };
+  const flags = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    flags.set(k, (Array.isArray(v) ? v : [v]).map(String));
+  }
+  if (flags.get('help')?.at(-1) !== 'true') {
+    const [min, max] = spec.positionals;
+    if (positionals.length < min || positionals.length > max) throw new UsageError(`usage: ${spec.usage}`);
+  }
+  return { positional: positionals, flags };
 }
 
 const flag = (p: Parsed, name: string) => p.flags.get(name)?.at(-1);
+const on = (p: Parsed, name: string) => flag(p, name) === 'true';
 
 function parseValue(raw: string): unknown {
   if (raw === 'true' || raw === 'false') return raw === 'true';
@@ -62,6 +131,68 @@ function parseValue(raw: string): unknown {
   return raw;
 }
 
+/** `--param name=value` flags as an effect's parameters. */
+export function paramsOf(p: Parsed): Record<string, unknown> {
+  const parameters: Record<string, unknown> = {};
+  for (const kv of p.flags.get('param') ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param takes name=value, got '${kv}'`);
+    parameters[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
+  }
+  return parameters;
+}
+
+function positiveInt(p: Parsed, name: string, fallback: number, max: number): number {
+  const raw = flag(p, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max} (got '${raw}')`);
+  return n;
+}
+
+/** An input that exists, is a regular file and can be read, or a usage error that says which. */
+async function readableInput(path: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch {
+    throw new UsageError(`no such file: ${path}`);
+  }
+  if (s.isDirectory()) throw new UsageError(`${path} is a directory; give an audio file`);
+  if (!s.isFile()) throw new UsageError(`${path} is not a regular file`);
+  try {
+    await (await open(path, 'r')).close();
+  } catch (err) {
+    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** The output may not be the input: not the same path, not through a symlink, not a hard link to it. */
+async function distinctOutput(input: string, output: string): Promise<void> {
+  const [a, b] = await Promise.all([stat(input), stat(output).catch(() => null)]);
+  if (b && a.dev === b.dev && a.ino === b.ino) throw new UsageError(`the output ${output} is the input file; give another output path`);
+  const outDir = await realpath(dirname(output)).catch(() => null);
+  if (!outDir) throw new UsageError(`the output folder ${dirname(output)} does not exist`);
+  if ((await realpath(input)) === join(outDir, basename(output))) throw new UsageError(`the output ${output} is the input file; give another output path`);
+  const o = await lstat(output).catch(() => null);
+  if (o?.isDirectory()) throw new UsageError(`the output ${output} is a directory`);
+}
+
+/**
+ * Write through a temporary file next to the output and rename it into place when complete, so a failure never
+ * leaves a half-written file (nor touches an existing one).
+ */
+export async function writeAtomically<T>(output: string, write: (tempPath: string) => Promise<T>): Promise<T> {
+  const temp = join(dirname(output), `.${basename(output)}.david-${process.pid}-${Date.now()}.part${output.slice(output.lastIndexOf('.'))}`);
+  try {
+    const result = await write(temp);
+    await rename(temp, output);
+    return result;
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
 function describeSpec(name: string, s: ParamSpec): string {
   switch (s.kind) {
     case 'number':
@@ -103,29 +234,39 @@ function progress(totalFrames: number | undefined, quiet: boolean) {
   };
 }
 
+function describeEffect(d: EffectDeclaration): string[] {
+  const lines = [`${d.id} — ${d.description}`];
+  for (const [name, spec] of Object.entries(d.parameters)) lines.push(describeSpec(name, spec));
+  if (d.wholeStream) lines.push(`  note: ${d.wholeStream}`);
+  if (d.tail) lines.push(`  note: ${d.tail}`);
+  return lines;
+}
+
+const effectJson = (d: EffectDeclaration) => ({ id: d.id, description: d.description, parameters: d.parameters, whole_stream: d.wholeStream, tail: d.tail });
+
 async function cmdEffects(p: Parsed) {
-  if (flag(p, 'json')) {
-    const out = [...registry.values()].map((d) => ({ id: d.id, description: d.description, parameters: d.parameters, whole_stream: d.wholeStream, tail: d.tail }));
-    console.log(JSON.stringify(out, null, 2));
+  const [id] = p.positional;
+  if (id !== undefined) {
+    const d = getEffect(id); // unknown: a usage error with the closest id
+    console.log(on(p, 'json') ? JSON.stringify(effectJson(d), null, 2) : describeEffect(d).join('\n'));
     return;
   }
-  for (const d of registry.values()) {
-    console.log(`${d.id} — ${d.description}`);
-    for (const [name, spec] of Object.entries(d.parameters)) console.log(describeSpec(name, spec));
-    if (d.wholeStream) console.log(`  note: ${d.wholeStream}`);
-    if (d.tail) console.log(`  note: ${d.tail}`);
+  if (on(p, 'json')) {
+    console.log(JSON.stringify([...registry.values()].map(effectJson), null, 2));
+    return;
   }
+  for (const d of registry.values()) console.log(describeEffect(d).join('\n'));
 }
 
 async function cmdAnalyze(p: Parsed) {
   const [file] = p.positional;
-  if (!file) throw new UsageError('usage: david analyze <file> [--json]');
+  await readableInput(file);
   const probe = await probeFile(file);
   const decoded = await decodeFile(file, { reuseBlocks: true });
-  const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), !!flag(p, 'quiet'));
+  const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), on(p, 'quiet'));
   const result = await analyze(bar.wrap(decoded.stream), decoded.format);
   bar.done();
-  if (flag(p, 'json')) console.log(JSON.stringify({ file, format: probe.format, codec: probe.codec, ...result }, null, 2));
+  if (on(p, 'json')) console.log(JSON.stringify({ file, format: probe.format, codec: probe.codec, ...result }, null, 2));
   else {
     const rows: [string, string][] = [
       ['duration', `${result.duration_s.toFixed(3)} s`],
@@ -148,11 +289,13 @@ async function cmdAnalyze(p: Parsed) {
   }
 }
 
-async function readChain(p: Parsed): Promise<ChainStep[]> {
+/** The chain a command asks for: `--chain <file.json>` or `--effect <id>` with `--param`s. */
+export async function readChain(p: Parsed): Promise<ChainStep[]> {
   const chainFile = flag(p, 'chain');
   const effect = flag(p, 'effect');
   if (chainFile && effect) throw new UsageError('give either --effect or --chain, not both');
   if (chainFile) {
+    if (p.flags.has('param')) throw new UsageError('--param goes with --effect; a chain file holds its own parameters');
     let parsed: unknown;
     try {
       parsed = JSON.parse(await readFile(chainFile, 'utf8'));
@@ -163,33 +306,31 @@ async function readChain(p: Parsed): Promise<ChainStep[]> {
     if (!Array.isArray(steps)) throw new UsageError('a chain file holds [{ "effect": ..., "parameters": {...} }, ...] or { "chain": [...] }');
     return steps as ChainStep[];
   }
-  if (!effect) throw new UsageError('process needs --effect <id> or --chain <file.json>');
-  const parameters: Record<string, unknown> = {};
-  for (const kv of p.flags.get('param') ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--param takes name=value, got '${kv}'`);
-    parameters[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
-  }
-  return [{ effect, parameters }];
+  if (!effect) throw new UsageError('needs --effect <id> or --chain <file.json>');
+  return [{ effect, parameters: paramsOf(p) }];
 }
 
 async function cmdProcess(p: Parsed) {
   const [input, output] = p.positional;
-  if (!input || !output) throw new UsageError('usage: david process <in> <out> (--effect <id> [--param k=v]... | --chain <file.json>)');
   const outFormat = formatFromPath(output);
-  if (!outFormat) throw new UsageError(`cannot tell the output format from '${output}' (use .wav .mp3 .flac .ogg .opus .m4a .aac)`);
+  if (!outFormat) throw new UsageError(`cannot tell the output format from '${output}' (use ${EXTENSIONS.join(' ')})`);
   const steps = resolveChain(await readChain(p)); // validate before any decoding
   const bitsRaw = flag(p, 'bits');
   const bits = bitsRaw === undefined ? undefined : Number(bitsRaw);
   if (bits !== undefined && bits !== 16 && bits !== 24 && bits !== 32) throw new UsageError('--bits must be 16, 24 or 32');
+  if ((bits !== undefined || on(p, 'float')) && outFormat !== 'wav') throw new UsageError('--bits and --float set the sample format of a .wav output only');
+  await readableInput(input);
+  await distinctOutput(input, output);
   const started = performance.now();
   const probe = await probeFile(input);
   const decoded = await decodeFile(input, { reuseBlocks: true });
   const tempDir = await mkdtemp(join(tmpdir(), 'david-cli-'));
   try {
-    const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), !!flag(p, 'quiet'));
+    const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), on(p, 'quiet'));
     const { stream, format } = applyChain(bar.wrap(decoded.stream), steps, decoded.format, tempDir);
-    const result = await encodeToFile(stream, format, outFormat, output, { bitDepth: bits as 16 | 24 | 32 | undefined, float: !!flag(p, 'float') });
+    const result = await writeAtomically(output, (temp) =>
+      encodeToFile(stream, format, outFormat, temp, { bitDepth: bits as 16 | 24 | 32 | undefined, float: on(p, 'float') }),
+    );
     bar.done();
     const summary = {
       input,
@@ -202,7 +343,7 @@ async function cmdProcess(p: Parsed) {
       seconds: (performance.now() - started) / 1000,
       chain: steps.map((s) => ({ effect: s.decl.id, parameters: s.params })),
     };
-    if (flag(p, 'json')) console.log(JSON.stringify(summary, null, 2));
+    if (on(p, 'json')) console.log(JSON.stringify(summary, null, 2));
     else console.error(`wrote ${output}: ${summary.duration_s.toFixed(3)} s, ${summary.bytes} bytes in ${summary.seconds.toFixed(2)} s`);
   } finally {
     await rm(tempDir, { recursive: true, force: true });
@@ -211,42 +352,62 @@ async function cmdProcess(p: Parsed) {
 
 async function cmdWaveform(p: Parsed) {
   const [input, output] = p.positional;
-  if (!input || !output) throw new UsageError('usage: david waveform <in> <out.json|out.png> [--zoom N] [--bits 8|16] [--width W --height H]');
+  const png = output.endsWith('.png');
+  if (!png && !output.endsWith('.json')) throw new UsageError('the output must end in .json (audiowaveform peaks) or .png (spectrogram)');
+  // Each output kind has its own options; one given to the other kind would be ignored, so it is refused.
+  const foreign = (png ? ['zoom', 'bits'] : ['width', 'height']).filter((n) => p.flags.has(n));
+  if (foreign.length > 0) throw new UsageError(`--${foreign[0]} applies to ${png ? '.json peaks' : '.png spectrograms'}, not to ${output}`);
+  await readableInput(input);
+  await distinctOutput(input, output);
   const decoded = await decodeFile(input);
-  if (output.endsWith('.png')) {
-    const png = await spectrogramPng(decoded.stream, decoded.format, { width: Number(flag(p, 'width') ?? 1024), height: Number(flag(p, 'height') ?? 256) });
-    await writeFile(output, png);
-  } else if (output.endsWith('.json')) {
+  if (png) {
+    const image = await spectrogramPng(decoded.stream, decoded.format, { width: positiveInt(p, 'width', 1024, 16384), height: positiveInt(p, 'height', 256, 8192) });
+    await writeAtomically(output, (temp) => writeFile(temp, image));
+  } else {
     const bits = Number(flag(p, 'bits') ?? 8);
     if (bits !== 8 && bits !== 16) throw new UsageError('--bits must be 8 or 16');
-    const data = await waveformPeaks(decoded.stream, decoded.format, { samplesPerPixel: Number(flag(p, 'zoom') ?? 256), bits });
-    await writeFile(output, JSON.stringify(data));
-  } else throw new UsageError('the output must end in .json (audiowaveform peaks) or .png (spectrogram)');
-  if (flag(p, 'json')) console.log(JSON.stringify({ input, output }));
+    const data = await waveformPeaks(decoded.stream, decoded.format, { samplesPerPixel: positiveInt(p, 'zoom', 256, 1 << 24), bits });
+    await writeAtomically(output, (temp) => writeFile(temp, JSON.stringify(data)));
+  }
+  if (on(p, 'json')) console.log(JSON.stringify({ input, output }));
 }
 
-const HELP = `david — audio effects, analysis and codecs
+const HELP = `david ${VERSION} — audio effects, analysis and codecs
 
-  david effects [--json]                      list the effects and their parameters
-  david analyze <file> [--json]               loudness (EBU R128), peaks, spectrum, tempo
-  david process <in> <out> --effect <id> [--param name=value]...
-  david process <in> <out> --chain <chain.json>
-                [--bits 16|24|32] [--float]   WAV output sample format
-  david waveform <in> <out.json>              audiowaveform/peaks.js JSON [--zoom N] [--bits 8|16]
-  david waveform <in> <out.png>               spectrogram [--width W] [--height H]
-  david ffmpeg                                which ffmpeg binary is used
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${c.usage}\n      ${c.summary}`)
+  .join('\n')}
 
-  --json for machine-readable output, --quiet for no progress bar.
+  david <command> --help for one command; --json for machine-readable output, --quiet for no progress bar.
   Exit codes: 0 ok, 2 bad usage or parameters, 3 bad input media, 1 internal failure.`;
 
+function commandHelp(name: string): string {
+  const c = COMMANDS[name];
+  const opts = Object.entries({ ...COMMON, ...c.options })
+    .map(([k, o]) => `  --${k}${o.type === 'string' ? ' <value>' : ''}${o.multiple ? ' (repeatable)' : ''}`)
+    .join('\n');
+  return `usage: ${c.usage}\n\n${c.summary}\n\noptions:\n${opts}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let parsed: Parsed;
   try {
-    parsed = parseArgs(argv);
-    const [cmd, ...rest] = parsed.positional;
-    parsed = { ...parsed, positional: rest };
-    if (flag(parsed, 'version')) {
-      console.log('david 2.0.0');
+    const [cmd, ...rest] = argv;
+    if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+      console.log(`david ${VERSION}`);
+      return EXIT.ok;
+    }
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      if (rest[0] && Object.hasOwn(COMMANDS, rest[0])) console.log(commandHelp(rest[0]));
+      else console.log(HELP);
+      return EXIT.ok;
+    }
+    if (!Object.hasOwn(COMMANDS, cmd)) {
+      const guess = closest(cmd, Object.keys(COMMANDS));
+      throw new UsageError(`unknown command '${cmd}'${guess ? `; did you mean '${guess}'?` : ''}\n\n${HELP}`);
+    }
+    const parsed = parseCommand(cmd, rest);
+    if (on(parsed, 'help')) {
+      console.log(commandHelp(cmd));
       return EXIT.ok;
     }
     switch (cmd) {
@@ -262,21 +423,17 @@ export async function main(argv: string[]): Promise<number> {
       case 'waveform':
         await cmdWaveform(parsed);
         break;
+      case 'remote':
+        return await (await import('./remote.ts')).cmdRemote(parsed);
       case 'ffmpeg': {
         const f = await locateFfmpeg();
-        console.log(flag(parsed, 'json') ? JSON.stringify(f) : `${f.path} (${f.source}, ${f.version})`);
+        console.log(on(parsed, 'json') ? JSON.stringify(f) : `${f.path} (${f.source}, ${f.version})`);
         break;
       }
-      case undefined:
-      case 'help':
-        console.log(HELP);
-        break;
-      default:
-        throw new UsageError(`unknown command '${cmd}'\n\n${HELP}`);
     }
     return EXIT.ok;
   } catch (err) {
-    const json = argv.includes('--json');
+    const json = argv.includes('--json') || argv.includes('--json=true');
     const report = (code: string, message: string, details?: unknown) =>
       json ? console.log(JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } })) : console.error(`david: ${message} [${code}]`);
     if (err instanceof UsageError) {
@@ -297,6 +454,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof DspError) {
       report(err.code, err.message, err.details);
+      if (err.code === 'Codec::FfmpegPathUnusable') return EXIT.usage;
       return err.code.startsWith('Media::') || err.code.startsWith('Wav::') ? EXIT.media : EXIT.internal;
     }
     report('Cli::Internal', (err as Error)?.stack ?? String(err));

@@ -59,8 +59,18 @@ export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env): Promise<Ffmp
   let found = cache.get(key);
   if (!found) {
     found = (async () => {
+      // A path the user set is used or refused, never skipped in silence.
+      if (env.FFMPEG_PATH) {
+        const path = await executable(env.FFMPEG_PATH);
+        const version = path ? await versionOf(path).catch(() => null) : null;
+        if (!path || !version) {
+          throw new DspError('Codec::FfmpegPathUnusable', `FFMPEG_PATH=${env.FFMPEG_PATH} is not a working ffmpeg (${path ? 'it does not run' : 'no executable file there'}); fix it or unset it`, {
+            FFMPEG_PATH: env.FFMPEG_PATH,
+          });
+        }
+        return { path, source: 'env' as const, version };
+      }
       const candidates: [FfmpegInfo['source'], () => Promise<string | null>][] = [
-        ['env', () => executable(env.FFMPEG_PATH)],
         ['ffmpeg-static', () => executable(fromPackage('ffmpeg-static', (m) => (typeof m === 'string' ? m : undefined)))],
         ['system', () => onPath(env)],
         ['@ffmpeg-installer', () => executable(fromPackage('@ffmpeg-installer/ffmpeg', (m) => (m as { path?: string })?.path))],

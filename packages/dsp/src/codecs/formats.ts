@@ -1,5 +1,3 @@
-export type ContainerFormat = 'wav' | 'mp3' | 'flac' | 'ogg' | 'opus' | 'm4a' | 'aac';
-
 const ascii = (b: Uint8Array, at: number, s: string) => {
   if (b.length < at + s.length) return false;
   for (let i = 0; i < s.length; i++) if (b[at + i] !== s.charCodeAt(i)) return false;
@@ -38,42 +36,84 @@ export function sniffFormat(head: Uint8Array): ContainerFormat | null {
   return null;
 }
 
-const EXTENSIONS: Record<string, ContainerFormat> = {
-  '.wav': 'wav',
-  '.wave': 'wav',
-  '.mp3': 'mp3',
-  '.flac': 'flac',
-  '.ogg': 'ogg',
-  '.oga': 'ogg',
-  '.opus': 'opus',
-  '.m4a': 'm4a',
-  '.mp4': 'm4a',
-  '.aac': 'aac',
-};
+/**
+ * The one registry of audio formats: file extensions, content types, ffmpeg demuxer (forced per sniffed format, so
+ * ffmpeg never guesses: no hls/concat/playlist demuxers) and muxer. The API, ingest, the CLI and every message read it.
+ */
+export const FORMATS = {
+  wav: {
+    extensions: ['.wav', '.wave'],
+    contentTypes: ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'],
+    demuxer: 'wav',
+    muxer: { format: 'wav', codec: ['-c:a', 'pcm_s16le'] },
+  },
+  mp3: {
+    extensions: ['.mp3'],
+    contentTypes: ['audio/mpeg', 'audio/mp3'],
+    demuxer: 'mp3',
+    muxer: { format: 'mp3', codec: ['-c:a', 'libmp3lame'], bitrateKbps: 192 },
+  },
+  flac: {
+    extensions: ['.flac'],
+    contentTypes: ['audio/flac', 'audio/x-flac'],
+    demuxer: 'flac',
+    muxer: { format: 'flac', codec: ['-c:a', 'flac'] },
+  },
+  ogg: {
+    extensions: ['.ogg', '.oga'],
+    contentTypes: ['audio/ogg', 'application/ogg', 'audio/vorbis'],
+    demuxer: 'ogg',
+    muxer: { format: 'ogg', codec: ['-c:a', 'libvorbis'], bitrateKbps: 192 },
+  },
+  opus: {
+    extensions: ['.opus'],
+    contentTypes: ['audio/ogg', 'audio/opus'],
+    demuxer: 'ogg',
+    muxer: { format: 'ogg', codec: ['-c:a', 'libopus'], bitrateKbps: 128 },
+  },
+  m4a: {
+    extensions: ['.m4a', '.mp4'],
+    contentTypes: ['audio/mp4', 'audio/x-m4a', 'audio/m4a'],
+    demuxer: 'mov',
+    muxer: { format: 'ipod', codec: ['-c:a', 'aac'], bitrateKbps: 192 },
+  },
+  aac: {
+    extensions: ['.aac'],
+    contentTypes: ['audio/aac', 'audio/x-aac', 'audio/aacp'],
+    demuxer: 'aac',
+    muxer: { format: 'adts', codec: ['-c:a', 'aac'], bitrateKbps: 192 },
+  },
+} as const satisfies Record<string, FormatSpec>;
+
+export interface FormatSpec {
+  /** Lower-case, with the dot; the first is the one outputs are named with. */
+  readonly extensions: readonly string[];
+  /** Content types an upload may declare; the first is the one outputs are stored under. */
+  readonly contentTypes: readonly string[];
+  readonly demuxer: string;
+  readonly muxer: { readonly format: string; readonly codec: readonly string[]; readonly bitrateKbps?: number };
+}
+
+export type ContainerFormat = keyof typeof FORMATS;
+export const FORMAT_IDS = Object.keys(FORMATS) as ContainerFormat[];
+
+/** Own-property lookup: `__proto__`, `constructor` or `toString` are just unknown formats. */
+export function isFormat(id: unknown): id is ContainerFormat {
+  return typeof id === 'string' && Object.hasOwn(FORMATS, id);
+}
+
+const BY_EXTENSION = new Map<string, ContainerFormat>(FORMAT_IDS.flatMap((f) => FORMATS[f].extensions.map((e) => [e, f] as const)));
+/** Every extension we read and write, e.g. for messages: `.wav, .wave, .mp3, …`. */
+export const EXTENSIONS = [...BY_EXTENSION.keys()];
+
+export function formatFromExtension(ext: string): ContainerFormat | null {
+  return BY_EXTENSION.get(ext.toLowerCase()) ?? null;
+}
 
 export function formatFromPath(path: string): ContainerFormat | null {
   const dot = path.lastIndexOf('.');
-  return dot < 0 ? null : (EXTENSIONS[path.slice(dot).toLowerCase()] ?? null);
+  return dot < 0 || path.lastIndexOf('/') > dot ? null : formatFromExtension(path.slice(dot));
 }
 
-/** ffmpeg demuxer forced per sniffed format, so ffmpeg never guesses (no hls/concat/playlist demuxers). */
-export const DEMUXER: Record<ContainerFormat, string> = {
-  wav: 'wav',
-  mp3: 'mp3',
-  flac: 'flac',
-  ogg: 'ogg',
-  opus: 'ogg',
-  m4a: 'mov',
-  aac: 'aac',
-};
-
-/** ffmpeg muxer and codec arguments per output format. */
-export const MUXER: Record<ContainerFormat, { format: string; codec: string[]; bitrateKbps?: number }> = {
-  wav: { format: 'wav', codec: ['-c:a', 'pcm_s16le'] },
-  mp3: { format: 'mp3', codec: ['-c:a', 'libmp3lame'], bitrateKbps: 192 },
-  flac: { format: 'flac', codec: ['-c:a', 'flac'] },
-  ogg: { format: 'ogg', codec: ['-c:a', 'libvorbis'], bitrateKbps: 192 },
-  opus: { format: 'ogg', codec: ['-c:a', 'libopus'], bitrateKbps: 128 },
-  m4a: { format: 'ipod', codec: ['-c:a', 'aac'], bitrateKbps: 192 },
-  aac: { format: 'adts', codec: ['-c:a', 'aac'], bitrateKbps: 192 },
-};
+export const DEMUXER = Object.fromEntries(FORMAT_IDS.map((f) => [f, FORMATS[f].demuxer as string])) as Record<ContainerFormat, string>;
+export const MUXER = Object.fromEntries(FORMAT_IDS.map((f) => [f, FORMATS[f].muxer as FormatSpec['muxer']])) as Record<ContainerFormat, FormatSpec['muxer']>;

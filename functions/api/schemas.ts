@@ -1,0 +1,244 @@
+/**
+ * The API contract: one zod schema per route input and per response. The router validates with them, the OpenAPI
+ * document is generated from them, and the typed client is generated from that document.
+ * Effect parameters keep their own declarations (packages/dsp): they are checked by the DSP package and rendered
+ * into the document from the declarations.
+ */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { LIMITS, MAX_BATCH_FILES, type OutputFormat as OutputFormatId, MAX_SESSION_NAME, MAX_WAIT_SECONDS, OUTPUT_FORMAT_IDS, SUPPORTED_EXTENSIONS } from '@david/core';
+import { MAX_LIST_LIMIT } from '@david/avl-index';
+import { effectIds, registry, type ParamSpec } from '@david/dsp';
+import { z } from 'zod';
+
+extendZodWithOpenApi(z);
+
+// ---------------------------------------------------------------- inputs
+
+const id = (prefix: string, what: string) =>
+  z.string().min(1).max(100).openapi({ description: `${what} id (\`${prefix}_\` and 32 hex digits)`, example: `${prefix}_${'0'.repeat(32)}` });
+export const SessionId = id('ses', 'session');
+export const FileId = id('fil', 'file');
+export const JobId = id('job', 'job');
+
+export const SessionPath = z.strictObject({ session_id: SessionId });
+export const FilePath = z.strictObject({ session_id: SessionId, file_id: FileId });
+export const JobPath = z.strictObject({ session_id: SessionId, job_id: JobId });
+
+/** Query strings arrive as text; numbers are coerced and range-checked. */
+export const WaitQuery = z.strictObject({
+  wait: z.coerce
+    .number()
+    .min(0)
+    .max(MAX_WAIT_SECONDS)
+    .optional()
+    .openapi({ description: `hold the request open up to this many seconds (0–${MAX_WAIT_SECONDS}) until the state is final` }),
+});
+/** An ISO 8601 time, normalised to UTC (the index compares times as strings). */
+const IsoTime = z.iso
+  .datetime({ offset: true })
+  .transform((t) => new Date(t).toISOString())
+  .openapi({ type: 'string', format: 'date-time' });
+export const ListQuery = z.strictObject({
+  after: IsoTime.optional().openapi({ description: 'only entries uploaded at or after this ISO 8601 time' }),
+  before: IsoTime.optional().openapi({ description: 'only entries uploaded before this ISO 8601 time' }),
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(50).openapi({ description: `page size, 1–${MAX_LIST_LIMIT}` }),
+  offset: z.coerce.number().int().min(0).max(1e9).default(0),
+  order: z.enum(['asc', 'desc']).default('asc').openapi({ description: 'by upload time' }),
+});
+
+export const CreateSessionBody = z
+  .strictObject({ name: z.string().max(MAX_SESSION_NAME).optional().openapi({ description: 'a name shown in listings', example: 'Studio Session' }) })
+  .openapi('CreateSessionRequest');
+
+export const UploadBody = z
+  .strictObject({
+    session_id: SessionId,
+    filename: z.string().min(1).max(300).openapi({ description: `the file's name; its extension decides the format (${SUPPORTED_EXTENSIONS.join(', ')})`, example: 'take.wav' }),
+    content_type: z.string().min(1).max(300).openapi({ description: 'must match the extension', example: 'audio/wav' }),
+    size: z.number().int().min(1).openapi({ description: `bytes; at most ${LIMITS.maxUploadBytes} (larger: 413)`, example: 882044 }),
+  })
+  .openapi('UploadRequest');
+
+const OutputFormat = z.enum(OUTPUT_FORMAT_IDS as [OutputFormatId, ...OutputFormatId[]]).openapi('OutputFormat');
+const Parameters = z.record(z.string(), z.unknown()).openapi({
+  description: "the effect's parameters by name (see the EffectParameters.<effect> schemas); omitted ones take their defaults, unknown names are refused",
+  example: { gainDb: -6 },
+});
+const EffectId = z.string().min(1).max(64).openapi({ description: 'an effect id from GET /api/effects', enum: effectIds(), example: 'gain' });
+export const ChainStep = z.strictObject({ effect: EffectId, parameters: Parameters.optional() }).openapi('ChainStep');
+
+/** The job-defining part shared by a single job and a batch: one effect or a chain, and the output format(s). */
+const chainFields = {
+  effect: EffectId.optional(),
+  parameters: Parameters.optional(),
+  chain: z.array(ChainStep).min(1).max(32).optional().openapi({ description: 'effects applied in order (instead of effect/parameters)' }),
+  output_format: OutputFormat.optional().openapi({ description: "one output in this format (default: the input's format)" }),
+  output_formats: z
+    .array(OutputFormat)
+    .min(1)
+    .max(OUTPUT_FORMAT_IDS.length)
+    .refine((a) => new Set(a).size === a.length, 'output_formats must be distinct')
+    .optional()
+    .openapi({ description: 'several outputs, one per format, each with its own URL', example: ['mp3', 'wav'] }),
+};
+export const ProcessBody = z.strictObject({ file_id: FileId, ...chainFields }).openapi('ProcessRequest');
+export const BatchBody = z
+  .strictObject({
+    file_ids: z
+      .array(FileId)
+      .min(1)
+      .max(MAX_BATCH_FILES)
+      .refine((a) => new Set(a).size === a.length, 'file_ids must be distinct')
+      .openapi({ description: `1 to ${MAX_BATCH_FILES} distinct ready files of the session` }),
+    ...chainFields,
+  })
+  .openapi('BatchRequest');
+
+// ---------------------------------------------------------------- responses
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ description: 'stable `Area::Reason` code', example: 'Request::UnknownField' }),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional().openapi({ description: 'the field, the allowed values or range, a suggestion' }),
+    }),
+  })
+  .openapi('Error');
+
+const ErrorInfo = z.object({ code: z.string(), message: z.string() });
+const Media = {
+  format: z.string().optional(),
+  codec: z.string().optional(),
+  duration_s: z.number().optional(),
+  sample_rate: z.number().optional(),
+  channels: z.number().optional(),
+  bit_rate: z.number().optional(),
+  bit_depth: z.number().optional(),
+};
+export const FileView = z
+  .object({
+    file_id: z.string(),
+    filename: z.string(),
+    status: z.enum(['pending', 'ready', 'rejected']),
+    content_type: z.string(),
+    size: z.number(),
+    created_at: z.string(),
+    uploaded_at: z.string().optional(),
+    ...Media,
+    analysis: z.record(z.string(), z.unknown()).optional().openapi({ description: 'loudness, peaks and spectrum measured at ingest' }),
+    rejection: ErrorInfo.optional(),
+  })
+  .openapi('File');
+const Output = z.object({ url: z.string(), format: z.string(), duration_s: z.number(), size: z.number(), sample_rate: z.number(), channels: z.number() }).openapi('Output');
+export const JobView = z
+  .object({
+    job_id: z.string(),
+    file_id: z.string(),
+    status: z.enum(['queued', 'processing', 'completed', 'failed']),
+    effect: z.string(),
+    chain: z.array(z.object({ effect: z.string(), parameters: z.record(z.string(), z.unknown()) })),
+    output_formats: z.array(z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+    attempts: z.number(),
+    output: Output.optional().openapi({ description: 'the first of outputs' }),
+    outputs: z.array(Output).optional(),
+    error: ErrorInfo.optional(),
+    timings_ms: z.record(z.string(), z.number()).optional(),
+  })
+  .openapi('Job');
+export const SessionCreated = z
+  .object({ session_id: z.string(), name: z.string(), created_at: z.string(), access_token: z.string().openapi({ description: 'keep it: only its hash is stored' }) })
+  .openapi('SessionCreated');
+export const SessionInfo = z
+  .object({
+    session_id: z.string(),
+    name: z.string(),
+    created_at: z.string(),
+    uploaded_files: z.array(FileView),
+    processing_history: z.array(JobView),
+    buffer_status: z.record(z.string(), z.number()),
+  })
+  .openapi('Session');
+export const UploadTicket = z
+  .object({
+    file_id: z.string(),
+    upload: z.object({ url: z.string(), method: z.literal('POST'), fields: z.record(z.string(), z.string()) }).openapi({ description: 'a presigned POST: send the fields, then the file last, as multipart/form-data' }),
+    expires_in: z.number(),
+  })
+  .openapi('UploadTicket');
+export const Download = z.object({ file_id: z.string(), filename: z.string(), url: z.string(), expires_in: z.number() }).openapi('Download');
+export const JobAccepted = z.object({ job_id: z.string(), status: z.literal('queued') }).openapi('JobAccepted');
+export const BatchAccepted = z
+  .object({ jobs: z.array(z.object({ file_id: z.string(), job_id: z.string(), status: z.string() })), total: z.number() })
+  .openapi('BatchAccepted');
+const Entry = z.object({
+  file_id: z.string(),
+  session_id: z.string(),
+  kind: z.enum(['upload', 'output']),
+  name: z.string(),
+  status: z.string(),
+  size: z.number(),
+  uploaded_at: z.string(),
+  format: z.string().optional(),
+  duration_s: z.number().optional(),
+  job_id: z.string().optional(),
+});
+export const Listing = z
+  .object({ items: z.array(Entry), total: z.number(), index_version: z.number(), after: z.string().optional(), before: z.string().optional(), limit: z.number(), offset: z.number(), order: z.string() })
+  .openapi('Listing');
+export const Health = z
+  .object({
+    status: z.enum(['healthy', 'degraded']),
+    version: z.string(),
+    architecture: z.string(),
+    features: z.object({ audio_effects: z.number(), supported_formats: z.array(z.string()), sample_rate: z.number(), max_file_size: z.number() }),
+  })
+  .openapi('Health');
+
+/** An effect's parameters as a schema, straight from its declaration (for the document; the DSP package validates). */
+function paramSchema(spec: ParamSpec): z.ZodType {
+  switch (spec.kind) {
+    case 'number': {
+      const n = spec.integer ? z.number().int() : z.number();
+      return n.min(spec.min).max(spec.max).openapi({ default: spec.default, description: `${spec.doc}${spec.unit ? ` (${spec.unit})` : ''}` });
+    }
+    case 'enum':
+      return z.enum(spec.values as [string, ...string[]]).openapi({ default: spec.default, description: spec.doc });
+    case 'boolean':
+      return z.boolean().openapi({ default: spec.default, description: spec.doc });
+    case 'list':
+      return z
+        .array(z.strictObject(Object.fromEntries(Object.entries(spec.item).map(([k, s]) => [k, paramSchema(s).optional()]))))
+        .min(spec.minItems)
+        .max(spec.maxItems)
+        .openapi({ default: spec.default, description: spec.doc });
+  }
+}
+export const EffectParameterSchemas = Object.fromEntries(
+  [...registry.values()].map((d) => [
+    d.id,
+    z
+      .strictObject(Object.fromEntries(Object.entries(d.parameters).map(([k, s]) => [k, paramSchema(s).optional()])))
+      .openapi({ description: d.description }),
+  ]),
+);
+const ParamSpecView = z.object({ kind: z.enum(['number', 'enum', 'boolean', 'list']), default: z.unknown(), unit: z.string().nullable().optional(), doc: z.string() }).passthrough();
+export const EffectCatalogue = z
+  .object({
+    effects: z.record(
+      z.string(),
+      z.object({
+        parameters: z.record(z.string(), z.unknown()),
+        description: z.string(),
+        parameter_specs: z.record(z.string(), ParamSpecView),
+        whole_stream: z.string().optional(),
+        tail: z.string().optional(),
+        changes_length: z.boolean().optional(),
+      }),
+    ),
+    total: z.number(),
+    version: z.string(),
+  })
+  .openapi('EffectCatalogue');

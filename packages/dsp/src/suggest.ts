@@ -1,0 +1,40 @@
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps), case-insensitive. */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => [i, ...new Array<number>(t.length).fill(0)]);
+  for (let j = 1; j <= t.length; j++) d[0][j] = j;
+  for (let i = 1; i <= s.length; i++) {
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[s.length][t.length];
+}
+
+/**
+ * The known name closest to a mistyped one, when it is close enough to be what was meant (a third of its length,
+ * at least 2 edits), or a known name that starts with it; otherwise undefined.
+ */
+export function closest(input: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(input, k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  if (best !== undefined && bestD <= Math.max(2, Math.floor(input.length / 3))) return best;
+  const prefix = [...known].find((k) => input.length >= 3 && k.toLowerCase().startsWith(input.toLowerCase()));
+  return prefix;
+}
+
+/** " (did you mean 'x'?)" or "" — for messages. */
+export function didYouMean(input: string, known: Iterable<string>): string {
+  const s = closest(input, known);
+  return s ? `; did you mean '${s}'?` : '';
+}
