@@ -16,7 +16,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name closest to a mistyped one, when it is close enough to be what was meant (a third of its length,
- * at least 2 edits), or a known name that starts with it; otherwise undefined.
+ * at least 2 edits), or one it abbreviates; otherwise undefined.
  */
 export function closest(input: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -29,8 +29,17 @@ export function closest(input: string, known: Iterable<string>): string | undefi
     }
   }
   if (best !== undefined && bestD <= Math.max(2, Math.floor(input.length / 3))) return best;
-  const prefix = [...known].find((k) => input.length >= 3 && k.toLowerCase().startsWith(input.toLowerCase()));
-  return prefix;
+  // An abbreviation: `params` for `parameters`, `chan` for `channels` (a shared start of 4+ characters).
+  const lower = input.toLowerCase();
+  let bestPrefix = 0;
+  let abbreviated: string | undefined;
+  for (const k of known) {
+    const kl = k.toLowerCase();
+    let n = 0;
+    while (n < lower.length && n < kl.length && lower[n] === kl[n]) n++;
+    if (n >= 4 && n >= Math.ceil((2 * lower.length) / 3) && n > bestPrefix) [bestPrefix, abbreviated] = [n, k];
+  }
+  return abbreviated;
 }
 
 /** " (did you mean 'x'?)" or "" — for messages. */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,8 +15,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Run the real command as a child process (from the sources, so the test never sees a stale bundle). */
 async function david(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return davidEnv({}, ...args);
+}
+
+async function davidEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, DAVID_FROM_SOURCE: '1' } });
+    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, DAVID_FROM_SOURCE: '1', ...env } });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -102,5 +106,92 @@ describe('the david command', () => {
     const media = await david('analyze', text, '--json');
     expect(media.code).toBe(3);
     expect(JSON.parse(media.stdout).error.code).toMatch(/^(Media|Wav)::/);
+  });
+
+  it('refuses unknown options with a suggestion, instead of ignoring them', async () => {
+    const input = await sineFile('strict.wav');
+    const out = join(dir, 'strict-out.wav');
+    const parm = await david('process', input, out, '--effect', 'gain', '--parm', 'gainDb=-20');
+    expect(parm.code).toBe(2);
+    expect(parm.stderr).toContain('did you mean --param?');
+    expect(existsSync(out)).toBe(false);
+    const bitz = await david('process', input, out, '--effect', 'gain', '--bitz', '24');
+    expect(bitz.code).toBe(2);
+    expect(bitz.stderr).toContain('did you mean --bits?');
+    const pps = await david('waveform', input, join(dir, 'w.json'), '--pixels-per-second', '20');
+    expect(pps.code).toBe(2);
+    expect(pps.stderr).toContain('unknown option --pixels-per-second');
+    const foreign = await david('waveform', input, join(dir, 'w.png'), '--zoom', '20');
+    expect(foreign.code).toBe(2);
+    const cmd = await david('procss', input, out);
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr).toContain("did you mean 'process'?");
+    expect((await david('process', input, out, '--effect', 'gain', '--json=maybe')).code).toBe(2);
+  });
+
+  it('has --help for every command, shows one effect, and reads --json=false as false', async () => {
+    for (const cmd of ['effects', 'analyze', 'process', 'waveform', 'ffmpeg', 'remote']) {
+      const r = await david(cmd, '--help');
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout).toContain(`usage: david ${cmd}`);
+    }
+    const one = await david('effects', 'reverb');
+    expect(one.code).toBe(0);
+    expect(one.stdout.split('\n')[0]).toMatch(/^reverb — /);
+    expect(one.stdout).not.toContain('gain —');
+    const near = await david('effects', 'reverbb');
+    expect(near.code).toBe(2);
+    expect(near.stderr).toContain("did you mean 'reverb'?");
+    const off = await david('effects', 'gain', '--json=false');
+    expect(off.code).toBe(0);
+    expect(() => JSON.parse(off.stdout)).toThrow();
+    expect(JSON.parse((await david('effects', 'gain', '--json=true')).stdout).id).toBe('gain');
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8'));
+    expect((await david('--version')).stdout.trim()).toBe(`david ${pkg.version}`);
+  });
+
+  it('never destroys its input: the same path, a symlink or a hard link as output is refused', async () => {
+    const input = await sineFile('precious.wav');
+    const before = readFileSync(input);
+    const sym = join(dir, 'precious-link.wav');
+    symlinkSync(input, sym);
+    const hard = join(dir, 'precious-hard.wav');
+    linkSync(input, hard);
+    for (const out of [input, sym, hard, join(dir, '.', 'precious.wav')]) {
+      const r = await david('process', input, out, '--effect', 'gain', '--param', 'gainDb=-6');
+      expect(r.code, out).toBe(2);
+      expect(r.stderr).toContain('is the input file');
+      expect(readFileSync(input).equals(before)).toBe(true);
+    }
+    const w = await david('waveform', input, input.replace(/\.wav$/, '.wav'));
+    expect(w.code).toBe(2);
+  });
+
+  it('writes through a temporary file: a failure leaves no partial output and an existing file untouched', async () => {
+    const notAudio = join(dir, 'junk.wav');
+    writeFileSync(notAudio, Buffer.alloc(5000, 7));
+    const out = join(dir, 'kept.wav');
+    writeFileSync(out, 'previous result');
+    const r = await david('process', notAudio, out, '--effect', 'gain');
+    expect(r.code).toBe(3);
+    expect(readFileSync(out, 'utf8')).toBe('previous result');
+    expect(readdirSync(dir).filter((f) => f.includes('.part'))).toEqual([]);
+    const fresh = join(dir, 'never.wav');
+    expect((await david('process', notAudio, fresh, '--effect', 'gain')).code).toBe(3);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('says clearly when the input is a directory or unreadable, and when FFMPEG_PATH is unusable', async () => {
+    const d = await david('analyze', dir);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toContain('is a directory');
+    expect(d.stderr).not.toContain('    at ');
+    const missing = await david('analyze', join(dir, 'nope.wav'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such file');
+    const ff = await davidEnv({ FFMPEG_PATH: '/nonexistent/ffmpeg' }, 'ffmpeg', '--json');
+    expect(ff.code).toBe(2);
+    expect(JSON.parse(ff.stdout).error).toMatchObject({ code: 'Codec::FfmpegPathUnusable' });
+    expect(JSON.parse(ff.stdout).error.message).toContain('/nonexistent/ffmpeg');
   });
 });

@@ -11,15 +11,24 @@ import { invoke, type Handler } from './lambda-runtime.ts';
 /** API Gateway's payload limit. */
 const MAX_BODY = 10 * 1024 * 1024;
 
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+/** Past this much of an over-size body, the connection is closed instead of read to its end. */
+const MAX_DRAIN = 64 * 1024 * 1024;
+
+/**
+ * The body, or 'too-large'. An over-size body is still read to its end (and dropped), so the 413 goes out on a
+ * connection that stays usable for the next keep-alive request; only a body beyond MAX_DRAIN closes it.
+ */
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'abusive'> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_DRAIN) return 'abusive';
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return 'too-large';
-    chunks.push(chunk as Buffer);
+    if (size > MAX_DRAIN) return 'abusive';
+    if (size <= MAX_BODY) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return size > MAX_BODY ? 'too-large' : Buffer.concat(chunks);
 }
 
 /** The REST API proxy event API Gateway builds for `/{proxy+}`. */
@@ -92,7 +101,10 @@ export async function startApiGateway(
   const server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
-      if (body === 'too-large') return send(res, 413, JSON.stringify({ error: { code: 'Request::TooLarge', message: 'request body over 10 MiB' } }));
+      if (body === 'too-large' || body === 'abusive') {
+        const payload = JSON.stringify({ error: { code: 'Request::TooLarge', message: 'the request body is over 10 MiB' } });
+        return send(res, 413, payload, body === 'abusive' ? { connection: 'close' } : {});
+      }
       const result = await invoke('david-api', fn, handler, toProxyEvent(req, body));
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
