@@ -99,7 +99,7 @@ describe('the contract: one schema per route, nothing ignored', () => {
       body: JSON.stringify({ file_id: A.file_id, effect: 'gain' }),
     });
     expect(text.status).toBe(415);
-    expect((await text.json()).error.code).toBe('Request::UnsupportedMediaType');
+    expect(((await text.json()) as { error: { code: string } }).error.code).toBe('Request::UnsupportedMediaType');
     const json = await api.call('POST', processPath(), { token: A.access_token, raw: '{"file_id": ' });
     expect(json.body.error.code).toBe('Request::InvalidJson');
     const proto = await api.call('POST', processPath(), { token: A.access_token, raw: `{"file_id":"${A.file_id}","effect":"gain","__proto__":{"x":1}}` });

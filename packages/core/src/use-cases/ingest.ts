@@ -1,4 +1,4 @@
-import { DspError, probeFile, sniffFormat, type FfmpegInfo } from '@david/dsp';
+import { DspError, FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo } from '@david/dsp';
 import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
@@ -71,7 +71,7 @@ export async function ingestObject(deps: Deps, obj: UploadedObject, opts: Ingest
 
   const head = await deps.store.readUploadHead(obj.key, HEAD_BYTES);
   const sniffed = sniffFormat(head);
-  if (!sniffed) return reject('Media::UnknownFormat', 'the file is not audio in a format we read (wav, mp3, flac, ogg, opus, m4a, aac)');
+  if (!sniffed) return reject('Media::UnknownFormat', `the file is not audio in a format we read (${FORMAT_IDS.join(', ')})`);
 
   const localPath = join(opts.tempDir, `${fileId}-${file.filename}`);
   await deps.store.downloadUpload(obj.key, localPath);

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { InvalidMediaError, LimitExceededError } from '../errors.ts';
 import { locateFfmpeg, SAFE_INPUT_FLAGS, startFfmpeg, type FfmpegInfo } from './ffmpeg.ts';
-import { DEMUXER, sniffFormat, type ContainerFormat } from './formats.ts';
+import { DEMUXER, FORMAT_IDS, sniffFormat, type ContainerFormat } from './formats.ts';
 import { readWavInfo } from './wav.ts';
 
 export interface ProbeResult {
@@ -41,7 +41,7 @@ export async function sniffFile(path: string): Promise<ContainerFormat> {
   const { head, size } = await readHead(path);
   if (size === 0) throw new InvalidMediaError('Media::Empty', 'the file is empty');
   const format = sniffFormat(head);
-  if (!format) throw new InvalidMediaError('Media::UnknownFormat', 'the file is not audio in a format we read (wav, mp3, flac, ogg, opus, m4a, aac)');
+  if (!format) throw new InvalidMediaError('Media::UnknownFormat', `the file is not audio in a format we read (${FORMAT_IDS.join(', ')})`);
   return format;
 }
 
