@@ -1,4 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
+import { FUNCTIONS } from '@david/core';
 import { VERSION } from '@david/dsp';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,12 +35,14 @@ export function errorStatuses(r: Route): number[] {
 
 // ------------------------------------------------------------- the API's own documentation routes
 
+const ASSETS = FUNCTIONS.api.bundleFiles;
+
 /** swagger-ui-dist's files: next to the bundle in Lambda (copied at bundling), else from node_modules. */
 function swaggerAsset(name: string): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'swagger-ui', name)];
+  const candidates = [join(here, ASSETS.into, name)];
   try {
-    candidates.push(join(dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json')), name));
+    candidates.push(join(dirname(createRequire(import.meta.url).resolve(`${ASSETS.package}/package.json`)), name));
   } catch {
     // not installed here: only the copied assets can be used
   }
@@ -53,7 +56,7 @@ function swaggerAsset(name: string): string {
   throw new Error(`swagger-ui asset ${name} not found`);
 }
 
-export const DOC_ASSETS = ['swagger-ui.css', 'swagger-ui-bundle.js'] as const;
+export const DOC_ASSETS = ASSETS.files;
 
 // Relative URLs, so the page works under an API Gateway stage prefix too.
 const DOCS_HTML = `<!doctype html>
@@ -89,10 +92,10 @@ const docRoutes: Route[] = [
     operationId: 'getDocsAsset',
     summary: "The reference page's script and style sheet",
     auth: 'none',
-    params: z.strictObject({ asset: z.enum(DOC_ASSETS) }),
+    params: z.strictObject({ asset: z.enum(DOC_ASSETS as unknown as [string, ...string[]]) }),
     response: { status: 200, description: 'a static file', contentType: 'text/plain' },
     handler: async (_d, r) => {
-      const name = (r.params as { asset: (typeof DOC_ASSETS)[number] }).asset;
+      const name = (r.params as { asset: string }).asset;
       const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
       return { status: 200, raw: { text: swaggerAsset(name), contentType: type, cacheSeconds: 86400 } };
     },

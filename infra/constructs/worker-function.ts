@@ -22,6 +22,18 @@ export interface DavidFunctionProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** Copy an npm package's files beside the bundle (local bundling runs these commands on this machine). */
+function copyFiles(b: NonNullable<FunctionSpec['bundleFiles']>): nodejs.ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) => [
+      `mkdir -p "${outputDir}/${b.into}"`,
+      ...b.files.map((f) => `cp "${inputDir}/node_modules/${b.package}/${f}" "${outputDir}/${b.into}/${f}"`),
+    ],
+  };
+}
+
 /** One of our Lambda functions: Node 24, bundled locally by esbuild as ESM, traced, with its own log group. */
 export class DavidFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
@@ -58,6 +70,7 @@ export class DavidFunction extends Construct {
         banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
         // Lambda finds ffmpeg through FFMPEG_PATH (the layer); the npm fallbacks are for local use only.
         externalModules: ['@aws-sdk/*', 'ffmpeg-static', '@ffmpeg-installer/ffmpeg'],
+        ...(spec.bundleFiles ? { commandHooks: copyFiles(spec.bundleFiles) } : {}),
       },
     });
     if (props.queue) {

@@ -102,6 +102,16 @@ describe('the CDK app', () => {
     });
   });
 
+  it('ships the /docs assets beside the api bundle, and the bundle serves them', async () => {
+    const [fn] = Object.values(functionWithMemory(FUNCTIONS.api.memoryMb, FUNCTIONS.api.timeoutSeconds)) as { Properties: { Code: { S3Key: string } } }[];
+    const assetDir = join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    for (const f of FUNCTIONS.api.bundleFiles.files) {
+      const copied = readFileSync(join(assetDir, FUNCTIONS.api.bundleFiles.into, f));
+      expect(copied.equals(readFileSync(join(import.meta.dirname, '../../node_modules', FUNCTIONS.api.bundleFiles.package, f)))).toBe(true);
+    }
+    expect(readFileSync(join(assetDir, 'index.mjs'), 'utf8')).toContain(FUNCTIONS.api.bundleFiles.into);
+  });
+
   it('attaches the ffmpeg layer to ingest and process only', () => {
     const layers = template.findResources('AWS::Lambda::LayerVersion');
     expect(Object.keys(layers)).toHaveLength(1);

@@ -22,6 +22,8 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly ephemeralStorageMb?: number;
   readonly reservedConcurrency?: number;
+  /** Files of an npm package shipped beside the bundle (in `into/`), read at run time. */
+  readonly bundleFiles?: { readonly package: string; readonly files: readonly string[]; readonly into: string };
 }
 
 export interface QueueSpec {
@@ -41,7 +43,13 @@ export interface EventSourceSpec {
 }
 
 export const FUNCTIONS = {
-  api: { entry: 'functions/api/handler.ts', memoryMb: 1024, timeoutSeconds: 29 },
+  api: {
+    entry: 'functions/api/handler.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 29,
+    // The /docs page's assets (Swagger UI), served by the function itself.
+    bundleFiles: { package: 'swagger-ui-dist', files: ['swagger-ui.css', 'swagger-ui-bundle.js'], into: 'swagger-ui' },
+  },
   ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 1024, timeoutSeconds: 60 },
   process: { entry: 'functions/process/handler.ts', memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 4096 },
   // The whole index lives in memory while a batch is applied (about 0.4 GB per million entries).

@@ -7,9 +7,20 @@ import { startLocalStack } from './stack.ts';
 /** `npm start`: the whole pipeline on this machine. */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dataDir = resolve(process.env.DATA_DIR ?? resolve(repoRoot, 'data'));
-const port = Number(process.env.PORT ?? 3000);
-const deliveryPort = Number(process.env.DELIVERY_PORT ?? port + 1);
 const host = process.env.HOST ?? '127.0.0.1';
+const portOf = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`${name}=${raw} is not a port number (0–65535; 0 picks a free one)`);
+    process.exit(2);
+  }
+  return n;
+};
+const port = portOf('PORT', 3000);
+const deliveryPort = portOf('DELIVERY_PORT', port + 1);
+/** Fixed emulator ports, so the AWS CLI and SDK scripts can reach them (README: "Reach the emulators"). */
+const emulatorPorts = { s3: portOf('S3_PORT', port + 2), sqs: portOf('SQS_PORT', port + 3), dynamodb: portOf('DYNAMODB_PORT', port + 4) };
 
 const ffmpeg = await locateFfmpeg(process.env).catch((err: Error) => {
   console.error(`ffmpeg not found: ${err.message}\nInstall it (apt-get install ffmpeg) or set ${ENV.ffmpegPath}.`);
@@ -21,6 +32,7 @@ const stack = await startLocalStack({
   port,
   deliveryPort,
   host,
+  emulatorPorts,
   operatorKey: process.env.OPERATOR_KEY,
   logLevel: process.env.LOG_LEVEL ?? 'INFO',
 });
