@@ -1,19 +1,15 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { startLocalStack, type LocalStack } from '@david/local';
 import fc from 'fast-check';
 import { request as httpRequest, Agent } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useLocalStack } from '../helpers/stack.ts';
 import { routes } from '../../functions/api/openapi.ts';
 import type { ExampleIds, Route } from '../../functions/api/routes.ts';
 import { ApiClient } from '../helpers/client.ts';
 import { sineWav } from '../helpers/audio.ts';
 
-let stack: LocalStack;
+const ctx = useLocalStack('contract');
 let api: ApiClient;
-let dir: string;
 type Session = { session_id: string; access_token: string };
 /** Two sessions, each with a ready file and a completed job. */
 let A: Session & { file_id: string; job_id: string };
@@ -30,15 +26,8 @@ async function sessionWithWork(name: string) {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'david-contract-'));
-  stack = await startLocalStack({ dataDir: join(dir, 'data'), port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
-  api = new ApiClient(stack.apiUrl);
+  api = new ApiClient(ctx.stack.apiUrl);
   [A, B] = await Promise.all([sessionWithWork('A'), sessionWithWork('B')]);
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const pathFor = (r: Route, ids: ExampleIds) => r.path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent((ids as unknown as Record<string, string>)[k] ?? 'x'));
@@ -93,7 +82,7 @@ describe('the contract: one schema per route, nothing ignored', () => {
     const bad = await api.call('GET', `/api/audio/${A.session_id}/files/%E0%A4%A`, { token: A.access_token });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('Request::MalformedPath');
-    const text = await fetch(`${stack.apiUrl}${processPath()}`, {
+    const text = await fetch(`${ctx.stack.apiUrl}${processPath()}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${A.access_token}`, 'content-type': 'text/plain' },
       body: JSON.stringify({ file_id: A.file_id, effect: 'gain' }),
@@ -110,15 +99,15 @@ describe('the contract: one schema per route, nothing ignored', () => {
 
   it('answers HEAD wherever GET works, with GET’s status and no body', async () => {
     for (const path of ['/health', '/api/effects', '/openapi.json', `/api/audio/${A.session_id}/files/${A.file_id}`]) {
-      const get = await fetch(stack.apiUrl + path, { headers: { authorization: `Bearer ${A.access_token}` } });
-      const head = await fetch(stack.apiUrl + path, { method: 'HEAD', headers: { authorization: `Bearer ${A.access_token}` } });
+      const get = await fetch(ctx.stack.apiUrl + path, { headers: { authorization: `Bearer ${A.access_token}` } });
+      const head = await fetch(ctx.stack.apiUrl + path, { method: 'HEAD', headers: { authorization: `Bearer ${A.access_token}` } });
       expect(head.status, path).toBe(get.status);
       expect(head.status).toBe(200);
       expect(await head.text()).toBe('');
     }
-    const head = await fetch(`${stack.apiUrl}/api/audio/${A.session_id}`, { method: 'HEAD' });
+    const head = await fetch(`${ctx.stack.apiUrl}/api/audio/${A.session_id}`, { method: 'HEAD' });
     expect(head.status).toBe(401);
-    const put = await fetch(`${stack.apiUrl}/api/audio/session`, { method: 'PUT' });
+    const put = await fetch(`${ctx.stack.apiUrl}/api/audio/session`, { method: 'PUT' });
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toContain('POST');
   });
@@ -128,7 +117,7 @@ describe('the contract: one schema per route, nothing ignored', () => {
     const send = (method: string, path: string, body?: Buffer) =>
       new Promise<{ status: number; text: string; reused: boolean; ms: number }>((resolve, reject) => {
         const t0 = Date.now();
-        const req = httpRequest(`${stack.apiUrl}${path}`, { method, agent, headers: body ? { 'content-type': 'application/json', 'content-length': body.length } : {} }, (res) => {
+        const req = httpRequest(`${ctx.stack.apiUrl}${path}`, { method, agent, headers: body ? { 'content-type': 'application/json', 'content-length': body.length } : {} }, (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
           res.on('end', () => resolve({ status: res.statusCode!, text, reused: req.reusedSocket, ms: Date.now() - t0 }));
@@ -164,16 +153,16 @@ describe('the OpenAPI document', () => {
   });
 
   it('is rendered at /docs from our own assets', async () => {
-    const page = await fetch(`${stack.apiUrl}/docs`);
+    const page = await fetch(`${ctx.stack.apiUrl}/docs`);
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
     expect(html).not.toMatch(/https?:\/\//); // no CDN
     for (const src of html.match(/(?:href|src)="([^"]+)"/g)!.map((m) => m.split('"')[1])) {
-      const asset = await fetch(new URL(src, `${stack.apiUrl}/docs`));
+      const asset = await fetch(new URL(src, `${ctx.stack.apiUrl}/docs`));
       expect(asset.status, src).toBe(200);
       expect((await asset.text()).length).toBeGreaterThan(10_000);
     }
-    expect((await fetch(`${stack.apiUrl}/docs/index.html`)).status).toBe(400);
+    expect((await fetch(`${ctx.stack.apiUrl}/docs/index.html`)).status).toBe(400);
   });
 });
 

@@ -1,23 +1,12 @@
-import { startLocalStack, type LocalStack } from '@david/local';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack } from '../helpers/stack.ts';
 import { decodeWithFfmpeg, rmsDb, sineWav } from '../helpers/audio.ts';
 
-let stack: LocalStack;
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'david-readme-'));
-  stack = await startLocalStack({ dataDir: join(dir, 'data'), port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const ctx = useLocalStack('readme');
 
 /** The first bash block under a README heading, as a user would copy it. */
 async function readmeBlock(heading: string): Promise<string> {
@@ -32,15 +21,15 @@ describe('the README walkthrough', () => {
   it('runs when pasted into bash, start to end, and leaves the processed file in out.wav', async () => {
     const block = await readmeBlock('Try it with curl');
     const take = sineWav({ seconds: 1, peakDbfs: -12 });
-    await writeFile(join(dir, 'take.wav'), take);
-    const { stdout, stderr } = await promisify(execFile)('bash', ['-c', block], { cwd: dir, env: { ...process.env, API: stack.apiUrl }, timeout: 60_000 });
+    await writeFile(join(ctx.dir, 'take.wav'), take);
+    const { stdout, stderr } = await promisify(execFile)('bash', ['-c', block], { cwd: ctx.dir, env: { ...process.env, API: ctx.stack.apiUrl }, timeout: 60_000 });
     expect(stderr).toBe('');
     expect(stdout).toContain('uploaded');
     expect(stdout).toContain('"status":"ready"');
     expect(stdout).toContain('"status":"completed"');
     expect(stdout).toContain('wrote out.wav');
-    const input = await decodeWithFfmpeg(join(dir, 'take.wav'));
-    const output = await decodeWithFfmpeg(join(dir, 'out.wav'));
+    const input = await decodeWithFfmpeg(join(ctx.dir, 'take.wav'));
+    const output = await decodeWithFfmpeg(join(ctx.dir, 'out.wav'));
     expect(rmsDb(output.channels[0]) - rmsDb(input.channels[0])).toBeCloseTo(-6, 1);
   });
 });

@@ -1,24 +1,13 @@
-import { startLocalStack, type LocalStack } from '@david/local';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack } from '../helpers/stack.ts';
 import { decodeWithFfmpeg, rmsDb, sineWav } from '../helpers/audio.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'packages', 'dsp', 'bin', 'david.mjs');
-let stack: LocalStack;
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'david-remote-'));
-  stack = await startLocalStack({ dataDir: join(dir, 'data'), port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const ctx = useLocalStack('remote');
 
 async function david(...args: string[]) {
   try {
@@ -32,13 +21,13 @@ async function david(...args: string[]) {
 
 describe('david remote process', () => {
   it('uploads a folder, runs the jobs, downloads every output under its input name, names failures, and resumes', async () => {
-    const input = join(dir, 'in');
+    const input = join(ctx.dir, 'in');
     await mkdir(join(input, 'sub'), { recursive: true });
     for (let i = 0; i < 12; i++) await writeFile(join(input, i < 10 ? `t${i}.wav` : `sub/t${i}.wav`), sineWav({ seconds: 0.3, peakDbfs: -12, freqHz: 300 + i * 10 }));
     await writeFile(join(input, 'broken.wav'), 'this is not audio'.repeat(40));
     await writeFile(join(input, 'notes.txt'), 'ignored: not an audio file name');
-    const out = join(dir, 'out');
-    const args = ['remote', 'process', input, '--api', stack.apiUrl, '--effect', 'gain', '--param', 'gainDb=-6', '--out', out, '--format', 'flac', '--concurrency', '4', '--json'];
+    const out = join(ctx.dir, 'out');
+    const args = ['remote', 'process', input, '--api', ctx.stack.apiUrl, '--effect', 'gain', '--param', 'gainDb=-6', '--out', out, '--format', 'flac', '--concurrency', '4', '--json'];
 
     const first = await david(...args);
     expect(first.code, first.stderr).toBe(4);
@@ -68,18 +57,18 @@ describe('david remote process', () => {
   });
 
   it('refuses bad usage before sending anything', async () => {
-    const api = ['--api', stack.apiUrl];
-    const file = join(dir, 'one.wav');
+    const api = ['--api', ctx.stack.apiUrl];
+    const file = join(ctx.dir, 'one.wav');
     await writeFile(file, sineWav({ seconds: 0.2 }));
     const cases: [string[], RegExp][] = [
       [['remote', 'process', file, ...api, '--effect', 'gain'], /--out <dir> is required/],
-      [['remote', 'process', file, '--out', dir, '--effect', 'gain'], /--api <url> is required/],
-      [['remote', 'process', file, ...api, '--out', join(dir, 'o'), '--effect', 'gian'], /did you mean 'gain'/],
-      [['remote', 'process', file, ...api, '--out', join(dir, 'o'), '--effect', 'gain', '--format', 'exe'], /--format must be one of/],
-      [['remote', 'process', file, ...api, '--out', join(dir, 'o'), '--effect', 'gain', '--concurency', '2'], /did you mean --concurrency/],
-      [['remote', 'process', file, ...api, '--out', dir, '--effect', 'gain'], /would replace it/],
-      [['remote', 'process', join(dir, 'missing.wav'), ...api, '--out', join(dir, 'o'), '--effect', 'gain'], /no such file/],
-      [['remote', 'process', file, ...api, '--out', join(dir, 'o'), '--preset', 'podcast'], /no preset 'podcast'/],
+      [['remote', 'process', file, '--out', ctx.dir, '--effect', 'gain'], /--api <url> is required/],
+      [['remote', 'process', file, ...api, '--out', join(ctx.dir, 'o'), '--effect', 'gian'], /did you mean 'gain'/],
+      [['remote', 'process', file, ...api, '--out', join(ctx.dir, 'o'), '--effect', 'gain', '--format', 'exe'], /--format must be one of/],
+      [['remote', 'process', file, ...api, '--out', join(ctx.dir, 'o'), '--effect', 'gain', '--concurency', '2'], /did you mean --concurrency/],
+      [['remote', 'process', file, ...api, '--out', ctx.dir, '--effect', 'gain'], /would replace it/],
+      [['remote', 'process', join(ctx.dir, 'missing.wav'), ...api, '--out', join(ctx.dir, 'o'), '--effect', 'gain'], /no such file/],
+      [['remote', 'process', file, ...api, '--out', join(ctx.dir, 'o'), '--preset', 'podcast'], /no preset 'podcast'/],
     ];
     for (const [args, message] of cases) {
       const r = await david(...args);
