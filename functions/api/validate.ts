@@ -74,7 +74,7 @@ function jsonSafe(v: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: Location): z.output<S> {
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(value, { reportInput: true });
   if (!r.success) throw toValidationError(schema, r.error, where);
   return r.data;
 }

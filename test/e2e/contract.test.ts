@@ -63,6 +63,23 @@ describe('the contract: one schema per route, nothing ignored', () => {
     expect(session.body.error).toMatchObject({ code: 'Request::UnknownField', details: { suggestion: 'name' } });
   });
 
+  it('tells a missing field from a wrong one, and says what is allowed', async () => {
+    const missing = await post({ effect: 'gain' });
+    expect(missing.body.error).toMatchObject({ code: 'Request::MissingField', details: { field: 'file_id' } });
+    const wrong = await post({ file_id: 42, effect: 'gain' });
+    expect(wrong.body.error).toMatchObject({ code: 'Request::InvalidField', details: { field: 'file_id' } });
+    expect(wrong.body.error.message).toContain('expected string, received number');
+    const range = await api.call('GET', `/api/audio/${A.session_id}/jobs/${A.job_id}?wait=99`, { token: A.access_token });
+    expect(range.body.error).toMatchObject({ code: 'Request::InvalidField', details: { field: 'wait', location: 'query', allowed: { max: 20 } } });
+    const size = await api.call('POST', '/api/audio/upload', { token: A.access_token, body: { session_id: A.session_id, filename: 'a.wav', content_type: 'audio/wav', size: 1.5 } });
+    expect(size.body.error).toMatchObject({ code: 'Request::InvalidField', details: { field: 'size' } });
+    const big = await api.call('POST', '/api/audio/upload', { token: A.access_token, body: { session_id: A.session_id, filename: 'a.wav', content_type: 'audio/wav', size: 104857601 } });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('Upload::TooLarge');
+    const oga = await api.call('POST', '/api/audio/upload', { token: A.access_token, body: { session_id: A.session_id, filename: 'a.oga', content_type: 'audio/ogg', size: 100 } });
+    expect(oga.status).toBe(201);
+  });
+
   it('looks formats and effects up as own properties only', async () => {
     for (const v of ['__proto__', 'toString', 'constructor', 'hasOwnProperty']) {
       const f = await post({ file_id: A.file_id, effect: 'gain', output_format: v });

@@ -5,7 +5,9 @@
  * that finished. Built on the typed client generated from the OpenAPI document.
  */
 import { createDavidClient, DavidApiError, unwrap, type components, type DavidClient, type JobView } from '@david/client';
-import { openAsBlob } from 'node:fs';
+import { createWriteStream, openAsBlob } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { FORMATS, formatFromPath, isFormat, FORMAT_IDS, type ContainerFormat } from '../codecs/formats.ts';
@@ -343,7 +345,7 @@ async function download(job: JobView, outDir: string, item: Item): Promise<strin
     if (!res.ok) throw new Error(`downloading ${o.url}: ${res.status}`);
     const temp = `${target}.part`;
     try {
-      await writeFile(temp, Buffer.from(await res.arrayBuffer()));
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(temp));
       await rename(temp, target);
     } catch (err) {
       await rm(temp, { force: true });
