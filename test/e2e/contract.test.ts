@@ -189,6 +189,11 @@ describe('auth on every session route, walked from the route table', () => {
   it('covers every session route (a route without an example request fails here)', () => {
     expect(sessionRoutes.length).toBeGreaterThanOrEqual(11);
     for (const r of sessionRoutes) expect(r.example, `${r.method} ${r.path} needs an example`).toBeTypeOf('function');
+    // A route under a session, or one that names a session in its body, is a session route: it cannot opt out.
+    for (const r of routes) {
+      const namesSession = r.path.includes('{session_id}') || (r.body && 'session_id' in ((r.body as unknown as { shape?: object }).shape ?? {}));
+      if (namesSession) expect(r.auth, `${r.method} ${r.path}`).toBe('session');
+    }
   });
 
   it('no token → 401, another session’s token → 403, another session’s ids → 404, and no foreign data', async () => {
@@ -211,6 +216,14 @@ describe('auth on every session route, walked from the route table', () => {
         const res = await api.call(r.method, withQuery(pathFor(r, theirs), t.query), { body: t.body, token: A.access_token });
         expect(res.status, what).toBe(404);
       }
+      if (r.method === 'GET') {
+        // HEAD is served wherever GET is: the same checks, without a body.
+        const head = (token?: string) => fetch(ctx.stack.apiUrl + path, { method: 'HEAD', headers: token ? { authorization: `Bearer ${token}` } : {} });
+        expect((await head()).status, `HEAD ${r.path}`).toBe(401);
+        expect((await head(B.access_token)).status, `HEAD ${r.path}`).toBe(403);
+        expect((await head(A.access_token)).status, `HEAD ${r.path}`).toBe(200);
+        checked++;
+      }
       if (r.method !== 'DELETE') {
         const res = await api.call(r.method, path, { body: ex.body, token: A.access_token });
         expect(res.status, what).toBeLessThan(300);
@@ -219,7 +232,7 @@ describe('auth on every session route, walked from the route table', () => {
       }
       checked++;
     }
-    expect(checked).toBe(sessionRoutes.length);
+    expect(checked).toBe(sessionRoutes.length + sessionRoutes.filter((r) => r.method === 'GET').length);
   });
 });
 
