@@ -56,21 +56,17 @@ export function toValidationError(schema: z.ZodType, error: z.ZodError, where: L
     issue.code === 'invalid_value'
       ? { values: issue.values }
       : issue.code === 'too_big'
-        ? { max: issue.maximum }
+        ? { max: Number(issue.maximum) }
         : issue.code === 'too_small'
-          ? { min: issue.minimum }
+          ? { min: Number(issue.minimum) }
           : undefined;
   const value = issue.code === 'invalid_value' && typeof issue.input === 'string' ? issue.input : undefined;
   const suggestion = value !== undefined && issue.code === 'invalid_value' ? closest(value, issue.values.map(String)) : undefined;
   return new ValidationError(
     'Request::InvalidField',
     `${field ? `'${field}'` : 'the value'} in ${at}: ${issue.message}${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
-    { field, location: where, ...(allowed ? { allowed: jsonSafe(allowed) } : {}), ...(suggestion ? { suggestion } : {}) },
+    { field, location: where, ...(allowed ? { allowed } : {}), ...(suggestion ? { suggestion } : {}) },
   );
-}
-
-function jsonSafe(v: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x)));
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: Location): z.output<S> {

@@ -115,7 +115,7 @@ export function parseCommand(command: string, argv: string[]): Parsed {
   return { positional: positionals, flags };
 }
 
-const flag = (p: Parsed, name: string) => p.flags.get(name)?.at(-1);
+export const flag = (p: Parsed, name: string) => p.flags.get(name)?.at(-1);
 const on = (p: Parsed, name: string) => flag(p, name) === 'true';
 
 function parseValue(raw: string): unknown {
@@ -142,7 +142,7 @@ export function paramsOf(p: Parsed): Record<string, unknown> {
   return parameters;
 }
 
-function positiveInt(p: Parsed, name: string, fallback: number, max: number): number {
+export function positiveInt(p: Parsed, name: string, fallback: number, max: number): number {
   const raw = flag(p, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);

@@ -13,7 +13,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { FORMATS, formatFromPath, isFormat, FORMAT_IDS, type ContainerFormat } from '../codecs/formats.ts';
 import { resolveChain } from '../engine/chain.ts';
 import type { ChainStep } from '../types.ts';
-import { readChain, UsageError, type Parsed } from './main.ts';
+import { flag, positiveInt, readChain, UsageError, type Parsed } from './main.ts';
 
 const STATE_FILE = '.david-remote.json';
 const BATCH = 100;
@@ -50,10 +50,6 @@ interface Item {
   state: FileState;
   phase: Phase;
   error?: string;
-}
-
-function flag(p: Parsed, name: string): string | undefined {
-  return p.flags.get(name)?.at(-1);
 }
 
 /** Audio files among the arguments: files as given, folders walked recursively (by extension, hidden files skipped). */
@@ -144,9 +140,7 @@ export async function cmdRemote(p: Parsed): Promise<number> {
   if (!outDir) throw new UsageError('--out <dir> is required');
   const format = flag(p, 'format');
   if (format !== undefined && !isFormat(format)) throw new UsageError(`--format must be one of ${FORMAT_IDS.join(', ')} (got '${format}')`);
-  const concurrencyRaw = flag(p, 'concurrency') ?? '4';
-  const concurrency = Number(concurrencyRaw);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency must be a whole number from 1 to 64 (got '${concurrencyRaw}')`);
+  const concurrency = positiveInt(p, 'concurrency', 4, 64);
   if (flag(p, 'session') === undefined !== (flag(p, 'token') === undefined)) throw new UsageError('--session and --token go together');
   const json = flag(p, 'json') === 'true';
   const quiet = flag(p, 'quiet') === 'true';

@@ -1,7 +1,7 @@
 import { LimitExceededError } from '../errors.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { locateFfmpeg, SAFE_INPUT_FLAGS, startFfmpeg, type FfmpegInfo } from './ffmpeg.ts';
-import { DEMUXER, type ContainerFormat } from './formats.ts';
+import { FORMATS, type ContainerFormat } from './formats.ts';
 import { DEFAULT_MAX_DURATION_SECONDS, probeFile, sniffFile } from './probe.ts';
 import { deinterleave, readWavBlocks, readWavInfo } from './wav.ts';
 
@@ -61,7 +61,7 @@ async function* ffmpegBlocks(
   const args = [
     ...SAFE_INPUT_FLAGS,
     '-loglevel', 'error',
-    '-f', DEMUXER[source],
+    '-f', FORMATS[source].demuxer,
     '-i', path,
     '-map', '0:a:0',
     // One second past the limit, so a longer file is detected rather than silently cut.

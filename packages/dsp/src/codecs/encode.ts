@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { DspError } from '../errors.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { locateFfmpeg, startFfmpeg, type FfmpegInfo } from './ffmpeg.ts';
-import { MUXER, type ContainerFormat } from './formats.ts';
+import { FORMATS, type ContainerFormat, type FormatSpec } from './formats.ts';
 import { interleave, writeWavFile } from './wav.ts';
 
 export interface EncodeOptions {
@@ -16,7 +16,7 @@ export interface EncodeOptions {
 }
 
 function ffmpegOutputArgs(format: StreamFormat, out: ContainerFormat, opts: EncodeOptions): string[] {
-  const m = MUXER[out];
+  const m: FormatSpec['muxer'] = FORMATS[out].muxer;
   const bitrate = opts.bitrateKbps ?? m.bitrateKbps;
   const rate = out === 'opus' && ![8000, 12000, 16000, 24000, 48000].includes(format.sampleRate) ? ['-ar', '48000'] : [];
   return [...m.codec, ...(bitrate ? ['-b:a', `${bitrate}k`] : []), ...rate, '-f', m.format];

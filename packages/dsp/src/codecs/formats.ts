@@ -114,6 +114,3 @@ export function formatFromPath(path: string): ContainerFormat | null {
   const dot = path.lastIndexOf('.');
   return dot < 0 || path.lastIndexOf('/') > dot ? null : formatFromExtension(path.slice(dot));
 }
-
-export const DEMUXER = Object.fromEntries(FORMAT_IDS.map((f) => [f, FORMATS[f].demuxer as string])) as Record<ContainerFormat, string>;
-export const MUXER = Object.fromEntries(FORMAT_IDS.map((f) => [f, FORMATS[f].muxer as FormatSpec['muxer']])) as Record<ContainerFormat, FormatSpec['muxer']>;

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { InvalidMediaError, LimitExceededError } from '../errors.ts';
 import { locateFfmpeg, SAFE_INPUT_FLAGS, startFfmpeg, type FfmpegInfo } from './ffmpeg.ts';
-import { DEMUXER, FORMAT_IDS, sniffFormat, type ContainerFormat } from './formats.ts';
+import { FORMAT_IDS, FORMATS, sniffFormat, type ContainerFormat } from './formats.ts';
 import { readWavInfo } from './wav.ts';
 
 export interface ProbeResult {
@@ -86,7 +86,7 @@ export async function probeFile(path: string, opts: ProbeOptions = {}): Promise<
     };
   } else {
     const ffmpeg = opts.ffmpeg ?? (await locateFfmpeg());
-    const proc = startFfmpeg(ffmpeg, [...SAFE_INPUT_FLAGS, '-f', DEMUXER[format], '-i', path, '-map', '0:a:0', '-t', '0', '-f', 'null', '-'], {
+    const proc = startFfmpeg(ffmpeg, [...SAFE_INPUT_FLAGS, '-f', FORMATS[format].demuxer, '-i', path, '-map', '0:a:0', '-t', '0', '-f', 'null', '-'], {
       timeoutMs: opts.timeoutMs ?? 20_000,
       failCode: 'Media::DecodeFailed',
     });
