@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ingestObject } from '@david/core';
+import { ingestObject, QUEUES } from '@david/core';
 import { analyzeFile, locateFfmpeg } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
@@ -17,15 +17,23 @@ const processor = new BatchProcessor(EventType.SQS);
 const analyzeReady = async (path: string) => ({ ...(await analyzeFile(path, { ffmpeg: await ffmpeg })) }) as Record<string, unknown>;
 
 async function recordHandler(record: SQSRecord): Promise<void> {
-  for (const obj of objectsInS3Message(record.body)) {
-    const result = await withTempDir('ingest', async (tempDir) => ingestObject(deps, obj, { tempDir, ffmpeg: await ffmpeg, analyze: analyzeReady }));
+  const objects = objectsInS3Message(record.body);
+  if (!objects) {
+    // Not an S3 notification: retrying cannot help, so it is logged (with its body) and let go.
+    logger.error('unparsable ingest message dropped', { messageId: record.messageId, body: record.body.slice(0, 2000) });
+    return;
+  }
+  const attempts = { receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'), maxReceiveCount: QUEUES.ingest.maxReceiveCount };
+  for (const obj of objects) {
+    const result = await withTempDir('ingest', async (tempDir) => ingestObject(deps, obj, { tempDir, ffmpeg: await ffmpeg, analyze: analyzeReady, ...attempts }));
     const keys = 'sessionId' in result ? { session_id: result.sessionId, file_id: result.fileId } : {};
     if (result.outcome === 'rejected') logger.warn('file rejected', { ...keys, key: obj.key, reason: result.reason });
     else logger.info(`ingest ${result.outcome}`, { ...keys, key: obj.key, ...('reason' in result ? { reason: result.reason } : {}) });
   }
 }
 
+// One record at a time: each downloads up to the upload limit into /tmp, so parallel records could overflow it.
 export const lambdaHandler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context });
+  processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

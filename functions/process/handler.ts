@@ -13,8 +13,22 @@ const deps = buildDeps(process.env);
 const ffmpeg = locateFfmpeg(process.env);
 const processor = new BatchProcessor(EventType.SQS);
 
+function parseJobMessage(body: string): { session_id: string; job_id: string } | null {
+  try {
+    const m = JSON.parse(body) as { session_id?: unknown; job_id?: unknown };
+    return typeof m?.session_id === 'string' && typeof m.job_id === 'string' ? { session_id: m.session_id, job_id: m.job_id } : null;
+  } catch {
+    return null;
+  }
+}
+
 async function recordHandler(record: SQSRecord): Promise<void> {
-  const msg = JSON.parse(record.body) as { session_id: string; job_id: string };
+  const msg = parseJobMessage(record.body);
+  if (!msg) {
+    // Retrying a message that names no job cannot help: logged (with its body) and let go.
+    logger.error('unparsable job message dropped', { messageId: record.messageId, body: record.body.slice(0, 2000) });
+    return;
+  }
   logger.appendKeys({ session_id: msg.session_id, job_id: msg.job_id });
   try {
     const result = await withTempDir('process', async (tempDir) =>

@@ -22,9 +22,19 @@ export interface S3EventRecordLike {
   s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } };
 }
 
-/** The objects an SQS message from an S3 notification names (none for s3:TestEvent or removals). */
-export function objectsInS3Message(body: string): { bucket: string; key: string; size?: number; etag?: string }[] {
-  const parsed = JSON.parse(body) as { Records?: S3EventRecordLike[]; Event?: string };
+/**
+ * The objects an SQS message from an S3 notification names (none for s3:TestEvent or removals), or null when the
+ * message is not an S3 notification at all.
+ */
+export function objectsInS3Message(body: string): { bucket: string; key: string; size?: number; etag?: string }[] | null {
+  let parsed: { Records?: S3EventRecordLike[]; Event?: string };
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (!parsed || typeof parsed !== 'object' || (parsed.Records !== undefined && !Array.isArray(parsed.Records))) return null;
+  if (parsed.Records === undefined && parsed.Event === undefined) return null;
   return (parsed.Records ?? [])
     .filter((r) => r.eventName?.startsWith('ObjectCreated:') && r.s3?.bucket?.name && r.s3.object?.key)
     .map((r) => ({ bucket: r.s3!.bucket!.name!, key: decodeS3Key(r.s3!.object!.key!), size: r.s3!.object!.size, etag: r.s3!.object!.eTag }));

@@ -265,14 +265,17 @@ describe('the pipeline, end to end over HTTP', () => {
     const queueUrl = stack.queues.process.url;
     await stack.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: '1' } }));
     try {
-      await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'not json' }));
+      // A well-formed job message that fails in a way no check calls permanent (DynamoDB refuses an over-long key).
+      // (An unparsable message is not retried at all: the poison test covers that.)
+      const body = JSON.stringify({ session_id: `ses_${'f'.repeat(3000)}`, job_id: 'job_x' });
+      await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
       const dead = await api.waitFor(async () => {
         const r = await stack.clients.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: stack.queues.process.dlqUrl, MaxNumberOfMessages: 1, MessageSystemAttributeNames: ['All'] }),
         );
         return r.Messages?.[0];
       }, 'the message in the DLQ', 20_000);
-      expect(dead.Body).toBe('not json');
+      expect(dead.Body).toBe(body);
       expect(Number(dead.Attributes?.ApproximateReceiveCount ?? 0)).toBeGreaterThanOrEqual(1);
     } finally {
       await stack.clients.sqs.send(

@@ -1,3 +1,5 @@
+import { DspError } from '@david/dsp';
+
 /**
  * One base error with a stable namespaced code (`Area::Reason`) and an HTTP status. Responses are
  * mapped by class/status, never by message text. Only errors below 500 are shown to callers.
@@ -72,4 +74,27 @@ export class TransientError extends AppError {
     super(503, code, message, undefined, options);
     this.name = 'TransientError';
   }
+}
+
+/** DSP failures of the machine rather than of the input: a timeout under load, ffmpeg missing or not starting. */
+const TRANSIENT_DSP_CODES = new Set(['Codec::Timeout', 'Codec::FfmpegFailed', 'Codec::FfmpegNotFound', 'Codec::FfmpegPathUnusable']);
+
+/**
+ * Whether retrying can help. Permanent: a bad request or bad media (an AppError below 500, a DSP error about the
+ * input), or an input too big for the scratch space (ENOSPC, EFBIG: it fails the same way every time). Transient:
+ * everything else — network, throttling, AWS 5xx, ffmpeg timing out or failing to start.
+ */
+export function isPermanentFailure(err: unknown): boolean {
+  if (err instanceof AppError) return err.status < 500;
+  if (err instanceof DspError) return !TRANSIENT_DSP_CODES.has(err.code);
+  const code = (err as { code?: unknown })?.code;
+  return code === 'ENOSPC' || code === 'EFBIG';
+}
+
+/** The `{ code, message }` a permanent failure is recorded with. */
+export function failureInfo(err: unknown): { code: string; message: string } {
+  if (err instanceof AppError || err instanceof DspError) return { code: err.code, message: err.message };
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'ENOSPC' || code === 'EFBIG') return { code: 'Storage::NoSpace', message: 'the file does not fit in the worker’s scratch space' };
+  return { code: 'Internal::Error', message: (err as Error)?.message ?? String(err) };
 }

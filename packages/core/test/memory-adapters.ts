@@ -104,3 +104,44 @@ export function memoryDeps(store: AudioStore, now: () => Date): Deps & { repos: 
     deliveryBaseUrl: 'https://cdn.example',
   };
 }
+
+/** An upload bucket in memory: enough of the store for ingest (stat, head, download, delete). */
+export function memoryStore(objects: Map<string, Buffer>): AudioStore {
+  const none = async (): Promise<never> => {
+    throw new Error('not used by these tests');
+  };
+  return {
+    presignUpload: none,
+    presignDownload: none,
+    async statUpload(key) {
+      const b = objects.get(key);
+      return b ? { size: b.length, etag: `"${b.length}"` } : null;
+    },
+    async readUploadHead(key, bytes) {
+      return new Uint8Array(objects.get(key)!.subarray(0, bytes));
+    },
+    async downloadUpload(key, path) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(path, objects.get(key)!);
+    },
+    async deleteUpload(key) {
+      objects.delete(key);
+    },
+    putOutput: none,
+    deleteOutput: none,
+    deleteSessionObjects: none,
+  };
+}
+
+/** A store or feed whose calls fail like a network fault for the first `n` calls of one method. */
+export function failFirst<T extends object>(target: T, method: keyof T, n: number): T & { calls: number } {
+  let calls = 0;
+  const wrapped = Object.create(target) as T & { calls: number };
+  Object.defineProperty(wrapped, 'calls', { get: () => calls });
+  (wrapped as Record<keyof T, unknown>)[method] = async (...args: unknown[]) => {
+    calls++;
+    if (calls <= n) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    return (target[method] as (...a: unknown[]) => unknown).apply(target, args);
+  };
+  return wrapped;
+}

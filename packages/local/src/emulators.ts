@@ -54,7 +54,7 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
   let fauxqs: FauxqsServer | undefined;
   let ddb: Server | undefined;
   try {
-    fauxqs = await startFauxqs({ port: ports.sqs ?? 0, logger: false, dataDir: sqsDir });
+    fauxqs = await startFauxqs({ port: ports.sqs ?? 0, host: HOST, logger: false, dataDir: sqsDir });
     ddb = dynalite({ path: ddbDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
     await new Promise<void>((resolve, reject) => {
       ddb!.once('error', reject);

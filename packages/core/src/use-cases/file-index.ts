@@ -1,4 +1,4 @@
-import { IndexReader, IndexWriter, type IndexChange, type IndexPorts, type ListOptions } from '@david/avl-index';
+import { IndexReader, IndexWriter, type FileEntry, type IndexChange, type IndexPorts, type ListOptions } from '@david/avl-index';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { ForbiddenError } from '../errors.ts';
 import type { Session } from '../domain/types.ts';
@@ -32,4 +32,32 @@ export class FileIndexQueries {
 export function createIndexWriter(ports: IndexPorts) {
   const writer = new IndexWriter(ports, FILE_INDEX_NAME, { snapshotEvery: 50 });
   return (changes: IndexChange[]) => writer.apply(changes);
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** One index-queue message as a change, or null for a message no retry can make valid (a poison message). */
+export function parseIndexChange(body: string): IndexChange | null {
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (!m || typeof m !== 'object') return null;
+  if (m.op === 'remove') return isStr(m.file_id) ? { op: 'remove', file_id: m.file_id } : null;
+  if (m.op === 'removeSession') return isStr(m.session_id) ? { op: 'removeSession', session_id: m.session_id } : null;
+  if (m.op !== 'upsert' || !m.entry || typeof m.entry !== 'object') return null;
+  const e = m.entry as Record<string, unknown>;
+  const ok =
+    isStr(e.file_id) &&
+    isStr(e.session_id) &&
+    (e.kind === 'upload' || e.kind === 'output') &&
+    typeof e.name === 'string' &&
+    typeof e.status === 'string' &&
+    typeof e.size === 'number' &&
+    Number.isFinite(e.size) &&
+    isStr(e.uploaded_at) &&
+    !Number.isNaN(Date.parse(e.uploaded_at));
+  return ok ? { op: 'upsert', entry: e as unknown as FileEntry } : null;
 }

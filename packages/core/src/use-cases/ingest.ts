@@ -1,4 +1,5 @@
-import { DspError, FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo } from '@david/dsp';
+import { FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo } from '@david/dsp';
+import { failureInfo, isPermanentFailure } from '../errors.ts';
 import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
@@ -24,6 +25,9 @@ export interface IngestOptions {
   readonly probeTimeoutMs?: number;
   /** Optional analysis of ready files (duration-bounded); failures here never reject a file. */
   readonly analyze?: (path: string, media: MediaInfo) => Promise<Record<string, unknown> | undefined>;
+  /** SQS ApproximateReceiveCount and the queue's maxReceiveCount: on the last try a transient failure rejects the file with its reason. */
+  readonly receiveCount?: number;
+  readonly maxReceiveCount?: number;
 }
 
 const HEAD_BYTES = 4096;
@@ -45,26 +49,44 @@ export async function ingestObject(deps: Deps, obj: UploadedObject, opts: Ingest
     await deps.store.deleteUpload(obj.key);
     return { outcome: 'ignored', reason: session ? 'Ingest::UnknownFile' : 'Ingest::UnknownSession' };
   }
-  if (file.status !== 'pending') return { outcome: 'duplicate', sessionId, fileId };
+  if (file.status !== 'pending') {
+    // Recorded already: a crash may have come between the record and the index, so tell the index again (idempotent).
+    await publish(deps, file);
+    return { outcome: 'duplicate', sessionId, fileId };
+  }
+  try {
+    return await checkAndRecord(deps, obj, file, opts);
+  } catch (err) {
+    if (isPermanentFailure(err)) return recordRejection(deps, file, failureInfo(err));
+    if ((opts.receiveCount ?? 1) >= (opts.maxReceiveCount ?? Infinity)) {
+      return recordRejection(deps, file, { code: 'Ingest::RetriesExhausted', message: `gave up after ${opts.receiveCount} attempts: ${(err as Error).message}` });
+    }
+    throw err;
+  }
+}
 
+/** Reject a pending file with a reason, exactly once; its bytes are never used again. */
+async function recordRejection(deps: Deps, file: FileRecord, reason: ErrorInfo, stat?: { size: number; etag: string }): Promise<IngestOutcome> {
+  const { session_id: sessionId, file_id: fileId } = file;
+  const uploadedAt = deps.clock.now().toISOString();
+  const won = await deps.files.completeIngest(sessionId, fileId, {
+    status: 'rejected',
+    rejection: reason,
+    ...(stat ? { size: stat.size, etag: stat.etag } : {}),
+    uploaded_at: uploadedAt,
+  });
+  if (!won) return { outcome: 'duplicate', sessionId, fileId };
+  await deps.store.deleteUpload(file.key);
+  await publish(deps, { ...file, status: 'rejected', size: stat?.size ?? file.size, uploaded_at: uploadedAt });
+  return { outcome: 'rejected', sessionId, fileId, reason };
+}
+
+async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord, opts: IngestOptions): Promise<IngestOutcome> {
+  const { session_id: sessionId, file_id: fileId } = file;
   const stat = await deps.store.statUpload(obj.key);
   if (!stat) return { outcome: 'ignored', reason: 'Ingest::ObjectGone' };
 
-  const reject = async (code: string, message: string): Promise<IngestOutcome> => {
-    const reason = { code, message };
-    const won = await deps.files.completeIngest(sessionId, fileId, {
-      status: 'rejected',
-      rejection: reason,
-      size: stat.size,
-      etag: stat.etag,
-      uploaded_at: deps.clock.now().toISOString(),
-    });
-    if (!won) return { outcome: 'duplicate', sessionId, fileId };
-    // The bytes are never used again; the record keeps the reason.
-    await deps.store.deleteUpload(obj.key);
-    await publish(deps, { ...file, status: 'rejected', size: stat.size, uploaded_at: deps.clock.now().toISOString() });
-    return { outcome: 'rejected', sessionId, fileId, reason };
-  };
+  const reject = (code: string, message: string) => recordRejection(deps, file, { code, message }, stat);
 
   if (stat.size === 0) return reject('Media::Empty', 'the uploaded file is empty');
   if (stat.size > LIMITS.maxUploadBytes) return reject('Upload::TooLarge', `the upload is ${stat.size} bytes; the limit is ${LIMITS.maxUploadBytes}`);
@@ -92,7 +114,7 @@ export async function ingestObject(deps: Deps, obj: UploadedObject, opts: Ingest
       ...(probe.bitDepth ? { bit_depth: probe.bitDepth } : {}),
     };
   } catch (err) {
-    if (err instanceof DspError) return reject(err.code, err.message);
+    if (isPermanentFailure(err)) return reject(failureInfo(err).code, failureInfo(err).message);
     throw err;
   }
   if (!(media.duration_s > 0) || !(media.sample_rate > 0) || !(media.channels > 0)) {

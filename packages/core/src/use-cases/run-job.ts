@@ -1,7 +1,7 @@
-import { applyChain, decodeFile, DspError, encodeToFile, type FfmpegInfo } from '@david/dsp';
+import { applyChain, decodeFile, encodeToFile, type FfmpegInfo } from '@david/dsp';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { AppError } from '../errors.ts';
+import { failureInfo, isPermanentFailure } from '../errors.ts';
 import { LIMITS } from '../resources.ts';
 import { contentTypeOf, type OutputFormat } from '../domain/formats.ts';
 import { outputKey } from '../domain/keys.ts';
@@ -23,9 +23,29 @@ export type RunJobOutcome =
   | { outcome: 'failed'; error: ErrorInfo }
   | { outcome: 'skipped'; reason: string };
 
-/** A failure of the input or the request itself: retrying cannot help. */
-function isPermanent(err: unknown): err is DspError | AppError {
-  return err instanceof DspError || (err instanceof AppError && err.status < 500);
+/** The job's outputs in the file index (an idempotent upsert: a retry may send it again). */
+async function publishOutput(deps: Deps, job: Job): Promise<void> {
+  const outputs = job.outputs ?? [];
+  const [first] = outputs;
+  if (!first) return;
+  await deps.index?.publish(
+    {
+      op: 'upsert',
+      entry: {
+        file_id: job.job_id,
+        session_id: job.session_id,
+        kind: 'output',
+        name: first.key.slice(first.key.lastIndexOf('/') + 1),
+        status: 'completed',
+        size: outputs.reduce((n, o) => n + o.size, 0),
+        uploaded_at: job.updated_at,
+        format: outputs.map((o) => o.format).join('+'),
+        duration_s: first.duration_s,
+        job_id: job.job_id,
+      },
+    },
+    `output-${job.job_id}`,
+  );
 }
 
 /**
@@ -37,7 +57,12 @@ function isPermanent(err: unknown): err is DspError | AppError {
 export async function runJob(deps: Deps, msg: { session_id: string; job_id: string }, opts: RunJobOptions): Promise<RunJobOutcome> {
   const now = deps.clock.now();
   const job = await deps.jobs.claim(msg.session_id, msg.job_id, now, new Date(now.getTime() + opts.leaseMs));
-  if (!job) return { outcome: 'skipped', reason: 'finished-or-leased' };
+  if (!job) {
+    // Finished already: a crash may have come between recording it and telling the index, so tell it again.
+    const done = await deps.jobs.get(msg.session_id, msg.job_id);
+    if (done?.status === 'completed') await publishOutput(deps, done);
+    return { outcome: 'skipped', reason: 'finished-or-leased' };
+  }
 
   const fail = async (error: ErrorInfo): Promise<RunJobOutcome> => {
     await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error });
@@ -90,28 +115,11 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
       if (!(await deps.jobs.get(job.session_id, job.job_id))) for (const key of keys) await deps.store.deleteOutput(key);
       return { outcome: 'skipped', reason: 'superseded' };
     }
-    const [first] = outputs;
-    await deps.index?.publish(
-      {
-        op: 'upsert',
-        entry: {
-          file_id: job.job_id,
-          session_id: job.session_id,
-          kind: 'output',
-          name: first.key.slice(first.key.lastIndexOf('/') + 1),
-          status: 'completed',
-          size: outputs.reduce((n, o) => n + o.size, 0),
-          uploaded_at: deps.clock.now().toISOString(),
-          format: formats.join('+'),
-          duration_s: first.duration_s,
-          job_id: job.job_id,
-        },
-      },
-      `output-${job.job_id}`,
-    );
-    return { outcome: 'completed', job: { ...job, status: 'completed', outputs } };
+    const completed: Job = { ...job, status: 'completed', outputs, updated_at: deps.clock.now().toISOString() };
+    await publishOutput(deps, completed);
+    return { outcome: 'completed', job: completed };
   } catch (err) {
-    if (isPermanent(err)) return fail({ code: err.code, message: err.message });
+    if (isPermanentFailure(err)) return fail(failureInfo(err));
     if (opts.receiveCount >= opts.maxReceiveCount) {
       await fail({ code: 'Job::RetriesExhausted', message: `gave up after ${opts.receiveCount} attempts: ${(err as Error).message}` });
     }

@@ -1,0 +1,144 @@
+import { DspError } from '@david/dsp';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  failureInfo,
+  ingestObject,
+  isPermanentFailure,
+  newFileId,
+  newJobId,
+  newSessionId,
+  NotFoundError,
+  runJob,
+  TransientError,
+  uploadKey,
+  ValidationError,
+  type FileRecord,
+  type Job,
+} from '../src/index.ts';
+import { failFirst, memoryDeps, memoryStore, RecordingQueue, unreachableStore } from './memory-adapters.ts';
+
+let tempDir: string;
+beforeAll(async () => {
+  tempDir = await mkdtemp(join(tmpdir(), 'david-crash-'));
+});
+afterAll(() => rm(tempDir, { recursive: true, force: true }));
+
+/** A 0.1 s 16-bit mono WAV, written by hand (independent of our writer). */
+function wav(): Buffer {
+  const n = 4410;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 44100)), i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(44100, 24);
+  h.writeUInt32LE(88200, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
+async function pendingUpload(bytes: Buffer, store = (o: Map<string, Buffer>) => memoryStore(o)) {
+  const objects = new Map<string, Buffer>();
+  const deps = memoryDeps(store(objects), () => new Date('2026-01-01T00:00:00Z'));
+  const session_id = newSessionId();
+  const file_id = newFileId();
+  const key = uploadKey(session_id, file_id, 'take.wav');
+  objects.set(key, bytes);
+  await deps.repos.create({ session_id, name: 's', created_at: '2026-01-01T00:00:00Z', token_hash: 'x' });
+  const file: FileRecord = { session_id, file_id, filename: 'take.wav', content_type: 'audio/wav', declared_size: bytes.length, key, status: 'pending', created_at: '2026-01-01T00:00:00Z' };
+  await deps.repos.create(file);
+  return { deps, file, objects, obj: { bucket: 'uploads', key } };
+}
+
+describe('failures are classified by whether a retry can help', () => {
+  it('retries the machine’s failures and records the input’s', () => {
+    const transient = [
+      new DspError('Codec::Timeout', 'ffmpeg took longer than 20000 ms'),
+      new DspError('Codec::FfmpegFailed', 'could not run ffmpeg: spawn EAGAIN'),
+      new DspError('Codec::FfmpegNotFound', 'no working ffmpeg'),
+      new TransientError('Job::QueueUnavailable', 'queue down'),
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+    ];
+    const permanent = [
+      new DspError('Media::UnknownFormat', 'not audio'),
+      new DspError('Wav::Truncated', 'truncated'),
+      new ValidationError('Job::MissingEffect', 'no effect'),
+      new NotFoundError('File::InputMissing', 'gone'),
+      Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
+    ];
+    for (const e of transient) expect(isPermanentFailure(e), e.message).toBe(false);
+    for (const e of permanent) expect(isPermanentFailure(e), e.message).toBe(true);
+    expect(failureInfo(permanent[4])).toMatchObject({ code: 'Storage::NoSpace' });
+    expect(failureInfo(permanent[0])).toEqual({ code: 'Media::UnknownFormat', message: 'not audio' });
+  });
+});
+
+describe('ingest across crashes and retries', () => {
+  it('tells the index again when a crash came between the record and the index (the retry sees a duplicate)', async () => {
+    const { deps, file, obj } = await pendingUpload(wav());
+    const feed = failFirst(new RecordingQueue(), 'publish', 1);
+    const d = { ...deps, index: feed };
+    await expect(ingestObject(d, obj, { tempDir })).rejects.toThrow(/ECONNREFUSED/);
+    expect((await deps.files.get(file.session_id, file.file_id))?.status).toBe('ready');
+    expect(feed.changes).toHaveLength(0);
+    // The redelivered event: the record says ready, and the index now hears of it.
+    expect((await ingestObject(d, obj, { tempDir })).outcome).toBe('duplicate');
+    expect(feed.changes).toEqual([{ op: 'upsert', entry: expect.objectContaining({ file_id: file.file_id, status: 'ready', kind: 'upload', duration_s: 0.1 }) }]);
+  });
+
+  it('retries a transient failure and, on the last attempt, rejects the file with the reason instead of leaving it pending', async () => {
+    const { deps, file, obj, objects } = await pendingUpload(wav(), (o) => failFirst(memoryStore(o), 'downloadUpload', 99));
+    const attempt = (receiveCount: number) => ingestObject(deps, obj, { tempDir, receiveCount, maxReceiveCount: 3 });
+    await expect(attempt(1)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(attempt(2)).rejects.toThrow(/ECONNREFUSED/);
+    expect((await deps.files.get(file.session_id, file.file_id))?.status).toBe('pending');
+    const last = await attempt(3);
+    expect(last).toMatchObject({ outcome: 'rejected', reason: { code: 'Ingest::RetriesExhausted' } });
+    expect(await deps.files.get(file.session_id, file.file_id)).toMatchObject({ status: 'rejected', rejection: { code: 'Ingest::RetriesExhausted' } });
+    expect(objects.has(obj.key)).toBe(false);
+    expect(deps.queueLog.changes.at(-1)).toMatchObject({ op: 'upsert', entry: { status: 'rejected' } });
+  });
+
+  it('records bad media once, without retry', async () => {
+    const { deps, file, obj } = await pendingUpload(Buffer.concat([Buffer.from('RIFF\x00\x00\x00\x00WAVE'), Buffer.alloc(40)]));
+    expect((await ingestObject(deps, obj, { tempDir, receiveCount: 1, maxReceiveCount: 3 })).outcome).toBe('rejected');
+    expect((await deps.files.get(file.session_id, file.file_id))?.rejection?.code).toMatch(/^Wav::/);
+  });
+});
+
+describe('a finished job across crashes', () => {
+  it('tells the index about a completed job again on redelivery', async () => {
+    const deps = memoryDeps(unreachableStore(), () => new Date('2026-01-01T00:00:00Z'));
+    const session_id = newSessionId();
+    const job: Job = {
+      session_id,
+      job_id: newJobId(),
+      file_id: newFileId(),
+      chain: [{ effect: 'gain', parameters: { gainDb: 0 } }],
+      output_formats: ['wav', 'mp3'],
+      status: 'completed',
+      created_at: '2026-01-01T00:00:00Z',
+      updated_at: '2026-01-01T00:00:05Z',
+      attempts: 1,
+      outputs: [
+        { key: `processed/${session_id}/x.wav`, format: 'wav', duration_s: 1, size: 100, sample_rate: 44100, channels: 2 },
+        { key: `processed/${session_id}/x.mp3`, format: 'mp3', duration_s: 1, size: 20, sample_rate: 44100, channels: 2 },
+      ],
+    };
+    await deps.repos.create(job);
+    const out = await runJob(deps, { session_id, job_id: job.job_id }, { tempDir, leaseMs: 1000, receiveCount: 2, maxReceiveCount: 3 });
+    expect(out.outcome).toBe('skipped');
+    expect(deps.queueLog.changes).toEqual([{ op: 'upsert', entry: expect.objectContaining({ file_id: job.job_id, kind: 'output', size: 120, format: 'wav+mp3' }) }]);
+  });
+});
