@@ -128,6 +128,7 @@ export const FileView = z
     ...Media,
     analysis: z.record(z.string(), z.unknown()).optional().openapi({ description: 'loudness, peaks and spectrum measured at ingest' }),
     rejection: ErrorInfo.optional(),
+    overwritten_at: z.string().optional().openapi({ description: 'the upload was written again after it was checked; jobs refuse it (File::Changed)' }),
   })
   .openapi('File');
 const Output = z.object({ url: z.string(), format: z.string(), duration_s: z.number(), size: z.number(), sample_rate: z.number(), channels: z.number() }).openapi('Output');

@@ -905,6 +905,8 @@ export interface components {
                 code: string;
                 message: string;
             };
+            /** @description the upload was written again after it was checked; jobs refuse it (File::Changed) */
+            overwritten_at?: string;
         };
         Job: {
             job_id: string;

@@ -3,16 +3,20 @@ import type { FileRecord, Job, Session } from './domain/types.ts';
 
 /** Where audio bytes live (S3 in the cloud and locally on the S3 emulator). Methods are named by purpose. */
 export interface AudioStore {
-  /** A presigned POST that fixes the key, pins the content type and limits the size. */
+  /** A presigned POST that fixes the key, pins the content type and the exact size. */
   presignUpload(input: {
     key: string;
     contentType: string;
-    maxBytes: number;
+    bytes: number;
     expiresSeconds: number;
   }): Promise<{ url: string; fields: Record<string, string> }>;
   statUpload(key: string): Promise<{ size: number; etag: string; contentType?: string } | null>;
   readUploadHead(key: string, bytes: number): Promise<Uint8Array>;
-  downloadUpload(key: string, path: string): Promise<void>;
+  /**
+   * Download an upload; with `expect`, only the very bytes ingest checked (an ETag condition, and size and MD5
+   * verified after the download): anything else is a permanent `File::Changed`.
+   */
+  downloadUpload(key: string, path: string, expect?: { etag: string; size: number }): Promise<void>;
   deleteUpload(key: string): Promise<void>;
   /** A short-lived GET URL of an upload, served as an attachment under the given name. */
   presignDownload(key: string, filename: string, expiresSeconds: number): Promise<string>;
@@ -39,6 +43,8 @@ export interface FileRepository {
    * (and its session exists). Returns false when another delivery got there first.
    */
   completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' }): Promise<boolean>;
+  /** Note a later write to a ready file's key (only while the file exists). */
+  recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void>;
 }
 
 export interface JobRepository {

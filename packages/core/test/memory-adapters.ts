@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FileRecord, Job, Session } from '../src/domain/types.ts';
 import type { AudioStore, FileRepository, IndexChange, IndexFeed, JobQueue, JobRepository, SessionRepository } from '../src/ports.ts';
 import type { Deps } from '../src/use-cases/deps.ts';
@@ -32,6 +33,10 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
   }
   async list(sessionId: string): Promise<never[]> {
     return [...this.filesByKey.values(), ...this.jobsByKey.values()].filter((x) => x.session_id === sessionId) as never[];
+  }
+  async recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void> {
+    const f = this.filesByKey.get(`${sessionId}/${fileId}`);
+    if (f) this.filesByKey.set(`${sessionId}/${fileId}`, { ...f, overwritten });
   }
   async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord>): Promise<boolean> {
     const f = this.filesByKey.get(`${sessionId}/${fileId}`);
@@ -115,7 +120,7 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
     presignDownload: none,
     async statUpload(key) {
       const b = objects.get(key);
-      return b ? { size: b.length, etag: `"${b.length}"` } : null;
+      return b ? { size: b.length, etag: createHash('md5').update(b).digest('hex') } : null;
     },
     async readUploadHead(key, bytes) {
       return new Uint8Array(objects.get(key)!.subarray(0, bytes));

@@ -119,6 +119,22 @@ export class DynamoFileRepository extends Repo implements FileRepository {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) } }));
   }
 
+  async recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) },
+          UpdateExpression: 'SET overwritten = :o',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':o': overwritten },
+        }),
+      );
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+    }
+  }
+
   async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' }): Promise<boolean> {
     const { expr, names, vals } = setExpression(outcome);
     try {

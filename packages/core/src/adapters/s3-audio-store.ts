@@ -11,9 +11,10 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createWriteStream } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { sessionOutputPrefix, sessionUploadPrefix } from '../domain/keys.ts';
 import type { AudioStore } from '../ports.ts';
 
@@ -21,6 +22,8 @@ export interface BucketNames {
   readonly uploads: string;
   readonly processed: string;
 }
+
+const changed = () => new ConflictError('File::Changed', 'the uploaded object was replaced after ingest checked it; upload the file again');
 
 const isNotFound = (err: unknown) =>
   err instanceof S3ServiceException && (err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404);
@@ -32,12 +35,12 @@ export class S3AudioStore implements AudioStore {
     private readonly buckets: BucketNames,
   ) {}
 
-  async presignUpload(input: { key: string; contentType: string; maxBytes: number; expiresSeconds: number }) {
+  async presignUpload(input: { key: string; contentType: string; bytes: number; expiresSeconds: number }) {
     const { url, fields } = await createPresignedPost(this.s3, {
       Bucket: this.buckets.uploads,
       Key: input.key,
       Conditions: [
-        ['content-length-range', 1, input.maxBytes],
+        ['content-length-range', input.bytes, input.bytes],
         ['eq', '$Content-Type', input.contentType],
         ['eq', '$key', input.key],
       ],
@@ -63,16 +66,29 @@ export class S3AudioStore implements AudioStore {
     return body.subarray(0, bytes);
   }
 
-  async downloadUpload(key: string, path: string): Promise<void> {
+  async downloadUpload(key: string, path: string, expect?: { etag: string; size: number }): Promise<void> {
     let res;
     try {
-      res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key }));
+      res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key, ...(expect ? { IfMatch: `"${expect.etag}"` } : {}) }));
     } catch (err) {
       // A missing input is permanent (retrying cannot bring it back); anything else may be transient.
       if (isNotFound(err)) throw new NotFoundError('File::InputMissing', 'the uploaded object is gone');
+      if (err instanceof S3ServiceException && err.$metadata?.httpStatusCode === 412) throw changed();
       throw err;
     }
-    await pipeline(res.Body as Readable, createWriteStream(path));
+    const md5 = createHash('md5');
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        md5.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await pipeline(res.Body as Readable, tap, createWriteStream(path));
+    // Where the store ignores If-Match (an emulator), the bytes themselves say whether they are the checked ones.
+    // A single-part upload's ETag is its MD5; a multipart one (`…-N`) is checked by size only.
+    if (expect && (size !== expect.size || (/^[0-9a-f]{32}$/.test(expect.etag) && md5.digest('hex') !== expect.etag))) throw changed();
   }
 
   async presignDownload(key: string, filename: string, expiresSeconds: number): Promise<string> {

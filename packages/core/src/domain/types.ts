@@ -39,6 +39,8 @@ export interface FileRecord {
   readonly media?: MediaInfo;
   readonly analysis?: Record<string, unknown>;
   readonly rejection?: ErrorInfo;
+  /** A write to the upload's key after ingest decided: recorded, never processed. */
+  readonly overwritten?: { readonly etag: string; readonly size: number; readonly at: string };
 }
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';

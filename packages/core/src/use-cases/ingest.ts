@@ -1,5 +1,5 @@
 import { FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo } from '@david/dsp';
-import { failureInfo, isPermanentFailure } from '../errors.ts';
+import { failureInfo, isPermanentFailure, TransientError } from '../errors.ts';
 import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
@@ -17,6 +17,7 @@ export type IngestOutcome =
   | { outcome: 'ready'; sessionId: string; fileId: string; media: MediaInfo }
   | { outcome: 'rejected'; sessionId: string; fileId: string; reason: ErrorInfo }
   | { outcome: 'duplicate'; sessionId: string; fileId: string }
+  | { outcome: 'overwritten'; sessionId: string; fileId: string }
   | { outcome: 'ignored'; reason: string };
 
 export interface IngestOptions {
@@ -50,6 +51,15 @@ export async function ingestObject(deps: Deps, obj: UploadedObject, opts: Ingest
     return { outcome: 'ignored', reason: session ? 'Ingest::UnknownFile' : 'Ingest::UnknownSession' };
   }
   if (file.status !== 'pending') {
+    // A write after ingest decided (a replayed POST): recorded on the file, never processed — jobs read only the
+    // checked bytes and fail with File::Changed.
+    if (file.status === 'ready') {
+      const now = await deps.store.statUpload(obj.key);
+      if (now && now.etag !== file.etag && file.overwritten?.etag !== now.etag) {
+        await deps.files.recordOverwrite(sessionId, fileId, { etag: now.etag, size: now.size, at: deps.clock.now().toISOString() });
+        return { outcome: 'overwritten', sessionId, fileId };
+      }
+    }
     // Recorded already: a crash may have come between the record and the index, so tell the index again (idempotent).
     await publish(deps, file);
     return { outcome: 'duplicate', sessionId, fileId };
@@ -90,13 +100,21 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
 
   if (stat.size === 0) return reject('Media::Empty', 'the uploaded file is empty');
   if (stat.size > LIMITS.maxUploadBytes) return reject('Upload::TooLarge', `the upload is ${stat.size} bytes; the limit is ${LIMITS.maxUploadBytes}`);
+  // The presigned POST fixes the exact size; a store that does not enforce policies is checked here.
+  if (stat.size !== file.declared_size) return reject('Upload::SizeMismatch', `the upload is ${stat.size} bytes, but ${file.declared_size} were declared`);
 
   const head = await deps.store.readUploadHead(obj.key, HEAD_BYTES);
   const sniffed = sniffFormat(head);
   if (!sniffed) return reject('Media::UnknownFormat', `the file is not audio in a format we read (${FORMAT_IDS.join(', ')})`);
 
   const localPath = join(opts.tempDir, `${fileId}-${file.filename}`);
-  await deps.store.downloadUpload(obj.key, localPath);
+  try {
+    await deps.store.downloadUpload(obj.key, localPath, stat);
+  } catch (err) {
+    // Replaced between the look and the download: look again (its own event follows).
+    if ((err as { code?: string }).code === 'File::Changed') throw new TransientError('Ingest::ObjectChanged', 'the upload changed while it was checked', { cause: err });
+    throw err;
+  }
   let media: MediaInfo;
   try {
     const probe = await probeFile(localPath, {

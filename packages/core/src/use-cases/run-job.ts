@@ -77,7 +77,8 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
   const t0 = performance.now();
   try {
     const input = join(opts.tempDir, `${job.job_id}-in-${file.filename}`);
-    await deps.store.downloadUpload(file.key, input);
+    // Exactly the bytes ingest checked (a later write to the key is refused as File::Changed).
+    await deps.store.downloadUpload(file.key, input, file.etag && file.size !== undefined ? { etag: file.etag, size: file.size } : undefined);
     const t1 = performance.now();
     const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true });
     const { stream, format } = applyChain(decoded.stream, job.chain, decoded.format, opts.tempDir);

@@ -42,7 +42,7 @@ export async function requestUpload(deps: Deps, session: Session, req: UploadReq
   const upload = await deps.store.presignUpload({
     key,
     contentType,
-    maxBytes: LIMITS.maxUploadBytes,
+    bytes: req.size,
     expiresSeconds: LIMITS.uploadExpirySeconds,
   });
   return { file_id: fileId, upload: { url: upload.url, method: 'POST', fields: upload.fields }, expires_in: LIMITS.uploadExpirySeconds };

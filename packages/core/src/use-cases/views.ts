@@ -13,6 +13,7 @@ export function fileView(f: FileRecord) {
     ...(f.media ? { ...f.media } : {}),
     ...(f.analysis ? { analysis: f.analysis } : {}),
     ...(f.rejection ? { rejection: f.rejection } : {}),
+    ...(f.overwritten ? { overwritten_at: f.overwritten.at } : {}),
   };
 }
 
