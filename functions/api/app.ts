@@ -106,7 +106,7 @@ function routeHandler(deps: ApiDeps, route: Route, logger: Logger, head: boolean
     const query = parseWith(route.query ?? NO_QUERY, queryOf(event), 'query');
     const body = await bodyOf(route, event, headers);
     const sessionId = (params as { session_id?: string }).session_id ?? (body as { session_id?: string } | undefined)?.session_id;
-    const session = route.auth === 'session' ? await authorize(deps, sessionId ?? '', token) : undefined;
+    const session = route.auth === 'session' ? await authorize(deps, sessionId ?? '', token, { resumeDeletion: route.resumesDeletion }) : undefined;
     const result = await route.handler(deps, { params, query, body, headers, session: session! });
     logger.info('request handled', { method: event.httpMethod, path: event.path, status: result.status });
     return toResponse(result, head);

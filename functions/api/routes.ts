@@ -56,6 +56,8 @@ export interface Route<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.
   readonly summary: string;
   /** `session`: a bearer token of the session named in the path (or the body's session_id); `operator`: x-operator-key. */
   readonly auth: 'none' | 'session' | 'operator';
+  /** Only DELETE of a session: it also opens a session whose deletion began, to finish it. */
+  readonly resumesDeletion?: boolean;
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
@@ -138,8 +140,9 @@ export const apiRoutes: Route[] = [
     method: 'DELETE',
     path: '/api/audio/{session_id}',
     operationId: 'deleteSession',
-    summary: "Delete the session with all its files, jobs and objects",
+    summary: 'Delete the session with all its files, jobs and objects (retry until 204: it resumes)',
     auth: 'session',
+    resumesDeletion: true,
     params: S.SessionPath,
     response: { status: 204, description: 'deleted' },
     example: () => EMPTY,

@@ -96,7 +96,7 @@ export interface paths {
         get: operations["getSession"];
         put?: never;
         post?: never;
-        /** Delete the session with all its files, jobs and objects */
+        /** Delete the session with all its files, jobs and objects (retry until 204: it resumes) */
         delete: operations["deleteSession"];
         options?: never;
         head?: never;

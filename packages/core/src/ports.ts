@@ -28,7 +28,9 @@ export interface AudioStore {
 export interface SessionRepository {
   create(session: Session): Promise<void>;
   get(sessionId: string): Promise<Session | null>;
-  /** Removes the session and every item under it (files, jobs). */
+  /** The tombstone: mark the session as being deleted (no-op when it is gone). */
+  markDeleting(sessionId: string, at: string): Promise<void>;
+  /** Removes every item under the session (files, jobs) and the session item last, so a retry can resume. */
   delete(sessionId: string): Promise<void>;
 }
 

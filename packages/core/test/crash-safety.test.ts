@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  authorize,
+  deleteSession,
   failureInfo,
+  hashToken,
   ingestObject,
   isPermanentFailure,
   newFileId,
@@ -140,5 +143,26 @@ describe('a finished job across crashes', () => {
     const out = await runJob(deps, { session_id, job_id: job.job_id }, { tempDir, leaseMs: 1000, receiveCount: 2, maxReceiveCount: 3 });
     expect(out.outcome).toBe('skipped');
     expect(deps.queueLog.changes).toEqual([{ op: 'upsert', entry: expect.objectContaining({ file_id: job.job_id, kind: 'output', size: 120, format: 'wav+mp3' }) }]);
+  });
+});
+
+describe('deleting a session across a crash', () => {
+  it('hides the session at once and lets a retried DELETE finish everything', async () => {
+    const { deps, file, objects } = await pendingUpload(wav(), (o) => failFirst(memoryStore(o), 'deleteSessionObjects', 1));
+    const token = 'tok';
+    await deps.repos.create({ session_id: file.session_id, name: 's', created_at: '2026-01-01T00:00:00Z', token_hash: hashToken(token) });
+    const session = await authorize(deps, file.session_id, token);
+    await expect(deleteSession(deps, session)).rejects.toThrow(/ECONNREFUSED/);
+    // Mid-deletion: invisible to every route, still there for the DELETE that resumes.
+    await expect(authorize(deps, file.session_id, token)).rejects.toMatchObject({ status: 404, code: 'Session::NotFound' });
+    const resumed = await authorize(deps, file.session_id, token, { resumeDeletion: true });
+    expect(resumed.deleting_at).toBeTruthy();
+    expect(objects.size).toBe(1);
+    await deleteSession(deps, resumed);
+    expect(objects.size).toBe(0);
+    expect(await deps.sessions.get(file.session_id)).toBeNull();
+    expect(await deps.files.list(file.session_id)).toEqual([]);
+    expect(deps.queueLog.changes).toContainEqual({ op: 'removeSession', session_id: file.session_id });
+    await expect(authorize(deps, file.session_id, token, { resumeDeletion: true })).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -22,6 +22,10 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
     if (id === undefined) return (this.sessionsById.get(sessionId) ?? null) as never;
     return (this.jobsByKey.get(`${sessionId}/${id}`) ?? this.filesByKey.get(`${sessionId}/${id}`) ?? null) as never;
   }
+  async markDeleting(sessionId: string, at: string): Promise<void> {
+    const s = this.sessionsById.get(sessionId);
+    if (s) this.sessionsById.set(sessionId, { ...s, deleting_at: s.deleting_at ?? at });
+  }
   async delete(sessionId: string, id?: string): Promise<void> {
     if (id !== undefined) {
       this.filesByKey.delete(`${sessionId}/${id}`);
@@ -134,7 +138,11 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
     },
     putOutput: none,
     deleteOutput: none,
-    deleteSessionObjects: none,
+    async deleteSessionObjects(sessionId) {
+      const keys = [...objects.keys()].filter((k) => k.includes(`/${sessionId}/`));
+      for (const k of keys) objects.delete(k);
+      return keys.length;
+    },
   };
 }
 

@@ -79,11 +79,27 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
     return strip<Session>(res.Item);
   }
 
+  async markDeleting(sessionId: string, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
+          UpdateExpression: 'SET deleting_at = if_not_exists(deleting_at, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+    }
+  }
+
   async delete(sessionId: string): Promise<void> {
     const pk = sessionPk(sessionId);
-    // The session item first: its token stops working before the rest is cleared.
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk: SESSION_SK } }));
-    const items = await this.queryPartition(pk);
+    // Everything under the session first and the session item (the tombstone) last: a crash in between leaves
+    // a session that a retried DELETE can still open and finish.
+    const items = (await this.queryPartition(pk)).filter((it) => it.sk !== SESSION_SK);
     for (let i = 0; i < items.length; i += 25) {
       let requests = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
@@ -92,6 +108,7 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
         if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
       }
     }
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk: SESSION_SK } }));
   }
 }
 

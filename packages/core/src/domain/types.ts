@@ -5,6 +5,8 @@ export interface Session {
   readonly name: string;
   readonly created_at: string;
   readonly token_hash: string;
+  /** Set when a DELETE began: the session is gone for every route but a DELETE, which resumes the cleanup. */
+  readonly deleting_at?: string;
 }
 
 export type FileStatus = 'pending' | 'ready' | 'rejected';

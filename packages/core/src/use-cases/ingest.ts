@@ -46,7 +46,7 @@ export async function ingestObject(deps: Deps, obj: UploadedObject, opts: Ingest
   }
   const { sessionId, fileId } = parsed;
   const [session, file] = await Promise.all([deps.sessions.get(sessionId), deps.files.get(sessionId, fileId)]);
-  if (!session || !file || file.key !== obj.key) {
+  if (!session || session.deleting_at || !file || file.key !== obj.key) {
     await deps.store.deleteUpload(obj.key);
     return { outcome: 'ignored', reason: session ? 'Ingest::UnknownFile' : 'Ingest::UnknownSession' };
   }

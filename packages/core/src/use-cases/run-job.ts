@@ -116,6 +116,12 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
       if (!(await deps.jobs.get(job.session_id, job.job_id))) for (const key of keys) await deps.store.deleteOutput(key);
       return { outcome: 'skipped', reason: 'superseded' };
     }
+    // The session's deletion began while this ran: its objects are being removed, so these go too.
+    const session = await deps.sessions.get(job.session_id);
+    if (!session || session.deleting_at) {
+      for (const key of keys) await deps.store.deleteOutput(key);
+      return { outcome: 'skipped', reason: 'session-deleted' };
+    }
     const completed: Job = { ...job, status: 'completed', outputs, updated_at: deps.clock.now().toISOString() };
     await publishOutput(deps, completed);
     return { outcome: 'completed', job: completed };

@@ -23,11 +23,17 @@ export async function createSession(deps: Pick<Deps, 'sessions' | 'clock'>, req:
  * The session a bearer token opens. A missing token is 401; an unknown (or deleted) session 404; a token
  * of another session 403. Ids are unguessable, so 404 leaks nothing.
  */
-export async function authorize(deps: Pick<Deps, 'sessions'>, sessionId: string, token: string | undefined): Promise<Session> {
+export async function authorize(
+  deps: Pick<Deps, 'sessions'>,
+  sessionId: string,
+  token: string | undefined,
+  opts: { resumeDeletion?: boolean } = {},
+): Promise<Session> {
   if (!token) throw new UnauthorizedError();
   if (!isWellFormedId(sessionId, 'ses')) throw new NotFoundError('Session::NotFound', `no session '${sessionId}'`);
   const session = await deps.sessions.get(sessionId);
-  if (!session) throw new NotFoundError('Session::NotFound', `no session '${sessionId}'`);
+  // A session being deleted is gone for every route but the DELETE that finishes the job.
+  if (!session || (session.deleting_at && !opts.resumeDeletion)) throw new NotFoundError('Session::NotFound', `no session '${sessionId}'`);
   if (!tokenMatches(token, session.token_hash)) throw new ForbiddenError();
   return session;
 }
@@ -60,9 +66,13 @@ export async function getSessionInfo(deps: Deps, session: Session) {
   };
 }
 
-/** Remove the session record first (its token stops working at once), then its objects. */
+/**
+ * Delete a session so that a retry can always finish it: a tombstone first (the session is invisible from then on),
+ * then its objects, its index entries and its records, and the session item last. Each step is idempotent.
+ */
 export async function deleteSession(deps: Deps, session: Session): Promise<void> {
-  await deps.sessions.delete(session.session_id);
+  await deps.sessions.markDeleting(session.session_id, deps.clock.now().toISOString());
   await deps.store.deleteSessionObjects(session.session_id);
   await deps.index?.publish({ op: 'removeSession', session_id: session.session_id }, `rm-${session.session_id}`);
+  await deps.sessions.delete(session.session_id);
 }
