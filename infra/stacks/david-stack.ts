@@ -12,7 +12,7 @@ import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { API, BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, QUEUES, SERVICE_NAME, TABLE } from '../../packages/core/src/resources.ts';
+import { API, BUCKETS, DELIVERY, ENV, EVENT_SOURCES, FUNCTIONS, QUEUES, SERVICE_NAME, TABLE } from '../../packages/core/src/resources.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { DavidFunction } from '../constructs/worker-function.ts';
 
@@ -103,8 +103,18 @@ export class DavidStack extends Stack {
       defaultBehavior: {
         origin: origins.S3BucketOrigin.withOriginAccessControl(processed),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        // Short lifetimes, so a deleted output stops being served within minutes without an invalidation per
+        // delete (invalidations are billed past 1,000 paths a month; a delete is a routine call here).
+        cachePolicy: new cloudfront.CachePolicy(this, 'DeliveryCache', {
+          defaultTtl: Duration.seconds(DELIVERY.cacheSeconds),
+          maxTtl: Duration.seconds(DELIVERY.maxCacheSeconds),
+          minTtl: Duration.seconds(0),
+          enableAcceptEncodingGzip: false,
+          enableAcceptEncodingBrotli: false,
+        }),
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+        // CORS for the studio and security headers (X-Content-Type-Options: nosniff among them), as the local stand-in.
+        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.CORS_ALLOW_ALL_ORIGINS_AND_SECURITY_HEADERS,
       },
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
     });

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, EVENT_SOURCES, FUNCTIONS, QUEUES, TABLE } from '../../packages/core/src/resources.ts';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import { API, DELIVERY, EVENT_SOURCES, FUNCTIONS, QUEUES, TABLE } from '../../packages/core/src/resources.ts';
 import { DavidStack } from '../stacks/david-stack.ts';
 
 let template: Template;
@@ -155,9 +156,16 @@ describe('the CDK app', () => {
 
   it('delivers through CloudFront with Origin Access Control, and only the distribution may read the bucket', () => {
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    // A deleted output stops being served within the cache's lifetime (no invalidation per delete).
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({ DefaultTTL: DELIVERY.cacheSeconds, MaxTTL: DELIVERY.maxCacheSeconds, MinTTL: 0 }),
+    });
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
-        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: 'redirect-to-https',
+          ResponseHeadersPolicyId: cloudfront.ResponseHeadersPolicy.CORS_ALLOW_ALL_ORIGINS_AND_SECURITY_HEADERS.responseHeadersPolicyId,
+        }),
         Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } })],
       }),
     });

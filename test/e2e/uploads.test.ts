@@ -1,3 +1,5 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { BUCKETS } from '@david/core';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client.ts';
 import { sineWav } from '../helpers/audio.ts';
@@ -49,5 +51,27 @@ describe('an upload’s bytes, once checked, are the ones processed', () => {
     const done = await api.waitForJob(s, job.body.job_id);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'File::Changed' } });
     expect(done.outputs).toBeUndefined();
+  });
+});
+
+describe('delivery', () => {
+  it('serves only the audio our workers write, with nosniff and a short cache lifetime', async () => {
+    const key = `${BUCKETS.processed.prefix}ses_x/evil.html`;
+    await ctx.stack.clients.s3.send(new PutObjectCommand({ Bucket: BUCKETS.processed.name, Key: key, Body: '<script>alert(1)</script>', ContentType: 'text/html' }));
+    const evil = await fetch(`${ctx.stack.deliveryUrl}/${key}`);
+    expect(evil.status).toBe(404);
+    expect(evil.headers.get('x-content-type-options')).toBe('nosniff');
+
+    const api = new ApiClient(ctx.stack.apiUrl);
+    const s = await api.createSession('delivery');
+    const { file_id } = await api.upload(s, 'take.wav', 'audio/wav', sineWav({ seconds: 0.3 }));
+    await api.waitForFile(s, file_id);
+    const job = await api.call('POST', `/api/audio/${s.session_id}/process`, { token: s.access_token, body: { file_id, effect: 'gain' } });
+    const done = await api.waitForJob(s, job.body.job_id);
+    const res = await fetch(done.output.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('audio/wav');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=60');
   });
 });

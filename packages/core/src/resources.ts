@@ -130,3 +130,6 @@ export const ENV = {
 } as const;
 
 export const SERVICE_NAME = 'david';
+
+/** Delivery (CloudFront, and the local stand-in): how long an output may be served from a cache after a delete. */
+export const DELIVERY = { cacheSeconds: 60, maxCacheSeconds: 300 } as const;

@@ -1,5 +1,6 @@
 import { GetObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import { FUNCTIONS, type FunctionSpec } from '@david/core';
+import { DELIVERY, FUNCTIONS, type FunctionSpec } from '@david/core';
+import { FORMAT_IDS, FORMATS } from '@david/dsp';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -7,6 +8,9 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invoke, type Handler } from './lambda-runtime.ts';
+
+/** The content types outputs are stored under (one per format in the registry). */
+const OUTPUT_TYPES: ReadonlySet<string> = new Set(FORMAT_IDS.map((f) => FORMATS[f].contentTypes[0]));
 
 /** API Gateway's payload limit. */
 const MAX_BODY = 10 * 1024 * 1024;
@@ -134,11 +138,18 @@ export async function startDelivery(s3: S3Client, bucket: string, prefix: string
     try {
       const range = req.headers.range;
       const obj = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: range } : {}) }));
+      // Only what our workers write is served: an object of another type (the emulator accepts unsigned writes)
+      // could be a page that runs in this origin.
+      if (!OUTPUT_TYPES.has((obj.ContentType ?? '').split(';')[0].trim().toLowerCase())) {
+        (obj.Body as Readable).destroy();
+        return send(res, 404, JSON.stringify({ error: { code: 'Delivery::NotFound', message: 'no such object' } }), { 'x-content-type-options': 'nosniff' });
+      }
       const headers: Record<string, string> = {
+        'x-content-type-options': 'nosniff',
         'content-type': obj.ContentType ?? 'application/octet-stream',
         'accept-ranges': 'bytes',
         'access-control-allow-origin': '*',
-        'cache-control': 'public, max-age=86400, immutable',
+        'cache-control': `public, max-age=${DELIVERY.cacheSeconds}`,
       };
       if (obj.ContentLength !== undefined) headers['content-length'] = String(obj.ContentLength);
       if (obj.ETag) headers.etag = obj.ETag;
