@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { FUNCTIONS, QUEUES, runJob } from '@david/core';
+import { ENV, JOBS, QUEUES, runJob } from '@david/core';
 import { locateFfmpeg } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
@@ -12,6 +12,7 @@ const logger = createLogger('process');
 const deps = buildDeps(process.env);
 const ffmpeg = locateFfmpeg(process.env);
 const processor = new BatchProcessor(EventType.SQS);
+const leaseMs = Number(process.env[ENV.jobLeaseSeconds] ?? JOBS.leaseSeconds) * 1000;
 
 function parseJobMessage(body: string): { session_id: string; job_id: string } | null {
   try {
@@ -34,9 +35,10 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     const result = await withTempDir('process', async (tempDir) =>
       runJob(deps, msg, {
         tempDir,
-        leaseMs: FUNCTIONS.process.timeoutSeconds * 1000,
+        leaseMs,
         receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
         maxReceiveCount: QUEUES.process.maxReceiveCount,
+        maxAttempts: JOBS.maxAttempts,
         ffmpeg: await ffmpeg,
       }),
     );

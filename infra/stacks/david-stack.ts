@@ -3,6 +3,8 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,7 +14,7 @@ import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { API, BUCKETS, DELIVERY, ENV, EVENT_SOURCES, FUNCTIONS, QUEUES, SERVICE_NAME, TABLE } from '../../packages/core/src/resources.ts';
+import { API, BUCKETS, DELIVERY, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, QUEUES, SERVICE_NAME, TABLE } from '../../packages/core/src/resources.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { DavidFunction } from '../constructs/worker-function.ts';
 
@@ -162,6 +164,15 @@ export class DavidStack extends Stack {
       queue: { queue: indexQ.queue, source: EVENT_SOURCES.index },
     }).fn;
 
+    // Jobs whose worker died go back to the queue when their lease runs out (see JOBS in resources.ts).
+    const sweeper = new DavidFunction(this, 'Sweeper', { repoRoot, spec: FUNCTIONS.sweeper, environment: env }).fn;
+    new events.Rule(this, 'SweepSchedule', {
+      schedule: events.Schedule.rate(Duration.seconds(JOBS.sweepEverySeconds)),
+      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0 })],
+    });
+    table.grantReadWriteData(sweeper);
+    processQ.queue.grantSendMessages(sweeper);
+
     // Grants, not hand-written policies.
     table.grantReadWriteData(api);
     uploads.grantPut(api);
@@ -206,7 +217,7 @@ export class DavidStack extends Stack {
       defaultCorsPreflightOptions: { allowOrigins: props.corsOrigins ?? ['*'], allowHeaders: ['authorization', 'content-type'] },
     });
 
-    this.acknowledge(rest, distribution, [api, ingest, proc, indexer], [uploads, processed, indexBucket]);
+    this.acknowledge(rest, distribution, [api, ingest, proc, indexer, sweeper], [uploads, processed, indexBucket]);
 
     new CfnOutput(this, 'ApiUrl', { value: rest.url });
     new CfnOutput(this, 'DeliveryDomain', { value: distribution.distributionDomainName });

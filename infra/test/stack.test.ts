@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
-import { API, DELIVERY, EVENT_SOURCES, FUNCTIONS, QUEUES, TABLE } from '../../packages/core/src/resources.ts';
+import { API, DELIVERY, EVENT_SOURCES, FUNCTIONS, JOBS, QUEUES, TABLE } from '../../packages/core/src/resources.ts';
 import { DavidStack } from '../stacks/david-stack.ts';
 
 let template: Template;
@@ -92,7 +92,7 @@ describe('the CDK app', () => {
   });
 
   it('runs the functions on nodejs24.x with memory and timeout from the shared definitions', () => {
-    for (const spec of [FUNCTIONS.api, FUNCTIONS.ingest, FUNCTIONS.process, FUNCTIONS.index]) {
+    for (const spec of Object.values(FUNCTIONS)) {
       expect(Object.keys(functionWithMemory(spec.memoryMb, spec.timeoutSeconds))).toHaveLength(1);
     }
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -111,6 +111,15 @@ describe('the CDK app', () => {
       expect(copied.equals(readFileSync(join(import.meta.dirname, '../../node_modules', FUNCTIONS.api.bundleFiles.package, f)))).toBe(true);
     }
     expect(readFileSync(join(assetDir, 'index.mjs'), 'utf8')).toContain(FUNCTIONS.api.bundleFiles.into);
+  });
+
+  it('runs the sweeper on the shared schedule, allowed to read jobs and send to the process queue', () => {
+    const [id] = Object.keys(functionWithMemory(FUNCTIONS.sweeper.memoryMb, FUNCTIONS.sweeper.timeoutSeconds));
+    expect(id).toBeDefined();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: `rate(${JOBS.sweepEverySeconds / 60} minute${JOBS.sweepEverySeconds === 60 ? '' : 's'})`,
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })],
+    });
   });
 
   it('attaches the ffmpeg layer to ingest and process only', () => {

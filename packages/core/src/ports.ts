@@ -49,12 +49,27 @@ export interface FileRepository {
   recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void>;
 }
 
+/** A running job as the sweeper sees it. */
+export interface JobLease {
+  readonly session_id: string;
+  readonly job_id: string;
+  readonly lease_until: string;
+  /** When the sweeper last sent the job again (so it is sent once per lease, not on every sweep). */
+  readonly resent_at?: string;
+}
+
 export interface JobRepository {
   create(job: Job): Promise<void>;
   get(sessionId: string, jobId: string): Promise<Job | null>;
   list(sessionId: string): Promise<Job[]>;
   /** Remove one job record (no-op when it is gone); a worker still running it then finds it gone and drops its output. */
   delete(sessionId: string, jobId: string): Promise<void>;
+  /** The heartbeat: extend the lease of the attempt that holds it (false when the job is finished or taken over). */
+  renewLease(sessionId: string, jobId: string, attempt: number, leaseUntil: Date): Promise<boolean>;
+  /** The leases of running jobs, for the sweeper (one small item per running job). */
+  trackLease(lease: JobLease): Promise<void>;
+  dropLease(sessionId: string, jobId: string): Promise<void>;
+  listLeases(): Promise<JobLease[]>;
   /**
    * Take the job for processing: succeeds when it is queued, or processing under an expired lease.
    * Returns the claimed job, or null when it is finished or another worker holds a live lease.

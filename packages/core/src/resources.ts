@@ -54,6 +54,8 @@ export const FUNCTIONS = {
   process: { entry: 'functions/process/handler.ts', memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 4096 },
   // The whole index lives in memory while a batch is applied (about 0.4 GB per million entries).
   index: { entry: 'functions/index/handler.ts', memoryMb: 2048, timeoutSeconds: 60, reservedConcurrency: 1 },
+  // Runs every JOBS.sweepEverySeconds (an EventBridge schedule in the cloud, a timer locally).
+  sweeper: { entry: 'functions/sweeper/handler.ts', memoryMb: 256, timeoutSeconds: 30, reservedConcurrency: 1 },
 } as const satisfies Record<string, FunctionSpec>;
 
 /** Visibility is 6 x the consuming function's timeout, as AWS recommends for SQS event sources. */
@@ -127,9 +129,19 @@ export const ENV = {
   ffmpegPath: 'FFMPEG_PATH',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
+  /** Overrides JOBS.leaseSeconds (the fault tests shorten it; unset in the cloud). */
+  jobLeaseSeconds: 'JOB_LEASE_SECONDS',
 } as const;
 
 export const SERVICE_NAME = 'david';
+
+/**
+ * Jobs under a lease a living worker renews (heartbeat every `leaseSeconds / 4`); the sweeper, every
+ * `sweepEverySeconds`, sends a job whose lease ran out to the queue again, so a job whose worker died runs again
+ * within about lease + sweep (≤ 2 minutes) instead of waiting for the message's 30-minute visibility timeout.
+ * `maxAttempts` bounds the claims of one job (a file that kills its worker every time ends failed).
+ */
+export const JOBS = { leaseSeconds: 60, sweepEverySeconds: 60, maxAttempts: 3 } as const;
 
 /** Delivery (CloudFront, and the local stand-in): how long an output may be served from a cache after a delete. */
 export const DELIVERY = { cacheSeconds: 60, maxCacheSeconds: 300 } as const;

@@ -15,6 +15,7 @@ import {
   newSessionId,
   NotFoundError,
   runJob,
+  sweepJobs,
   TransientError,
   uploadKey,
   ValidationError,
@@ -164,5 +165,43 @@ describe('deleting a session across a crash', () => {
     expect(await deps.files.list(file.session_id)).toEqual([]);
     expect(deps.queueLog.changes).toContainEqual({ op: 'removeSession', session_id: file.session_id });
     await expect(authorize(deps, file.session_id, token, { resumeDeletion: true })).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('the heartbeat', () => {
+  it('keeps a running job’s lease alive, so no second worker takes it over', async () => {
+    const slow = (o: Map<string, Buffer>) => {
+      const base = memoryStore(o);
+      return { ...base, downloadUpload: async () => new Promise<void>((_, reject) => setTimeout(() => reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })), 600)) };
+    };
+    const { deps, file } = await pendingUpload(wav(), slow);
+    await deps.repos.create({ ...file, status: 'ready', etag: 'e', size: 1 });
+    const job: Job = {
+      session_id: file.session_id,
+      job_id: newJobId(),
+      file_id: file.file_id,
+      chain: [{ effect: 'gain', parameters: { gainDb: 0 } }],
+      output_formats: ['wav'],
+      status: 'queued',
+      created_at: '2026-01-01T00:00:00Z',
+      updated_at: '2026-01-01T00:00:00Z',
+      attempts: 0,
+    };
+    await deps.repos.create(job);
+    const realClock = { now: () => new Date() };
+    const d = { ...deps, clock: realClock };
+    const msg = { session_id: job.session_id, job_id: job.job_id };
+    const running = runJob(d, msg, { tempDir, leaseMs: 100, receiveCount: 1, maxReceiveCount: 3, maxAttempts: 3 });
+    await new Promise((r) => setTimeout(r, 350)); // three and a half leases
+    // Another worker (a duplicate delivery, or a sweep) finds the lease alive.
+    expect(await deps.jobs.claim(job.session_id, job.job_id, new Date(), new Date(Date.now() + 100))).toBeNull();
+    expect((await deps.jobs.listLeases()).map((l) => l.job_id)).toEqual([job.job_id]);
+    await expect(running).rejects.toThrow(/socket hang up/);
+    // A transient failure keeps the lease item: the sweeper sends the job again once it runs out.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await sweepJobs({ ...d, queue: deps.queueLog }, 100)).toEqual({ resent: 1, dropped: 0, running: 0 });
+    expect(deps.queueLog.sent).toEqual([msg]);
+    expect(await sweepJobs({ ...d, queue: deps.queueLog }, 100_000)).toEqual({ resent: 0, dropped: 0, running: 0 }); // once per lease
+    expect((await deps.jobs.get(job.session_id, job.job_id))?.attempts).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileRecord, Job, Session } from '../src/domain/types.ts';
-import type { AudioStore, FileRepository, IndexChange, IndexFeed, JobQueue, JobRepository, SessionRepository } from '../src/ports.ts';
+import type { AudioStore, FileRepository, IndexChange, IndexFeed, JobLease, JobQueue, JobRepository, SessionRepository } from '../src/ports.ts';
 import type { Deps } from '../src/use-cases/deps.ts';
 
 /**
@@ -57,6 +57,23 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
     const next: Job = { ...j, status: 'processing', attempts: j.attempts + 1, lease_until: leaseUntil.toISOString(), updated_at: now.toISOString() };
     this.jobsByKey.set(key, next);
     return next;
+  }
+  leases = new Map<string, JobLease>();
+  async renewLease(sessionId: string, jobId: string, attempt: number, leaseUntil: Date): Promise<boolean> {
+    const j = this.jobsByKey.get(`${sessionId}/${jobId}`);
+    if (!j || j.attempts !== attempt || j.status !== 'processing') return false;
+    this.jobsByKey.set(`${sessionId}/${jobId}`, { ...j, lease_until: leaseUntil.toISOString() });
+    await this.trackLease({ session_id: sessionId, job_id: jobId, lease_until: leaseUntil.toISOString() });
+    return true;
+  }
+  async trackLease(lease: JobLease): Promise<void> {
+    this.leases.set(`${lease.session_id}/${lease.job_id}`, lease);
+  }
+  async dropLease(sessionId: string, jobId: string): Promise<void> {
+    this.leases.delete(`${sessionId}/${jobId}`);
+  }
+  async listLeases(): Promise<JobLease[]> {
+    return [...this.leases.values()];
   }
   async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms'>): Promise<boolean> {
     const key = `${sessionId}/${jobId}`;

@@ -1,13 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, QUEUES, SERVICE_NAME, TABLE } from '@david/core';
+import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, QUEUES, SERVICE_NAME, TABLE } from '@david/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { startEmulators, type EmulatorPorts } from './emulators.ts';
 import { startApiGateway, startDelivery } from './http-gateway.ts';
-import { SqsEventSource, type Handler } from './lambda-runtime.ts';
+import { invoke, SqsEventSource, type Handler } from './lambda-runtime.ts';
 import { provisionQueues, provisionTable } from './provision.ts';
 
 export interface LocalStackOptions {
@@ -24,6 +24,8 @@ export interface LocalStackOptions {
   /** Operator key for the admin routes (only its SHA-256 reaches the handlers). */
   readonly operatorKey?: string;
   readonly onError?: (where: string, err: unknown) => void;
+  /** Job lease and sweep period (default JOBS from the shared definitions; the fault tests shorten them). */
+  readonly jobs?: { readonly leaseSeconds?: number; readonly sweepEverySeconds?: number };
 }
 
 export interface LocalStack {
@@ -108,7 +110,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
     const api = (await import('../../../functions/api/handler.ts')).handler as unknown as Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
     const ingest = (await import('../../../functions/ingest/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
+    if (opts.jobs?.leaseSeconds) process.env[ENV.jobLeaseSeconds] = String(opts.jobs.leaseSeconds);
     const proc = (await import('../../../functions/process/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
+    const sweeper = (await import('../../../functions/sweeper/handler.ts')).handler as unknown as Handler<unknown, unknown>;
     const indexer = (await import('../../../functions/index/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
 
     const sources = [
@@ -151,6 +155,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       }),
     ];
     for (const s of sources) s.start();
+    // The sweeper on a timer, as the schedule runs it in the cloud (one at a time, like reserved concurrency 1).
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweepTimer = setInterval(() => {
+      sweeping = sweeping.then(() => invoke('david-sweeper', FUNCTIONS.sweeper, sweeper, {}).catch((e) => onError('sweeper', e)));
+    }, (opts.jobs?.sweepEverySeconds ?? JOBS.sweepEverySeconds) * 1000);
+    stopping.unshift(async () => {
+      clearInterval(sweepTimer);
+      await sweeping;
+    });
     stopping.unshift(async () => {
       await Promise.all(sources.map((s) => s.stop()));
     });

@@ -3,5 +3,8 @@ export const sessionPk = (sessionId: string) => `SES#${sessionId}`;
 export const SESSION_SK = 'META';
 export const fileSk = (fileId: string) => `FILE#${fileId}`;
 export const jobSk = (jobId: string) => `JOB#${jobId}`;
+/** Leases of running jobs: one small partition the sweeper reads whole (its size is the number of running jobs). */
+export const LEASES_PK = 'LEASES';
+export const leaseSk = (sessionId: string, jobId: string) => `${sessionId}#${jobId}`;
 export const indexPointerPk = (name: string) => `INDEX#${name}`;
 export const INDEX_POINTER_SK = 'POINTER';

@@ -9,8 +9,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord, Job, Session } from '../domain/types.ts';
-import type { FileRepository, JobRepository, SessionRepository } from '../ports.ts';
-import { fileSk, jobSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
+import type { FileRepository, JobLease, JobRepository, SessionRepository } from '../ports.ts';
+import { fileSk, jobSk, LEASES_PK, leaseSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
 
 const KEY_ATTRS = ['pk', 'sk', 'type'] as const;
 function strip<T>(item: Record<string, unknown> | undefined): T | null {
@@ -195,6 +195,38 @@ export class DynamoJobRepository extends Repo implements JobRepository {
 
   async delete(sessionId: string, jobId: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) } }));
+  }
+
+  async renewLease(sessionId: string, jobId: string, attempt: number, leaseUntil: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) },
+          UpdateExpression: 'SET lease_until = :lease',
+          ConditionExpression: 'attribute_exists(pk) AND attempts = :attempt AND #status = :processing',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':lease': leaseUntil.toISOString(), ':attempt': attempt, ':processing': 'processing' },
+        }),
+      );
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+    await this.trackLease({ session_id: sessionId, job_id: jobId, lease_until: leaseUntil.toISOString() });
+    return true;
+  }
+
+  async trackLease(lease: JobLease): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: LEASES_PK, sk: leaseSk(lease.session_id, lease.job_id), type: 'lease', ...lease } }));
+  }
+
+  async dropLease(sessionId: string, jobId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: LEASES_PK, sk: leaseSk(sessionId, jobId) } }));
+  }
+
+  async listLeases(): Promise<JobLease[]> {
+    return (await this.queryPartition(LEASES_PK)).map((i) => strip<JobLease>(i)!);
   }
 
   async claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null> {

@@ -15,6 +15,8 @@ export interface RunJobOptions {
   /** SQS ApproximateReceiveCount and the queue's maxReceiveCount: the last try marks the job failed. */
   readonly receiveCount: number;
   readonly maxReceiveCount: number;
+  /** At most this many claims of one job (across redeliveries and sweeps). */
+  readonly maxAttempts?: number;
   readonly ffmpeg?: FfmpegInfo;
 }
 
@@ -53,6 +55,8 @@ async function publishOutput(deps: Deps, job: Job): Promise<void> {
  * Idempotent: a re-delivered message finds the job finished (or leased) and does nothing, and the output key is
  * fixed by the job id, so there is never a second output. Permanent failures mark the job failed and return;
  * transient ones are rethrown so SQS redelivers (on the last delivery the job is marked failed first).
+ * While it runs, a heartbeat renews the job's lease; a worker that dies stops renewing it, and the sweeper
+ * (`sweepJobs`) sends the job again once the lease has run out.
  */
 export async function runJob(deps: Deps, msg: { session_id: string; job_id: string }, opts: RunJobOptions): Promise<RunJobOutcome> {
   const now = deps.clock.now();
@@ -63,7 +67,30 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     if (done?.status === 'completed') await publishOutput(deps, done);
     return { outcome: 'skipped', reason: 'finished-or-leased' };
   }
+  if (opts.maxAttempts !== undefined && job.attempts > opts.maxAttempts) {
+    // Claimed again and again without ever finishing: its worker died each time (a file that kills it, say).
+    const error = { code: 'Job::RetriesExhausted', message: `its worker stopped ${opts.maxAttempts} times without finishing it` };
+    await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error });
+    await deps.jobs.dropLease(job.session_id, job.job_id);
+    return { outcome: 'failed', error };
+  }
+  await deps.jobs.trackLease({ session_id: job.session_id, job_id: job.job_id, lease_until: job.lease_until! });
+  const heartbeat = setInterval(() => {
+    const until = new Date(deps.clock.now().getTime() + opts.leaseMs);
+    deps.jobs.renewLease(job.session_id, job.job_id, job.attempts, until).catch(() => undefined);
+  }, Math.max(50, opts.leaseMs / 4));
+  heartbeat.unref?.();
+  try {
+    const outcome = await runClaimed(deps, job, opts);
+    await deps.jobs.dropLease(job.session_id, job.job_id);
+    return outcome;
+  } finally {
+    // A transient failure keeps the lease item: once it runs out, the sweeper sends the job again.
+    clearInterval(heartbeat);
+  }
+}
 
+async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions): Promise<RunJobOutcome> {
   const fail = async (error: ErrorInfo): Promise<RunJobOutcome> => {
     await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error });
     return { outcome: 'failed', error };
@@ -127,9 +154,42 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     return { outcome: 'completed', job: completed };
   } catch (err) {
     if (isPermanentFailure(err)) return fail(failureInfo(err));
-    if (opts.receiveCount >= opts.maxReceiveCount) {
-      await fail({ code: 'Job::RetriesExhausted', message: `gave up after ${opts.receiveCount} attempts: ${(err as Error).message}` });
+    const attempts = Math.max(opts.receiveCount, job.attempts);
+    if (opts.receiveCount >= opts.maxReceiveCount || (opts.maxAttempts !== undefined && job.attempts >= opts.maxAttempts)) {
+      await fail({ code: 'Job::RetriesExhausted', message: `gave up after ${attempts} attempts: ${(err as Error).message}` });
+      await deps.jobs.dropLease(job.session_id, job.job_id);
     }
     throw err;
   }
+}
+
+/**
+ * The sweeper: a job whose lease ran out while it was processing (its worker died) is sent to the queue again,
+ * once per lease period; leases of finished or deleted jobs are dropped.
+ */
+export async function sweepJobs(deps: Pick<Deps, 'jobs' | 'queue' | 'clock'>, leaseMs: number): Promise<{ resent: number; dropped: number; running: number }> {
+  const now = deps.clock.now();
+  const nowIso = now.toISOString();
+  let resent = 0;
+  let dropped = 0;
+  let running = 0;
+  for (const lease of await deps.jobs.listLeases()) {
+    if (lease.lease_until >= nowIso) {
+      running++;
+      continue;
+    }
+    const job = await deps.jobs.get(lease.session_id, lease.job_id);
+    if (!job || job.status === 'completed' || job.status === 'failed') {
+      await deps.jobs.dropLease(lease.session_id, lease.job_id);
+      dropped++;
+    } else if (job.lease_until && job.lease_until >= nowIso) {
+      await deps.jobs.trackLease({ ...lease, lease_until: job.lease_until }); // renewed on the job, the copy lagged
+      running++;
+    } else if (!lease.resent_at || Date.parse(lease.resent_at) + leaseMs <= now.getTime()) {
+      await deps.queue.sendJob({ session_id: lease.session_id, job_id: lease.job_id });
+      await deps.jobs.trackLease({ ...lease, resent_at: nowIso });
+      resent++;
+    }
+  }
+  return { resent, dropped, running };
 }
