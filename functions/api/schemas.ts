@@ -128,6 +128,7 @@ export const FileView = z
     ...Media,
     analysis: z.record(z.string(), z.unknown()).optional().openapi({ description: 'loudness, peaks and spectrum measured at ingest' }),
     rejection: ErrorInfo.optional(),
+    analysis_error: ErrorInfo.optional().openapi({ description: 'why there is no analysis (Analysis::TimedOut: it did not finish within ingest’s time)' }),
     overwritten_at: z.string().optional().openapi({ description: 'the upload was written again after it was checked; jobs refuse it (File::Changed)' }),
   })
   .openapi('File');

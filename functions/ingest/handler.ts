@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ingestObject, QUEUES } from '@david/core';
-import { analyzeFile, locateFfmpeg } from '@david/dsp';
+import { analyzeFile, DspError, locateFfmpeg } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -13,8 +13,17 @@ const deps = buildDeps(process.env);
 const ffmpeg = locateFfmpeg(process.env);
 const processor = new BatchProcessor(EventType.SQS);
 
-/** Loudness, peaks and spectral summary stored on the file record (a failure here never rejects the file). */
-const analyzeReady = async (path: string) => ({ ...(await analyzeFile(path, { ffmpeg: await ffmpeg })) }) as Record<string, unknown>;
+/** Analysis at ingest gets at most this long, and never more than the invocation has left minus a margin. */
+const ANALYSIS_BUDGET_MS = 30_000;
+const MARGIN_MS = 15_000;
+let invocationDeadline = Infinity;
+
+/** Loudness, peaks and spectral summary stored on the file record (a failure or a timeout never rejects the file). */
+const analyzeReady = async (path: string) => {
+  const deadline = Math.min(Date.now() + ANALYSIS_BUDGET_MS, invocationDeadline - MARGIN_MS);
+  if (deadline <= Date.now()) throw new DspError('Analysis::TimedOut', 'no time was left for the analysis');
+  return { ...(await analyzeFile(path, { ffmpeg: await ffmpeg, deadline })) } as Record<string, unknown>;
+};
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const objects = objectsInS3Message(record.body);
@@ -33,7 +42,9 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 }
 
 // One record at a time: each downloads up to the upload limit into /tmp, so parallel records could overflow it.
-export const lambdaHandler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+export const lambdaHandler = async (event: SQSEvent, context: Context) => {
+  invocationDeadline = Date.now() + context.getRemainingTimeInMillis();
+  return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+};
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

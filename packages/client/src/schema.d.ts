@@ -905,6 +905,11 @@ export interface components {
                 code: string;
                 message: string;
             };
+            /** @description why there is no analysis (Analysis::TimedOut: it did not finish within ingest’s time) */
+            analysis_error?: {
+                code: string;
+                message: string;
+            };
             /** @description the upload was written again after it was checked; jobs refuse it (File::Changed) */
             overwritten_at?: string;
         };

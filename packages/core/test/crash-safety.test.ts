@@ -205,3 +205,14 @@ describe('the heartbeat', () => {
     expect((await deps.jobs.get(job.session_id, job.job_id))?.attempts).toBe(1);
   });
 });
+
+describe('analysis at ingest', () => {
+  it('is bounded in time and never decides a file’s fate: a timeout is recorded on a ready file', async () => {
+    const { deps, file, obj } = await pendingUpload(wav());
+    const analyze = async () => {
+      throw new DspError('Analysis::TimedOut', 'the analysis did not finish in the time it had');
+    };
+    expect((await ingestObject(deps, obj, { tempDir, analyze })).outcome).toBe('ready');
+    expect(await deps.files.get(file.session_id, file.file_id)).toMatchObject({ status: 'ready', analysis_error: { code: 'Analysis::TimedOut' } });
+  });
+});

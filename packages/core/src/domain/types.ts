@@ -40,6 +40,8 @@ export interface FileRecord {
   readonly etag?: string;
   readonly media?: MediaInfo;
   readonly analysis?: Record<string, unknown>;
+  /** Why there is no analysis (it failed, or did not finish in the time ingest had). */
+  readonly analysis_error?: ErrorInfo;
   readonly rejection?: ErrorInfo;
   /** A write to the upload's key after ingest decided: recorded, never processed. */
   readonly overwritten?: { readonly etag: string; readonly size: number; readonly at: string };

@@ -138,7 +138,16 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
   if (!(media.duration_s > 0) || !(media.sample_rate > 0) || !(media.channels > 0)) {
     return reject('Media::NoAudio', 'the file holds no decodable audio');
   }
-  const analysis = opts.analyze ? await opts.analyze(localPath, media).catch(() => undefined) : undefined;
+  // Analysis never decides a file's fate; when it fails or runs out of time, the record says so.
+  let analysis: Record<string, unknown> | undefined;
+  let analysisError: ErrorInfo | undefined;
+  if (opts.analyze) {
+    try {
+      analysis = await opts.analyze(localPath, media);
+    } catch (err) {
+      analysisError = failureInfo(err);
+    }
+  }
 
   const uploadedAt = deps.clock.now().toISOString();
   const won = await deps.files.completeIngest(sessionId, fileId, {
@@ -148,6 +157,7 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
     media,
     uploaded_at: uploadedAt,
     ...(analysis ? { analysis } : {}),
+    ...(analysisError ? { analysis_error: analysisError } : {}),
   });
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
   await publish(deps, { ...file, status: 'ready', size: stat.size, media, uploaded_at: uploadedAt });

@@ -12,6 +12,7 @@ export function fileView(f: FileRecord) {
     ...(f.uploaded_at ? { uploaded_at: f.uploaded_at } : {}),
     ...(f.media ? { ...f.media } : {}),
     ...(f.analysis ? { analysis: f.analysis } : {}),
+    ...(f.analysis_error ? { analysis_error: f.analysis_error } : {}),
     ...(f.rejection ? { rejection: f.rejection } : {}),
     ...(f.overwritten ? { overwritten_at: f.overwritten.at } : {}),
   };

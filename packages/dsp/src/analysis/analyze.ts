@@ -1,4 +1,5 @@
 import { decodeFile, type DecodeOptions } from '../codecs/decode.ts';
+import { DspError } from '../errors.ts';
 import { createRealFft, hann } from '../engine/fft.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { LoudnessMeter } from './loudness.ts';
@@ -273,9 +274,25 @@ export function estimateTempo(onsets: number[], rate: number): number | null {
 }
 
 /** Decode a file (streaming) and analyse it. */
-export async function analyzeFile(path: string, opts: AnalyzeOptions & DecodeOptions = {}): Promise<AnalysisResult> {
-  const decoded = await decodeFile(path, { reuseBlocks: true, ...opts });
-  return analyze(decoded.stream, decoded.format, opts);
+/**
+ * Analyse a file; with `deadline` (epoch ms) the analysis gives up at that time with `Analysis::TimedOut`
+ * (stopping its decoder), so a caller with a time limit — ingest inside its function timeout — is never overrun.
+ */
+export async function analyzeFile(path: string, opts: AnalyzeOptions & DecodeOptions & { deadline?: number } = {}): Promise<AnalysisResult> {
+  const { deadline } = opts;
+  const decoded = await decodeFile(path, {
+    reuseBlocks: true,
+    ...opts,
+    ...(deadline !== undefined ? { timeoutMs: Math.max(1, deadline - Date.now()) } : {}),
+  });
+  return analyze(deadline === undefined ? decoded.stream : untilDeadline(decoded.stream, deadline), decoded.format, opts);
+}
+
+async function* untilDeadline(stream: AsyncIterable<AudioBlock>, deadline: number): AsyncIterable<AudioBlock> {
+  for await (const block of stream) {
+    if (Date.now() > deadline) throw new DspError('Analysis::TimedOut', 'the analysis did not finish in the time it had');
+    yield block;
+  }
 }
 
 /** Mono mix and mean energy per frame of a planar block. */
