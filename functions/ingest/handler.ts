@@ -6,12 +6,14 @@ import { analyzeFile, DspError, locateFfmpeg } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
 import { createLogger } from '../shared/logger.ts';
-import { objectsInS3Message, withTempDir } from '../shared/sqs.ts';
+import { objectsInS3Message, removeDeadScratch, withTempDir } from '../shared/sqs.ts';
 
 const logger = createLogger('ingest');
 const deps = buildDeps(process.env);
 const ffmpeg = locateFfmpeg(process.env);
 const processor = new BatchProcessor(EventType.SQS);
+// What a dead predecessor left in /tmp (its scratch would otherwise fill the disk over time).
+void removeDeadScratch().catch(() => undefined);
 
 /** Analysis at ingest gets at most this long, and never more than the invocation has left minus a margin. */
 const ANALYSIS_BUDGET_MS = 30_000;

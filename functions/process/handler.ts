@@ -6,12 +6,14 @@ import { locateFfmpeg } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
 import { createLogger } from '../shared/logger.ts';
-import { withTempDir } from '../shared/sqs.ts';
+import { removeDeadScratch, withTempDir } from '../shared/sqs.ts';
 
 const logger = createLogger('process');
 const deps = buildDeps(process.env);
 const ffmpeg = locateFfmpeg(process.env);
 const processor = new BatchProcessor(EventType.SQS);
+// What a dead predecessor left in /tmp (its scratch would otherwise fill the disk over time).
+void removeDeadScratch().catch(() => undefined);
 const leaseMs = Number(process.env[ENV.jobLeaseSeconds] ?? JOBS.leaseSeconds) * 1000;
 
 function parseJobMessage(body: string): { session_id: string; job_id: string } | null {

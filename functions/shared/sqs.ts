@@ -1,14 +1,40 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+const SCRATCH = /^david-[a-z]+-(\d+)-/;
+
 /** A scratch directory for one record, always removed afterwards (Lambda reuses /tmp across invocations). */
 export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), `david-${prefix}-`));
+  const dir = await mkdtemp(join(tmpdir(), `david-${prefix}-${process.pid}-`));
   try {
     return await fn(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Remove the scratch directories of processes that died (kill -9, an out-of-memory kill, a Lambda sandbox that
+ * timed out): their owner's pid is in the name, and a live owner's are left alone. Run when a worker starts.
+ */
+export async function removeDeadScratch(dir = tmpdir()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(SCRATCH.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
