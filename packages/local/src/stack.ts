@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, QUEUES, SERVICE_NAME, TABLE } from '@david/core';
@@ -7,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { startEmulators, type EmulatorPorts } from './emulators.ts';
 import { startApiGateway, startDelivery } from './http-gateway.ts';
+import { objectCreatedEvent, reconcileUploads } from './reconcile.ts';
 import { invoke, SqsEventSource, type Handler } from './lambda-runtime.ts';
 import { provisionQueues, provisionTable } from './provision.ts';
 
@@ -41,10 +43,6 @@ export interface LocalStack {
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const REGION = 'us-east-1';
 
-/** S3 event notifications carry keys form-URL-encoded. */
-export function encodeEventKey(key: string): string {
-  return encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-}
 
 const close = (server: Server) =>
   new Promise<void>((resolve) => {
@@ -99,14 +97,17 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     if (opts.operatorKey) process.env[ENV.operatorKeySha256] = createHash('sha256').update(opts.operatorKey).digest('hex');
 
     // S3 → SQS notification: OBJECT_CREATED under the uploads prefix, in the S3 event format.
-    emulators.s3rver.on('event', (ev: { Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string } } }[] }) => {
+    const sendIngestEvent = async (event: object) => {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.ingest.url, MessageBody: JSON.stringify(event) }));
+    };
+    emulators.s3rver.on('event', (ev: { Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }[] }) => {
       const rec = ev.Records[0];
       if (rec.s3.bucket.name !== BUCKETS.uploads.name || !rec.eventName.startsWith('ObjectCreated:')) return;
       if (!rec.s3.object.key.startsWith(BUCKETS.uploads.prefix)) return;
-      rec.s3.object.key = encodeEventKey(rec.s3.object.key);
-      rec.s3.bucket = { ...rec.s3.bucket, arn: `arn:aws:s3:::${rec.s3.bucket.name}` } as never;
-      sqs.send(new SendMessageCommand({ QueueUrl: queues.ingest.url, MessageBody: JSON.stringify(ev) })).catch((err) => onError('s3-notification', err));
+      sendIngestEvent(objectCreatedEvent(rec.s3.bucket.name, rec.s3.object.key, rec.s3.object.size, rec.s3.object.eTag)).catch((err) => onError('s3-notification', err));
     });
+    // Events the bridge may have lost in a crash: every still-pending upload that S3 holds is announced again.
+    await reconcileUploads(s3, DynamoDBDocumentClient.from(ddb), sendIngestEvent);
 
     const api = (await import('../../../functions/api/handler.ts')).handler as unknown as Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
     const ingest = (await import('../../../functions/ingest/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
