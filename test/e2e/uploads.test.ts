@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { BUCKETS } from '@david/core';
+import { BUCKETS, S3AudioStore } from '@david/core';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client.ts';
 import { sineWav } from '../helpers/audio.ts';
@@ -16,18 +16,43 @@ async function postForm(upload: { url: string; fields: Record<string, string> },
 }
 
 describe('an upload’s bytes, once checked, are the ones processed', () => {
-  it('rejects an upload whose size is not the declared one', async () => {
+  it('enforces the presigned POST policy as S3 does: size, key, content type, extra fields, signature, expiry', async () => {
     const api = new ApiClient(ctx.stack.apiUrl);
-    const s = await api.createSession('sizes');
-    const bytes = sineWav({ seconds: 5 });
-    const req = await api.call('POST', '/api/audio/upload', { token: s.access_token, body: { session_id: s.session_id, filename: 'take.wav', content_type: 'audio/wav', size: 100 } });
-    expect(req.status).toBe(201);
-    // The policy itself names the exact size (S3 refuses anything else; the emulator does not, so ingest checks).
-    const policy = JSON.parse(Buffer.from(req.body.upload.fields.Policy, 'base64').toString('utf8'));
-    expect(policy.conditions).toContainEqual(['content-length-range', 100, 100]);
-    await postForm(req.body.upload, bytes);
-    const file = await api.waitForFile(s, req.body.file_id);
-    expect(file).toMatchObject({ status: 'rejected', rejection: { code: 'Upload::SizeMismatch' } });
+    const s = await api.createSession('policy');
+    const other = await api.createSession('someone else');
+    const bytes = sineWav({ seconds: 0.5 });
+    const ask = async (session: { session_id: string; access_token: string }) =>
+      (await api.call('POST', '/api/audio/upload', { token: session.access_token, body: { session_id: session.session_id, filename: 'take.wav', content_type: 'audio/wav', size: bytes.length } })).body;
+    const mine = await ask(s);
+    const theirs = await ask(other);
+    // The policy names the exact size.
+    const policy = JSON.parse(Buffer.from(mine.upload.fields.Policy, 'base64').toString('utf8'));
+    expect(policy.conditions).toContainEqual(['content-length-range', bytes.length, bytes.length]);
+
+    const refused = async (res: Response) => ({ status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(await res.text())?.[1] });
+    const sig = mine.upload.fields['X-Amz-Signature'] as string;
+    const cases: [string, Promise<Response>, { status: number; code: string }][] = [
+      ['a larger file', postForm(mine.upload, sineWav({ seconds: 5 })), { status: 400, code: 'EntityTooLarge' }],
+      ['a smaller file', postForm(mine.upload, bytes.subarray(0, 1000)), { status: 400, code: 'EntityTooSmall' }],
+      ["another session's key", postForm(mine.upload, bytes, { key: theirs.upload.fields.key }), { status: 403, code: 'AccessDenied' }],
+      ['another content type', postForm(mine.upload, bytes, { 'Content-Type': 'text/html' }), { status: 403, code: 'AccessDenied' }],
+      ['a field the policy does not name', postForm(mine.upload, bytes, { 'x-amz-meta-evil': '1' }), { status: 403, code: 'AccessDenied' }],
+      ['a forged signature', postForm(mine.upload, bytes, { 'X-Amz-Signature': `${sig[0] === 'a' ? 'b' : 'a'}${sig.slice(1)}` }), { status: 403, code: 'SignatureDoesNotMatch' }],
+    ];
+    for (const [what, res, expected] of cases) expect(await refused(await res), what).toEqual(expected);
+
+    // An expired policy, signed by the real SDK's createPresignedPost with a one-second lifetime.
+    const store = new S3AudioStore(ctx.stack.clients.s3, { uploads: BUCKETS.uploads.name, processed: BUCKETS.processed.name });
+    const short = await store.presignUpload({ key: mine.upload.fields.key, contentType: 'audio/wav', bytes: bytes.length, expiresSeconds: 1 });
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await refused(await postForm(short, bytes))).toEqual({ status: 403, code: 'AccessDenied' });
+
+    // Nothing refused reached storage: both files are still pending; the honest form then goes through.
+    for (const [session, id] of [[s, mine.file_id], [other, theirs.file_id]] as const) {
+      expect((await api.call('GET', `/api/audio/${session.session_id}/files/${id}`, { token: session.access_token })).body.status).toBe('pending');
+    }
+    expect((await postForm(mine.upload, bytes)).status).toBe(204);
+    expect((await api.waitForFile(s, mine.file_id)).status).toBe('ready');
   });
 
   it('records a replayed POST after ingest and never processes the new bytes', async () => {

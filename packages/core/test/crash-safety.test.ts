@@ -216,3 +216,12 @@ describe('analysis at ingest', () => {
     expect(await deps.files.get(file.session_id, file.file_id)).toMatchObject({ status: 'ready', analysis_error: { code: 'Analysis::TimedOut' } });
   });
 });
+
+describe('ingest where the store enforces no policy', () => {
+  it('rejects an upload whose size is not the declared one', async () => {
+    const { deps, file, obj, objects } = await pendingUpload(wav());
+    await deps.repos.create({ ...file, declared_size: 100 });
+    expect(await ingestObject(deps, obj, { tempDir })).toMatchObject({ outcome: 'rejected', reason: { code: 'Upload::SizeMismatch' } });
+    expect(objects.has(obj.key)).toBe(false);
+  });
+});

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import dynalite from 'dynalite';
+import { LIMITS } from '@david/core';
+import { startPostPolicyGate } from './s3-post-policy.ts';
 import type { Server } from 'node:http';
 
 export interface EmulatorPorts {
@@ -19,6 +21,9 @@ export interface Emulators {
 }
 
 const HOST = '127.0.0.1';
+
+/** The emulators' one credential (s3rver accepts only this access key). */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 /** CORS on the uploads bucket so browsers can POST straight to the presigned URL, as in the cloud. */
 export const CORS_XML = `<CORSConfiguration>
@@ -42,14 +47,29 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
   const ddbDir = join(dataDir, 'dynamodb');
   await Promise.all([s3Dir, sqsDir, ddbDir].map((d) => mkdir(d, { recursive: true })));
 
+  // s3rver on a port of its own; the S3 endpoint is the POST-policy gate in front of it (see s3-post-policy.ts).
   const s3rver = new S3rver({
     address: HOST,
-    port: ports.s3 ?? 0,
+    port: 0,
     directory: s3Dir,
     silent: true,
     configureBuckets: corsBuckets.map((name) => ({ name, configs: [CORS_XML] })),
   });
   const s3Addr = (await s3rver.run()) as AddressInfo;
+  let gate: Server;
+  try {
+    ({ server: gate } = await startPostPolicyGate({
+      target: { host: HOST, port: s3Addr.port },
+      host: HOST,
+      port: ports.s3 ?? 0,
+      secrets: { [EMULATOR_CREDENTIALS.accessKeyId]: EMULATOR_CREDENTIALS.secretAccessKey },
+      maxFormBytes: LIMITS.maxUploadBytes + 1024 * 1024,
+    }));
+  } catch (err) {
+    await s3rver.close().catch(() => undefined);
+    throw err;
+  }
+  const gatePort = (gate.address() as AddressInfo).port;
 
   let fauxqs: FauxqsServer | undefined;
   let ddb: Server | undefined;
@@ -62,6 +82,7 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
     });
   } catch (err) {
     await s3rver.close().catch(() => undefined);
+    gate.close();
     await fauxqs?.stop().catch(() => undefined);
     throw err;
   }
@@ -69,13 +90,17 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
 
   return {
     endpoints: {
-      s3: `http://${HOST}:${s3Addr.port}`,
+      s3: `http://${HOST}:${gatePort}`,
       sqs: `http://${HOST}:${fauxqs.port}`,
       dynamodb: `http://${HOST}:${ddbAddr.port}`,
     },
     s3rver,
     async stop() {
       await Promise.allSettled([
+        new Promise<void>((resolve) => {
+          gate.close(() => resolve());
+          gate.closeAllConnections();
+        }),
         s3rver.close(),
         fauxqs!.stop(),
         new Promise<void>((resolve) => {

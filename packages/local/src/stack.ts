@@ -6,7 +6,7 @@ import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, QUEUES, SERVICE_NAME, TAB
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
-import { startEmulators, type EmulatorPorts } from './emulators.ts';
+import { EMULATOR_CREDENTIALS, startEmulators, type EmulatorPorts } from './emulators.ts';
 import { startApiGateway, startDelivery } from './http-gateway.ts';
 import { objectCreatedEvent, reconcileUploads } from './reconcile.ts';
 import { invoke, SqsEventSource, type Handler } from './lambda-runtime.ts';
@@ -40,7 +40,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const CREDENTIALS = EMULATOR_CREDENTIALS;
 const REGION = 'us-east-1';
 
 
