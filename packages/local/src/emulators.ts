@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import S3rver from 's3rver';
@@ -25,6 +25,36 @@ const HOST = '127.0.0.1';
 /** The emulators' one credential (s3rver accepts only this access key). */
 export const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
+const OBJECT_SUFFIX = '._S3rver_object';
+
+/**
+ * s3rver writes an object's bytes, then its metadata, and answers after both; a process killed in between leaves
+ * bytes without metadata, which s3rver then fails on (500 for a listing). Such an object was never acknowledged,
+ * so it is removed before the emulator starts, as S3 would never have stored it.
+ */
+export async function removeHalfWrittenObjects(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith(OBJECT_SUFFIX)) {
+        const base = path.slice(0, -OBJECT_SUFFIX.length);
+        try {
+          JSON.parse(await readFile(`${base}._S3rver_metadata.json`, 'utf8'));
+          continue;
+        } catch {
+          // missing or cut short: the write never completed
+        }
+        await Promise.all([path, `${path}.md5`, `${base}._S3rver_metadata.json`].map((p) => rm(p, { force: true })));
+        removed.push(path);
+      }
+    }
+  };
+  await walk(root);
+  return removed;
+}
+
 /** CORS on the uploads bucket so browsers can POST straight to the presigned URL, as in the cloud. */
 export const CORS_XML = `<CORSConfiguration>
   <CORSRule>
@@ -47,6 +77,7 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
   const ddbDir = join(dataDir, 'dynamodb');
   await Promise.all([s3Dir, sqsDir, ddbDir].map((d) => mkdir(d, { recursive: true })));
 
+  await removeHalfWrittenObjects(s3Dir);
   // s3rver on a port of its own; the S3 endpoint is the POST-policy gate in front of it (see s3-post-policy.ts).
   const s3rver = new S3rver({
     address: HOST,

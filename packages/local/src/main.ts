@@ -8,15 +8,18 @@ import { startLocalStack } from './stack.ts';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dataDir = resolve(process.env.DATA_DIR ?? resolve(repoRoot, 'data'));
 const host = process.env.HOST ?? '127.0.0.1';
-const portOf = (name: string, fallback: number) => {
+/** A whole-number setting from the environment, refused (not ignored) when it is not one. */
+const intOf = (name: string, fallback: number, min: number, max: number, what: string) => {
   const raw = process.env[name];
   const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    console.error(`${name}=${raw} is not a port number (0–65535; 0 picks a free one)`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`${name}=${raw} is not ${what}`);
     process.exit(2);
   }
   return n;
 };
+const portOf = (name: string, fallback: number) => intOf(name, fallback, 0, 65535, 'a port number (0–65535; 0 picks a free one)');
+const secondsOf = (name: string) => (process.env[name] === undefined ? undefined : intOf(name, 0, 1, 3600, 'a number of seconds (1–3600)'));
 const port = portOf('PORT', 3000);
 const deliveryPort = portOf('DELIVERY_PORT', port + 1);
 /** Fixed emulator ports, so the AWS CLI and SDK scripts can reach them (README: "Reach the emulators"). */
@@ -33,6 +36,9 @@ const stack = await startLocalStack({
   deliveryPort,
   host,
   emulatorPorts,
+  // Shorter leases and sweeps for fault drills (JOBS in resources.ts is the default).
+  jobs: { leaseSeconds: secondsOf('JOB_LEASE_SECONDS'), sweepEverySeconds: secondsOf('JOB_SWEEP_SECONDS') },
+  queueVisibilitySeconds: secondsOf('QUEUE_VISIBILITY_SECONDS'),
   operatorKey: process.env.OPERATOR_KEY,
   logLevel: process.env.LOG_LEVEL ?? 'INFO',
 });

@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUES, TABLE, type QueueSpec } from '@david/core';
 
 const DAY = 86_400;
@@ -8,32 +8,42 @@ export interface ProvisionedQueues {
   readonly [name: string]: { url: string; arn: string; dlqUrl: string };
 }
 
-/** Create a queue and its DLQ with the settings from the shared resource definitions (the same ones the CDK uses). */
-async function createQueue(sqs: SQSClient, spec: QueueSpec) {
-  const fifo = spec.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-  const dlqName = spec.fifo ? spec.name.replace(/\.fifo$/, '-dlq.fifo') : `${spec.name}-dlq`;
-  const dlq = await sqs.send(
-    new CreateQueueCommand({ QueueName: dlqName, Attributes: { ...fifo, MessageRetentionPeriod: String(spec.dlqRetentionDays * DAY) } }),
-  );
-  const dlqAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }));
-  const main = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: spec.name,
-      Attributes: {
-        ...fifo,
-        VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
-        ReceiveMessageWaitTimeSeconds: String(spec.receiveWaitSeconds),
-        MessageRetentionPeriod: String(spec.retentionDays * DAY),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount: spec.maxReceiveCount }),
-      },
-    }),
-  );
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: main.QueueUrl!, AttributeNames: ['QueueArn'] }));
-  return { url: main.QueueUrl!, arn: attrs.Attributes!.QueueArn!, dlqUrl: dlq.QueueUrl! };
+/**
+ * Create a queue, or bring an existing one to the declared settings (as a deploy converges): the definition wins
+ * over whatever a previous run, an older version or a person left on it.
+ */
+async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  try {
+    return (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'QueueNameExists' && !/QueueNameExists/.test(String((err as { Code?: string }).Code))) throw err;
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    const { FifoQueue: _fifo, ContentBasedDeduplication: _dedup, ...mutable } = attributes;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: mutable }));
+    return QueueUrl!;
+  }
 }
 
-export async function provisionQueues(sqs: SQSClient): Promise<Record<keyof typeof QUEUES, { url: string; arn: string; dlqUrl: string }>> {
-  const entries = await Promise.all(Object.entries(QUEUES).map(async ([k, spec]) => [k, await createQueue(sqs, spec)] as const));
+/** Create a queue and its DLQ with the settings from the shared resource definitions (the same ones the CDK uses). */
+async function createQueue(sqs: SQSClient, spec: QueueSpec, visibilitySeconds?: number) {
+  const fifo: Record<string, string> = spec.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
+  const dlqName = spec.fifo ? spec.name.replace(/\.fifo$/, '-dlq.fifo') : `${spec.name}-dlq`;
+  const dlqUrl = await ensureQueue(sqs, dlqName, { ...fifo, MessageRetentionPeriod: String(spec.dlqRetentionDays * DAY) });
+  const dlqAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+  const url = await ensureQueue(sqs, spec.name, {
+    ...fifo,
+    VisibilityTimeout: String(visibilitySeconds ?? spec.visibilityTimeoutSeconds),
+    ReceiveMessageWaitTimeSeconds: String(spec.receiveWaitSeconds),
+    MessageRetentionPeriod: String(spec.retentionDays * DAY),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount: spec.maxReceiveCount }),
+  });
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: attrs.Attributes!.QueueArn!, dlqUrl };
+}
+
+/** `visibilitySeconds` overrides every queue's visibility timeout (fault drills only; the definitions are the default). */
+export async function provisionQueues(sqs: SQSClient, visibilitySeconds?: number): Promise<Record<keyof typeof QUEUES, { url: string; arn: string; dlqUrl: string }>> {
+  const entries = await Promise.all(Object.entries(QUEUES).map(async ([k, spec]) => [k, await createQueue(sqs, spec, visibilitySeconds)] as const));
   return Object.fromEntries(entries) as Record<keyof typeof QUEUES, { url: string; arn: string; dlqUrl: string }>;
 }
 

@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   readonly onError?: (where: string, err: unknown) => void;
   /** Job lease and sweep period (default JOBS from the shared definitions; the fault tests shorten them). */
   readonly jobs?: { readonly leaseSeconds?: number; readonly sweepEverySeconds?: number };
+  /** Every queue's visibility timeout (fault drills: messages a killed poller held come back in seconds). */
+  readonly queueVisibilitySeconds?: number;
 }
 
 export interface LocalStack {
@@ -80,7 +82,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const s3 = new S3Client({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const sqs = new SQSClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
     const ddb = new DynamoDBClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.dynamodb });
-    const [queues] = await Promise.all([provisionQueues(sqs), provisionTable(ddb)]);
+    const [queues] = await Promise.all([provisionQueues(sqs, opts.queueVisibilitySeconds), provisionTable(ddb)]);
 
     const delivery = await startDelivery(s3, BUCKETS.processed.name, BUCKETS.processed.prefix, opts.deliveryPort ?? 0, host);
     stopping.unshift(() => close(delivery.server));

@@ -60,11 +60,15 @@ async function publishOutput(deps: Deps, job: Job): Promise<void> {
  */
 export async function runJob(deps: Deps, msg: { session_id: string; job_id: string }, opts: RunJobOptions): Promise<RunJobOutcome> {
   const now = deps.clock.now();
-  const job = await deps.jobs.claim(msg.session_id, msg.job_id, now, new Date(now.getTime() + opts.leaseMs));
+  const leaseUntil = new Date(now.getTime() + opts.leaseMs);
+  // The sweeper's copy of the lease goes first: a worker that dies right after its claim is still seen.
+  await deps.jobs.trackLease({ session_id: msg.session_id, job_id: msg.job_id, lease_until: leaseUntil.toISOString() });
+  const job = await deps.jobs.claim(msg.session_id, msg.job_id, now, leaseUntil);
   if (!job) {
     // Finished already: a crash may have come between recording it and telling the index, so tell it again.
     const done = await deps.jobs.get(msg.session_id, msg.job_id);
     if (done?.status === 'completed') await publishOutput(deps, done);
+    if (!done || done.status === 'completed' || done.status === 'failed') await deps.jobs.dropLease(msg.session_id, msg.job_id);
     return { outcome: 'skipped', reason: 'finished-or-leased' };
   }
   if (opts.maxAttempts !== undefined && job.attempts > opts.maxAttempts) {
@@ -74,7 +78,6 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     await deps.jobs.dropLease(job.session_id, job.job_id);
     return { outcome: 'failed', error };
   }
-  await deps.jobs.trackLease({ session_id: job.session_id, job_id: job.job_id, lease_until: job.lease_until! });
   const heartbeat = setInterval(() => {
     const until = new Date(deps.clock.now().getTime() + opts.leaseMs);
     deps.jobs.renewLease(job.session_id, job.job_id, job.attempts, until).catch(() => undefined);
