@@ -120,7 +120,7 @@ export const FileView = z
   .object({
     file_id: z.string(),
     filename: z.string(),
-    status: z.enum(['pending', 'ready', 'rejected']),
+    status: z.enum(['pending', 'ready', 'rejected', 'expired']),
     content_type: z.string(),
     size: z.number(),
     created_at: z.string(),

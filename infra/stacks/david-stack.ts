@@ -172,6 +172,8 @@ export class DavidStack extends Stack {
     });
     table.grantReadWriteData(sweeper);
     processQ.queue.grantSendMessages(sweeper);
+    indexQ.queue.grantSendMessages(sweeper);
+    uploads.grantRead(sweeper);
 
     // Grants, not hand-written policies.
     table.grantReadWriteData(api);

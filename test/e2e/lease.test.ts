@@ -1,6 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BUCKETS, DynamoJobRepository, newJobId, TABLE, type Job } from '@david/core';
+import { BUCKETS, DynamoFileRepository, DynamoJobRepository, newJobId, TABLE, type Job } from '@david/core';
 import { startLocalStack, type LocalStack } from '@david/local';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,5 +64,24 @@ describe('a job whose worker died', () => {
       return r.body.items?.some((e: { file_id: string }) => e.file_id === job.job_id) ? r.body : undefined;
     }, 'the output in the index', 10_000);
     expect(listed.items.filter((e: { file_id: string }) => e.file_id === job.job_id)).toHaveLength(1);
+  });
+});
+
+describe('an upload that never arrives', () => {
+  it('is recorded as expired by the sweeper once it is due, and a job on it is refused', async () => {
+    const api = new ApiClient(stack.apiUrl);
+    const s = await api.createSession('expiry');
+    const req = await api.call('POST', '/api/audio/upload', { token: s.access_token, body: { session_id: s.session_id, filename: 'never.wav', content_type: 'audio/wav', size: 1000 } });
+    expect(req.status).toBe(201);
+    // Make it due now (its link really runs 15 minutes, plus 5 of grace).
+    const files = new DynamoFileRepository(DynamoDBDocumentClient.from(stack.clients.ddb), TABLE.name);
+    await files.watchPending(s.session_id, req.body.file_id, new Date(Date.now() - 1000).toISOString());
+    const f = await api.waitForFile(s, req.body.file_id);
+    expect(f).toMatchObject({ status: 'expired', rejection: { code: 'Upload::Expired' } });
+    const job = await api.call('POST', `/api/audio/${s.session_id}/process`, { token: s.access_token, body: { file_id: req.body.file_id, effect: 'gain' } });
+    expect(job.status).toBe(422);
+    expect(job.body.error.code).toBe('File::Expired');
+    const info = await api.call('GET', `/api/audio/${s.session_id}`, { token: s.access_token });
+    expect(info.body.buffer_status).toMatchObject({ files_expired: 1, files_pending: 0 });
   });
 });

@@ -885,7 +885,7 @@ export interface components {
             file_id: string;
             filename: string;
             /** @enum {string} */
-            status: "pending" | "ready" | "rejected";
+            status: "pending" | "ready" | "rejected" | "expired";
             content_type: string;
             size: number;
             created_at: string;

@@ -44,7 +44,11 @@ export interface FileRepository {
    * Record the outcome of ingest exactly once: succeeds only while the file is still `pending`
    * (and its session exists). Returns false when another delivery got there first.
    */
-  completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' }): Promise<boolean>;
+  completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' | 'expired' }): Promise<boolean>;
+  /** Pending uploads by the time they are due (small items in one partition, for the sweeper). */
+  watchPending(sessionId: string, fileId: string, dueAt: string): Promise<void>;
+  unwatchPending(sessionId: string, fileId: string, dueAt: string): Promise<void>;
+  listPendingDue(now: string): Promise<{ session_id: string; file_id: string; due_at: string }[]>;
   /** Note a later write to a ready file's key (only while the file exists). */
   recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void>;
 }

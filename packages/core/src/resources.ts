@@ -9,6 +9,8 @@ export const LIMITS = {
   maxUploadBytes: 104_857_600,
   /** Presigned upload lifetime. */
   uploadExpirySeconds: 900,
+  /** A pending upload is given up as `expired` this long after its link expired (a POST under way may still land). */
+  uploadGraceSeconds: 300,
   /** Longest decoded input we process (duration-bomb guard). */
   maxDurationSeconds: 4 * 60 * 60,
   /** Default and only output sample rate when resampling is asked for (the original document's 44100). */

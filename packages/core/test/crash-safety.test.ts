@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authorize,
   deleteSession,
+  expireUploads,
   failureInfo,
   hashToken,
   ingestObject,
@@ -14,6 +15,7 @@ import {
   newJobId,
   newSessionId,
   NotFoundError,
+  requestUpload,
   runJob,
   sweepJobs,
   TransientError,
@@ -223,5 +225,36 @@ describe('ingest where the store enforces no policy', () => {
     await deps.repos.create({ ...file, declared_size: 100 });
     expect(await ingestObject(deps, obj, { tempDir })).toMatchObject({ outcome: 'rejected', reason: { code: 'Upload::SizeMismatch' } });
     expect(objects.has(obj.key)).toBe(false);
+  });
+});
+
+describe('uploads that never arrive', () => {
+  it('expire after the link ran out (plus a grace), unless bytes arrived; ingest ends the watch', async () => {
+    let clock = new Date('2026-01-01T00:00:00Z');
+    const objects = new Map<string, Buffer>();
+    const deps = memoryDeps(memoryStore(objects), () => clock);
+    const session = { session_id: newSessionId(), name: 's', created_at: clock.toISOString(), token_hash: 'x' };
+    await deps.repos.create(session);
+    const ask = () => requestUpload(deps, session, { session_id: session.session_id, filename: 'a.wav', content_type: 'audio/wav', size: wav().length });
+    const never = await ask();
+    const arrivedLate = await ask();
+    const ingested = await ask();
+    const keyOf = async (id: string) => (await deps.files.get(session.session_id, id))!.key;
+    objects.set(await keyOf(arrivedLate.file_id), wav());
+    objects.set(await keyOf(ingested.file_id), wav());
+    expect((await ingestObject(deps, { bucket: 'u', key: await keyOf(ingested.file_id) }, { tempDir })).outcome).toBe('ready');
+
+    // Before the link and its grace ran out, nothing changes.
+    clock = new Date(clock.getTime() + 900_000);
+    expect(await expireUploads(deps)).toEqual({ expired: 0, dropped: 0, waiting: 0 });
+    clock = new Date(clock.getTime() + 301_000);
+    expect(await expireUploads(deps)).toEqual({ expired: 1, dropped: 0, waiting: 1 });
+    expect(await deps.files.get(session.session_id, never.file_id)).toMatchObject({ status: 'expired', rejection: { code: 'Upload::Expired' } });
+    expect((await deps.files.get(session.session_id, arrivedLate.file_id))?.status).toBe('pending');
+    expect(deps.queueLog.changes.at(-1)).toMatchObject({ op: 'upsert', entry: { file_id: never.file_id, status: 'expired' } });
+    // The late one is ingested when its event comes; the sweep after that has nothing left to watch.
+    await ingestObject(deps, { bucket: 'u', key: await keyOf(arrivedLate.file_id) }, { tempDir });
+    expect(await expireUploads(deps)).toEqual({ expired: 0, dropped: 0, waiting: 0 });
+    expect(deps.repos.pendingDue.size).toBe(0);
   });
 });

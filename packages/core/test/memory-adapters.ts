@@ -42,6 +42,16 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
     const f = this.filesByKey.get(`${sessionId}/${fileId}`);
     if (f) this.filesByKey.set(`${sessionId}/${fileId}`, { ...f, overwritten });
   }
+  pendingDue = new Map<string, { session_id: string; file_id: string; due_at: string }>();
+  async watchPending(sessionId: string, fileId: string, dueAt: string): Promise<void> {
+    this.pendingDue.set(`${dueAt}#${sessionId}#${fileId}`, { session_id: sessionId, file_id: fileId, due_at: dueAt });
+  }
+  async unwatchPending(sessionId: string, fileId: string, dueAt: string): Promise<void> {
+    this.pendingDue.delete(`${dueAt}#${sessionId}#${fileId}`);
+  }
+  async listPendingDue(now: string) {
+    return [...this.pendingDue.entries()].filter(([k]) => k < now).map(([, v]) => v);
+  }
   async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord>): Promise<boolean> {
     const f = this.filesByKey.get(`${sessionId}/${fileId}`);
     if (!f || f.status !== 'pending') return false;
@@ -137,7 +147,9 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
     throw new Error('not used by these tests');
   };
   return {
-    presignUpload: none,
+    async presignUpload(input) {
+      return { url: 'http://uploads.invalid/', fields: { key: input.key } };
+    },
     presignDownload: none,
     async statUpload(key) {
       const b = objects.get(key);

@@ -6,5 +6,8 @@ export const jobSk = (jobId: string) => `JOB#${jobId}`;
 /** Leases of running jobs: one small partition the sweeper reads whole (its size is the number of running jobs). */
 export const LEASES_PK = 'LEASES';
 export const leaseSk = (sessionId: string, jobId: string) => `${sessionId}#${jobId}`;
+/** Pending uploads, sorted by the time they are due to expire. */
+export const PENDING_PK = 'PENDING';
+export const pendingSk = (dueAt: string, sessionId: string, fileId: string) => `${dueAt}#${sessionId}#${fileId}`;
 export const indexPointerPk = (name: string) => `INDEX#${name}`;
 export const INDEX_POINTER_SK = 'POINTER';

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord, Job, Session } from '../domain/types.ts';
 import type { FileRepository, JobLease, JobRepository, SessionRepository } from '../ports.ts';
-import { fileSk, jobSk, LEASES_PK, leaseSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
+import { fileSk, jobSk, LEASES_PK, leaseSk, PENDING_PK, pendingSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
 
 const KEY_ATTRS = ['pk', 'sk', 'type'] as const;
 function strip<T>(item: Record<string, unknown> | undefined): T | null {
@@ -152,7 +152,29 @@ export class DynamoFileRepository extends Repo implements FileRepository {
     }
   }
 
-  async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' }): Promise<boolean> {
+  async watchPending(sessionId: string, fileId: string, dueAt: string): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { pk: PENDING_PK, sk: pendingSk(dueAt, sessionId, fileId), type: 'pending', session_id: sessionId, file_id: fileId, due_at: dueAt } }),
+    );
+  }
+
+  async unwatchPending(sessionId: string, fileId: string, dueAt: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: PENDING_PK, sk: pendingSk(dueAt, sessionId, fileId) } }));
+  }
+
+  async listPendingDue(now: string): Promise<{ session_id: string; file_id: string; due_at: string }[]> {
+    const res = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk < :now',
+        ExpressionAttributeValues: { ':pk': PENDING_PK, ':now': now },
+        Limit: 500,
+      }),
+    );
+    return (res.Items ?? []).map((i) => ({ session_id: i.session_id as string, file_id: i.file_id as string, due_at: i.due_at as string }));
+  }
+
+  async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' | 'expired' }): Promise<boolean> {
     const { expr, names, vals } = setExpression(outcome);
     try {
       await this.db.send(

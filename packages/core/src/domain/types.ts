@@ -9,7 +9,8 @@ export interface Session {
   readonly deleting_at?: string;
 }
 
-export type FileStatus = 'pending' | 'ready' | 'rejected';
+/** `expired`: no bytes arrived before the upload link ran out. */
+export type FileStatus = 'pending' | 'ready' | 'rejected' | 'expired';
 
 export interface MediaInfo {
   readonly format: string;
@@ -35,6 +36,8 @@ export interface FileRecord {
   readonly key: string;
   readonly status: FileStatus;
   readonly created_at: string;
+  /** When a still-pending upload is given up as `expired` (the link's expiry plus a grace period). */
+  readonly upload_due_at?: string;
   readonly uploaded_at?: string;
   readonly size?: number;
   readonly etag?: string;

@@ -60,6 +60,8 @@ export async function ingestObject(deps: Deps, obj: UploadedObject, opts: Ingest
         return { outcome: 'overwritten', sessionId, fileId };
       }
     }
+    // Bytes that arrived after the upload expired are never used: they go, the record stays.
+    if (file.status === 'expired') await deps.store.deleteUpload(obj.key);
     // Recorded already: a crash may have come between the record and the index, so tell the index again (idempotent).
     await publish(deps, file);
     return { outcome: 'duplicate', sessionId, fileId };
@@ -86,6 +88,7 @@ async function recordRejection(deps: Deps, file: FileRecord, reason: ErrorInfo, 
     uploaded_at: uploadedAt,
   });
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
+  if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);
   await deps.store.deleteUpload(file.key);
   await publish(deps, { ...file, status: 'rejected', size: stat?.size ?? file.size, uploaded_at: uploadedAt });
   return { outcome: 'rejected', sessionId, fileId, reason };
@@ -160,6 +163,7 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
     ...(analysisError ? { analysis_error: analysisError } : {}),
   });
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
+  if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);
   await publish(deps, { ...file, status: 'ready', size: stat.size, media, uploaded_at: uploadedAt });
   return { outcome: 'ready', sessionId, fileId, media };
 }

@@ -69,6 +69,9 @@ async function readyFile(deps: Deps, session: Session, fileId: string, field = '
       rejection: file.rejection,
     });
   }
+  if (file.status === 'expired') {
+    throw new UnprocessableError('File::Expired', `file '${file.file_id}' expired: no bytes arrived before its upload link ran out`, { field });
+  }
   if (file.status !== 'ready') throw new ConflictError('File::NotReady', `file '${file.file_id}' is still ${file.status}; wait until it is ready`, { field });
   return file;
 }

@@ -44,6 +44,7 @@ export function bufferStatus(files: FileRecord[], jobs: Job[]) {
     files_pending: files.filter((f) => f.status === 'pending').length,
     files_ready: files.filter((f) => f.status === 'ready').length,
     files_rejected: files.filter((f) => f.status === 'rejected').length,
+    files_expired: files.filter((f) => f.status === 'expired').length,
     jobs_queued: count('queued'),
     jobs_processing: count('processing'),
     jobs_completed: count('completed'),

@@ -28,6 +28,8 @@ export async function requestUpload(deps: Deps, session: Session, req: UploadReq
   const name = safeFilename(req.filename);
   const key = uploadKey(session.session_id, fileId, name);
   const contentType = req.content_type.split(';')[0].trim().toLowerCase();
+  const now = deps.clock.now();
+  const dueAt = new Date(now.getTime() + (LIMITS.uploadExpirySeconds + LIMITS.uploadGraceSeconds) * 1000).toISOString();
   const record: FileRecord = {
     session_id: session.session_id,
     file_id: fileId,
@@ -36,8 +38,11 @@ export async function requestUpload(deps: Deps, session: Session, req: UploadReq
     declared_size: req.size,
     key,
     status: 'pending',
-    created_at: deps.clock.now().toISOString(),
+    created_at: now.toISOString(),
+    upload_due_at: dueAt,
   };
+  // Watched first: a crash before the record leaves only a watch, which the sweeper drops.
+  await deps.files.watchPending(session.session_id, fileId, dueAt);
   await deps.files.create(record);
   const upload = await deps.store.presignUpload({
     key,
@@ -78,6 +83,40 @@ export async function deleteFile(deps: Deps, session: Session, fileId: string): 
   const jobs = (await deps.jobs.list(session.session_id)).filter((j) => j.file_id === file.file_id);
   for (const job of jobs) await removeJob(deps, job);
   await deps.files.delete(session.session_id, file.file_id);
+  if (file.upload_due_at) await deps.files.unwatchPending(session.session_id, file.file_id, file.upload_due_at);
   await deps.store.deleteUpload(file.key);
   await deps.index?.publish({ op: 'remove', file_id: file.file_id }, `rm-${file.file_id}`);
+}
+
+/**
+ * The sweeper's second task: an upload still pending after its link expired (plus a grace period) and with no bytes
+ * in storage is recorded as `expired` — never `pending` for ever. Where bytes did arrive, ingest decides.
+ */
+export async function expireUploads(deps: Deps): Promise<{ expired: number; dropped: number; waiting: number }> {
+  const now = deps.clock.now().toISOString();
+  let expired = 0;
+  let dropped = 0;
+  let waiting = 0;
+  for (const due of await deps.files.listPendingDue(now)) {
+    const file = await deps.files.get(due.session_id, due.file_id);
+    if (file?.status === 'pending' && (await deps.store.statUpload(file.key))) {
+      waiting++; // bytes are there: their event is on its way, and ingest decides
+      continue;
+    }
+    if (file?.status === 'pending') {
+      const won = await deps.files.completeIngest(file.session_id, file.file_id, {
+        status: 'expired',
+        rejection: { code: 'Upload::Expired', message: 'no file arrived before the upload link expired; ask for a new upload' },
+      });
+      if (won) {
+        await deps.index?.publish(
+          { op: 'upsert', entry: { file_id: file.file_id, session_id: file.session_id, kind: 'upload', name: file.filename, status: 'expired', size: 0, uploaded_at: file.created_at } },
+          `ingest-${file.file_id}-expired`,
+        );
+        expired++;
+      }
+    } else dropped++;
+    await deps.files.unwatchPending(due.session_id, due.file_id, due.due_at);
+  }
+  return { expired, dropped, waiting };
 }
