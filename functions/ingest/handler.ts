@@ -18,16 +18,16 @@ void removeDeadScratch().catch(() => undefined);
 /** Analysis at ingest gets at most this long, and never more than the invocation has left minus a margin. */
 const ANALYSIS_BUDGET_MS = 30_000;
 const MARGIN_MS = 15_000;
-let invocationDeadline = Infinity;
 
 /** Loudness, peaks and spectral summary stored on the file record (a failure or a timeout never rejects the file). */
-const analyzeReady = async (path: string) => {
+const analyzeWithin = (invocationDeadline: number) => async (path: string) => {
   const deadline = Math.min(Date.now() + ANALYSIS_BUDGET_MS, invocationDeadline - MARGIN_MS);
   if (deadline <= Date.now()) throw new DspError('Analysis::TimedOut', 'no time was left for the analysis');
   return { ...(await analyzeFile(path, { ffmpeg: await ffmpeg, deadline })) } as Record<string, unknown>;
 };
 
-async function recordHandler(record: SQSRecord): Promise<void> {
+async function recordHandler(record: SQSRecord, context?: Context): Promise<void> {
+  const analyze = analyzeWithin(context ? Date.now() + context.getRemainingTimeInMillis() : Infinity);
   const objects = objectsInS3Message(record.body);
   if (!objects) {
     // Not an S3 notification: retrying cannot help, so it is logged (with its body) and let go.
@@ -36,7 +36,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   }
   const attempts = { receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'), maxReceiveCount: QUEUES.ingest.maxReceiveCount };
   for (const obj of objects) {
-    const result = await withTempDir('ingest', async (tempDir) => ingestObject(deps, obj, { tempDir, ffmpeg: await ffmpeg, analyze: analyzeReady, ...attempts }));
+    const result = await withTempDir('ingest', async (tempDir) => ingestObject(deps, obj, { tempDir, ffmpeg: await ffmpeg, analyze, ...attempts }));
     const keys = 'sessionId' in result ? { session_id: result.sessionId, file_id: result.fileId } : {};
     if (result.outcome === 'rejected') logger.warn('file rejected', { ...keys, key: obj.key, reason: result.reason });
     else logger.info(`ingest ${result.outcome}`, { ...keys, key: obj.key, ...('reason' in result ? { reason: result.reason } : {}) });
@@ -44,9 +44,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 }
 
 // One record at a time: each downloads up to the upload limit into /tmp, so parallel records could overflow it.
-export const lambdaHandler = async (event: SQSEvent, context: Context) => {
-  invocationDeadline = Date.now() + context.getRemainingTimeInMillis();
-  return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
-};
+export const lambdaHandler = async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));
