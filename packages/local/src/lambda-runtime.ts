@@ -127,6 +127,10 @@ export class SqsEventSource {
       this.inFlight++;
       try {
         await this.deliver(messages);
+      } catch (err) {
+        // A poller never dies of one batch: what could not be acknowledged comes back and is handled again
+        // (every handler is idempotent), as Lambda's event source would do.
+        this.opts.onError?.(err);
       } finally {
         this.inFlight--;
       }
@@ -143,13 +147,24 @@ export class SqsEventSource {
       this.opts.onError?.(err);
       failed = new Set(messages.map((m) => m.MessageId!));
     }
-    const done = messages.filter((m) => !failed.has(m.MessageId!));
-    if (done.length === 0) return;
-    await this.opts.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.opts.queueUrl,
-        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
+    let done = messages.filter((m) => !failed.has(m.MessageId!));
+    for (let attempt = 0; done.length > 0; attempt++) {
+      let res;
+      try {
+        res = await this.opts.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.opts.queueUrl,
+            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      } catch (err) {
+        if (attempt >= 2) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        continue;
+      }
+      const refused = new Set((res.Failed ?? []).map((f) => Number(f.Id)));
+      done = done.filter((_, i) => refused.has(i));
+      if (done.length > 0 && attempt >= 2) throw new Error(`could not acknowledge ${done.length} message(s) of ${this.opts.name}`);
+    }
   }
 }
