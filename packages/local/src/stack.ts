@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, QUEUES, SERVICE_NAME, TABLE } from '@david/core';
+import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, MAX_WAIT_SECONDS, QUEUES, SERVICE_NAME, TABLE } from '@david/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -46,10 +46,21 @@ const CREDENTIALS = EMULATOR_CREDENTIALS;
 const REGION = 'us-east-1';
 
 
+/** Longest a stop waits for requests in flight (a long poll holds one up to MAX_WAIT_SECONDS). */
+const DRAIN_MS = (MAX_WAIT_SECONDS + 5) * 1000;
+
+/**
+ * Stop taking connections, let the requests in flight finish (long polls included), close idle keep-alive
+ * connections at once, and cut what is still open after DRAIN_MS.
+ */
 const close = (server: Server) =>
   new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 
 /**
