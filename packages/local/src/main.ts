@@ -68,3 +68,9 @@ const shutdown = async (signal: string) => {
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// `npm start` does not pass a SIGTERM on: npm exits and leaves this process running. So the parent's exit is a
+// signal too (this process is then adopted, and its parent id changes): stop as for SIGTERM.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown('parent exited');
+}, 500).unref();
