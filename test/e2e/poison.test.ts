@@ -1,4 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { BUCKETS } from '@david/core';
+import { objectCreatedEvent } from '@david/local';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client.ts';
 import { sineWav } from '../helpers/audio.ts';
@@ -41,5 +43,32 @@ describe('poison messages', () => {
     // Nothing waits for a redelivery or sits in a dead-letter queue: the poison was let go at the first look.
     await api.waitFor(async () => ((await Promise.all([q.ingest.url, q.process.url, q.index.url].map(depth))).every((n) => n === 0) ? true : undefined), 'queues drained', 10_000);
     for (const name of ['ingest', 'process', 'index'] as const) expect(await depth(q[name].dlqUrl), name).toBe(0);
+  });
+});
+
+describe('duplicate first deliveries', () => {
+  it('of the same S3 event and the same job message, at once, change each record once', async () => {
+    const { sqs } = ctx.stack.clients;
+    const q = ctx.stack.queues;
+    const api = new ApiClient(ctx.stack.apiUrl);
+    const s = await api.createSession('duplicates');
+    const { file_id, upload } = await api.upload(s, 'take.wav', 'audio/wav', sineWav({ seconds: 0.3 }));
+    expect((await api.waitForFile(s, file_id)).status).toBe('ready');
+    // The same notification five more times, all at once (S3 delivers at least once; SQS may duplicate).
+    const event = objectCreatedEvent(BUCKETS.uploads.name, upload.fields.key);
+    await Promise.all(Array.from({ length: 5 }, () => sqs.send(new SendMessageCommand({ QueueUrl: q.ingest.url, MessageBody: JSON.stringify(event) }))));
+    const job = await api.call('POST', `/api/audio/${s.session_id}/process`, { token: s.access_token, body: { file_id, effect: 'gain' } });
+    const message = JSON.stringify({ session_id: s.session_id, job_id: job.body.job_id });
+    await Promise.all(Array.from({ length: 5 }, () => sqs.send(new SendMessageCommand({ QueueUrl: q.process.url, MessageBody: message }))));
+    const done = await api.waitForJob(s, job.body.job_id);
+    expect(done).toMatchObject({ status: 'completed', attempts: 1 });
+    await api.waitFor(async () => ((await Promise.all([q.ingest.url, q.process.url, q.index.url].map(depth))).every((n) => n === 0) ? true : undefined), 'queues drained', 15_000);
+
+    const info = (await api.call('GET', `/api/audio/${s.session_id}`, { token: s.access_token })).body;
+    expect(info.uploaded_files).toHaveLength(1);
+    expect(info.processing_history).toHaveLength(1);
+    expect(info.processing_history[0]).toMatchObject({ status: 'completed', attempts: 1 });
+    const listed = (await api.call('GET', `/api/audio/${s.session_id}/files`, { token: s.access_token })).body;
+    expect(listed.items.map((e: { file_id: string }) => e.file_id).sort()).toEqual([file_id, job.body.job_id].sort());
   });
 });
