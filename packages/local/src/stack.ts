@@ -30,6 +30,11 @@ export interface LocalStackOptions {
   readonly jobs?: { readonly leaseSeconds?: number; readonly sweepEverySeconds?: number };
   /** Every queue's visibility timeout (fault drills: messages a killed poller held come back in seconds). */
   readonly queueVisibilitySeconds?: number;
+  /**
+   * The endpoints the functions use, from the emulators' (fault drills put a failing proxy between them; the
+   * stack's own provisioning and bridging keep the direct ones).
+   */
+  readonly functionEndpoints?: (direct: { s3: string; sqs: string; dynamodb: string }) => Promise<{ s3: string; sqs: string; dynamodb: string }>;
 }
 
 export interface LocalStack {
@@ -75,15 +80,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const stopping: (() => Promise<void>)[] = [() => emulators.stop()];
   try {
     const { endpoints } = emulators;
+    const forFunctions = opts.functionEndpoints ? await opts.functionEndpoints(endpoints) : endpoints;
     // The handlers build their clients from these, exactly as in Lambda (endpoint overrides aside).
     Object.assign(process.env, {
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_S3: endpoints.s3,
-      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_S3: forFunctions.s3,
+      AWS_ENDPOINT_URL_SQS: forFunctions.sqs,
+      AWS_ENDPOINT_URL_DYNAMODB: forFunctions.dynamodb,
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       S3_FORCE_PATH_STYLE: 'true',
