@@ -14,7 +14,7 @@ import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { API, BUCKETS, DELIVERY, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, QUEUES, SERVICE_NAME, TABLE } from '../../packages/core/src/resources.ts';
+import { API, BUCKETS, DELIVERY, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, NONCURRENT_VERSION_DAYS, QUEUES, SERVICE_NAME, TABLE } from '../../packages/core/src/resources.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { DavidFunction } from '../constructs/worker-function.ts';
 
@@ -76,13 +76,13 @@ export class DavidStack extends Stack {
           maxAge: 3000,
         },
       ],
-      lifecycleRules: [
-        { prefix: BUCKETS.uploads.prefix, expiration: Duration.days(BUCKETS.uploads.expireAfterDays) },
-        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
-    const processed = new s3.Bucket(this, 'Processed', { ...bucketDefaults, serverAccessLogsPrefix: `${BUCKETS.processed.name}/`, versioned: true });
-    const indexBucket = new s3.Bucket(this, 'Index', { ...bucketDefaults, serverAccessLogsPrefix: `${BUCKETS.index.name}/`, versioned: true });
+    const versionedRules: s3.LifecycleRule[] = [
+      { noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS), expiredObjectDeleteMarker: true, abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ];
+    const processed = new s3.Bucket(this, 'Processed', { ...bucketDefaults, serverAccessLogsPrefix: `${BUCKETS.processed.name}/`, versioned: true, lifecycleRules: versionedRules });
+    const indexBucket = new s3.Bucket(this, 'Index', { ...bucketDefaults, serverAccessLogsPrefix: `${BUCKETS.index.name}/`, versioned: true, lifecycleRules: versionedRules });
 
     // Queues, each with its DLQ, from the shared definitions.
     const ingestQ = new QueueWithDlq(this, 'IngestQueue', { spec: QUEUES.ingest });

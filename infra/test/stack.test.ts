@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
-import { API, DELIVERY, EVENT_SOURCES, FUNCTIONS, JOBS, QUEUES, TABLE } from '../../packages/core/src/resources.ts';
+import { API, DELIVERY, EVENT_SOURCES, FUNCTIONS, JOBS, NONCURRENT_VERSION_DAYS, QUEUES, TABLE } from '../../packages/core/src/resources.ts';
 import { DavidStack } from '../stacks/david-stack.ts';
 
 let template: Template;
@@ -59,6 +59,18 @@ describe('the CDK app', () => {
         expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       );
     }
+  });
+
+  it('removes old versions of outputs and index objects after the retention window, and never ages out an upload', () => {
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket')) as { Properties: { VersioningConfiguration?: unknown; LifecycleConfiguration?: { Rules: Record<string, unknown>[] } } }[];
+    const versioned = buckets.filter((b) => b.Properties.VersioningConfiguration);
+    expect(versioned).toHaveLength(2);
+    for (const b of versioned) {
+      expect(b.Properties.LifecycleConfiguration?.Rules).toContainEqual(expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS } }));
+    }
+    const withCors = buckets.filter((b) => (b.Properties as { CorsConfiguration?: unknown }).CorsConfiguration);
+    expect(withCors).toHaveLength(1); // the uploads bucket
+    for (const rule of withCors[0].Properties.LifecycleConfiguration?.Rules ?? []) expect(rule).not.toHaveProperty('ExpirationInDays');
   });
 
   it('allows browser uploads with CORS on the uploads bucket', () => {

@@ -98,7 +98,9 @@ export const EVENT_SOURCES = {
 } as const satisfies Record<keyof typeof QUEUES, EventSourceSpec>;
 
 export const BUCKETS = {
-  uploads: { name: 'david-uploads', prefix: 'uploads/', expireAfterDays: 30 },
+  // No age-based expiry on uploads: an upload lives as long as its session (idle sessions expire with everything
+  // they hold, LIMITS.sessionIdleDays), so a record never says `ready` for bytes a bucket rule removed.
+  uploads: { name: 'david-uploads', prefix: 'uploads/' },
   processed: { name: 'david-processed', prefix: 'processed/' },
   index: { name: 'david-index', prefix: 'index/' },
 } as const;
@@ -136,6 +138,9 @@ export const ENV = {
 } as const;
 
 export const SERVICE_NAME = 'david';
+
+/** Versioned buckets (outputs, index): overwritten or deleted versions are kept this long for recovery, then removed. */
+export const NONCURRENT_VERSION_DAYS = 7;
 
 /**
  * Jobs under a lease a living worker renews (heartbeat every `leaseSeconds / 4`); the sweeper, every
