@@ -54,5 +54,6 @@ export function buildDeps(env: Env): Deps & { s3: S3Client; ddb: DynamoDBClient;
     ...(indexQueue ? { index: new SqsIndexFeed(sqs, indexQueue) } : {}),
     clock: systemClock,
     deliveryBaseUrl: env[ENV.deliveryBaseUrl] ?? '',
+    ...(env[ENV.sessionIdleSeconds] ? { sessionIdleSeconds: Number(env[ENV.sessionIdleSeconds]) } : {}),
   };
 }

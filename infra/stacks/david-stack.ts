@@ -173,7 +173,11 @@ export class DavidStack extends Stack {
     table.grantReadWriteData(sweeper);
     processQ.queue.grantSendMessages(sweeper);
     indexQ.queue.grantSendMessages(sweeper);
+    // Expired sessions go with their objects.
     uploads.grantRead(sweeper);
+    uploads.grantDelete(sweeper);
+    processed.grantRead(sweeper);
+    processed.grantDelete(sweeper);
 
     // Grants, not hand-written policies.
     table.grantReadWriteData(api);

@@ -32,6 +32,12 @@ export interface SessionRepository {
   markDeleting(sessionId: string, at: string): Promise<void>;
   /** Removes every item under the session (files, jobs) and the session item last, so a retry can resume. */
   delete(sessionId: string): Promise<void>;
+  /** Push the idle expiry back (only while the session exists). */
+  touch(sessionId: string, activeAt: string, expiresAt: number): Promise<void>;
+  /** Sessions by the time they expire (small items in one partition, for the sweeper). */
+  watchExpiry(sessionId: string, expiresAt: number): Promise<void>;
+  unwatchExpiry(sessionId: string, expiresAt: number): Promise<void>;
+  listExpiryDue(nowSeconds: number): Promise<{ session_id: string; expires_at: number }[]>;
 }
 
 export interface FileRepository {

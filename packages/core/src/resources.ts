@@ -15,6 +15,8 @@ export const LIMITS = {
   maxDurationSeconds: 4 * 60 * 60,
   /** Default and only output sample rate when resampling is asked for (the original document's 44100). */
   sampleRate: 44_100,
+  /** A session unused this long expires with everything it holds (override: SESSION_IDLE_SECONDS). */
+  sessionIdleSeconds: 30 * 86_400,
 } as const;
 
 export interface FunctionSpec {
@@ -110,7 +112,8 @@ export const TABLE = {
   name: 'david',
   partitionKey: 'pk',
   sortKey: 'sk',
-  ttlAttribute: 'expires_at',
+  // A backstop on session items (expiry + 7 days); the sweeper normally removes an expired session within a minute.
+  ttlAttribute: 'ttl_at',
 } as const;
 
 export const API = {
@@ -135,6 +138,8 @@ export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** Overrides JOBS.leaseSeconds (the fault tests shorten it; unset in the cloud). */
   jobLeaseSeconds: 'JOB_LEASE_SECONDS',
+  /** Overrides LIMITS.sessionIdleSeconds. */
+  sessionIdleSeconds: 'SESSION_IDLE_SECONDS',
 } as const;
 
 export const SERVICE_NAME = 'david';

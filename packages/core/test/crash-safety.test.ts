@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authorize,
+  createSession,
+  expireSessions,
   deleteSession,
   expireUploads,
   failureInfo,
@@ -256,5 +258,36 @@ describe('uploads that never arrive', () => {
     await ingestObject(deps, { bucket: 'u', key: await keyOf(arrivedLate.file_id) }, { tempDir });
     expect(await expireUploads(deps)).toEqual({ expired: 0, dropped: 0, waiting: 0 });
     expect(deps.repos.pendingDue.size).toBe(0);
+  });
+});
+
+describe('idle sessions', () => {
+  it('expire with everything they hold; using a session pushes its expiry back', async () => {
+    let clock = new Date('2026-01-01T00:00:00Z');
+    const objects = new Map<string, Buffer>();
+    const deps = { ...memoryDeps(memoryStore(objects), () => clock), sessionIdleSeconds: 10 * 86_400 };
+    const used = await createSession(deps, { name: 'used' });
+    const idle = await createSession(deps, { name: 'idle' });
+    for (const s of [used, idle]) objects.set(`uploads/${s.session_id}/fil_x/a.wav`, wav());
+    const day = 86_400_000;
+
+    clock = new Date(clock.getTime() + 6 * day);
+    await authorize(deps, used.session_id, used.access_token); // in use on day 6: now expires on day 16
+    clock = new Date(clock.getTime() + 5 * day); // day 11
+    expect(await expireSessions(deps)).toEqual({ expired: 1, dropped: 0 }); // the idle one (the used one's old watch went when it was used)
+    await expect(authorize(deps, idle.session_id, idle.access_token)).rejects.toMatchObject({ status: 404 });
+    expect(await deps.sessions.get(idle.session_id)).toBeNull();
+    expect([...objects.keys()]).toEqual([`uploads/${used.session_id}/fil_x/a.wav`]);
+    expect(deps.queueLog.changes).toContainEqual({ op: 'removeSession', session_id: idle.session_id });
+    expect((await authorize(deps, used.session_id, used.access_token)).expires_at).toBe(Date.parse('2026-01-22T00:00:00Z') / 1000); // used again on day 11
+
+    // Past its pushed-back expiry (day 21) the used one is gone too — at once for every route, and then for good.
+    clock = new Date(clock.getTime() + 9 * day); // day 20: still there
+    expect(await expireSessions(deps)).toEqual({ expired: 0, dropped: 0 });
+    clock = new Date(clock.getTime() + 2 * day); // day 22
+    await expect(authorize(deps, used.session_id, used.access_token)).rejects.toMatchObject({ status: 404 });
+    expect(await expireSessions(deps)).toEqual({ expired: 1, dropped: 0 });
+    expect(objects.size).toBe(0);
+    expect(deps.repos.expiryDue.size).toBe(0);
   });
 });

@@ -22,6 +22,20 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
     if (id === undefined) return (this.sessionsById.get(sessionId) ?? null) as never;
     return (this.jobsByKey.get(`${sessionId}/${id}`) ?? this.filesByKey.get(`${sessionId}/${id}`) ?? null) as never;
   }
+  expiryDue = new Map<string, { session_id: string; expires_at: number }>();
+  async touch(sessionId: string, activeAt: string, expiresAt: number): Promise<void> {
+    const s = this.sessionsById.get(sessionId);
+    if (s) this.sessionsById.set(sessionId, { ...s, active_at: activeAt, expires_at: expiresAt });
+  }
+  async watchExpiry(sessionId: string, expiresAt: number): Promise<void> {
+    this.expiryDue.set(`${String(expiresAt).padStart(12, '0')}#${sessionId}`, { session_id: sessionId, expires_at: expiresAt });
+  }
+  async unwatchExpiry(sessionId: string, expiresAt: number): Promise<void> {
+    this.expiryDue.delete(`${String(expiresAt).padStart(12, '0')}#${sessionId}`);
+  }
+  async listExpiryDue(nowSeconds: number) {
+    return [...this.expiryDue.entries()].filter(([k]) => k < String(nowSeconds).padStart(12, '0')).map(([, v]) => v);
+  }
   async markDeleting(sessionId: string, at: string): Promise<void> {
     const s = this.sessionsById.get(sessionId);
     if (s) this.sessionsById.set(sessionId, { ...s, deleting_at: s.deleting_at ?? at });

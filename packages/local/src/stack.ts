@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   readonly onError?: (where: string, err: unknown) => void;
   /** Job lease and sweep period (default JOBS from the shared definitions; the fault tests shorten them). */
   readonly jobs?: { readonly leaseSeconds?: number; readonly sweepEverySeconds?: number };
+  /** Idle time after which a session expires (default LIMITS.sessionIdleSeconds). */
+  readonly sessionIdleSeconds?: number;
   /** Every queue's visibility timeout (fault drills: messages a killed poller held come back in seconds). */
   readonly queueVisibilitySeconds?: number;
   /**
@@ -128,9 +130,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Events the bridge may have lost in a crash: every still-pending upload that S3 holds is announced again.
     await reconcileUploads(s3, DynamoDBDocumentClient.from(ddb), sendIngestEvent);
 
+    // Settings the handlers read at load, as a function's configuration.
+    if (opts.jobs?.leaseSeconds) process.env[ENV.jobLeaseSeconds] = String(opts.jobs.leaseSeconds);
+    if (opts.sessionIdleSeconds) process.env[ENV.sessionIdleSeconds] = String(opts.sessionIdleSeconds);
     const api = (await import('../../../functions/api/handler.ts')).handler as unknown as Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
     const ingest = (await import('../../../functions/ingest/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
-    if (opts.jobs?.leaseSeconds) process.env[ENV.jobLeaseSeconds] = String(opts.jobs.leaseSeconds);
     const proc = (await import('../../../functions/process/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
     const sweeper = (await import('../../../functions/sweeper/handler.ts')).handler as unknown as Handler<unknown, unknown>;
     const indexer = (await import('../../../functions/index/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;

@@ -9,5 +9,8 @@ export const leaseSk = (sessionId: string, jobId: string) => `${sessionId}#${job
 /** Pending uploads, sorted by the time they are due to expire. */
 export const PENDING_PK = 'PENDING';
 export const pendingSk = (dueAt: string, sessionId: string, fileId: string) => `${dueAt}#${sessionId}#${fileId}`;
+/** Sessions by expiry time (zero-padded epoch seconds sort as numbers). */
+export const EXPIRY_PK = 'EXPIRY';
+export const expirySk = (expiresAt: number, sessionId: string) => `${String(expiresAt).padStart(12, '0')}#${sessionId}`;
 export const indexPointerPk = (name: string) => `INDEX#${name}`;
 export const INDEX_POINTER_SK = 'POINTER';

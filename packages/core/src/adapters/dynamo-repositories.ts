@@ -10,7 +10,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord, Job, Session } from '../domain/types.ts';
 import type { FileRepository, JobLease, JobRepository, SessionRepository } from '../ports.ts';
-import { fileSk, jobSk, LEASES_PK, leaseSk, PENDING_PK, pendingSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
+import { EXPIRY_PK, expirySk, fileSk, jobSk, LEASES_PK, leaseSk, PENDING_PK, pendingSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
+
+/** DynamoDB's TTL deletes a session item this long after its expiry, in case the sweeper never got to it. */
+const TTL_BACKSTOP_SECONDS = 7 * 86_400;
 
 const KEY_ATTRS = ['pk', 'sk', 'type'] as const;
 function strip<T>(item: Record<string, unknown> | undefined): T | null {
@@ -68,7 +71,13 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: sessionPk(session.session_id), sk: SESSION_SK, type: 'session', ...session },
+        Item: {
+          pk: sessionPk(session.session_id),
+          sk: SESSION_SK,
+          type: 'session',
+          ...session,
+          ...(session.expires_at ? { ttl_at: session.expires_at + TTL_BACKSTOP_SECONDS } : {}),
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -77,6 +86,44 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
   async get(sessionId: string): Promise<Session | null> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: SESSION_SK }, ConsistentRead: true }));
     return strip<Session>(res.Item);
+  }
+
+  async touch(sessionId: string, activeAt: string, expiresAt: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
+          UpdateExpression: 'SET active_at = :a, expires_at = :e, ttl_at = :t',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':a': activeAt, ':e': expiresAt, ':t': expiresAt + TTL_BACKSTOP_SECONDS },
+        }),
+      );
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+    }
+  }
+
+  async watchExpiry(sessionId: string, expiresAt: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { pk: EXPIRY_PK, sk: expirySk(expiresAt, sessionId), type: 'expiry', session_id: sessionId, expires_at: expiresAt } }),
+    );
+  }
+
+  async unwatchExpiry(sessionId: string, expiresAt: number): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: EXPIRY_PK, sk: expirySk(expiresAt, sessionId) } }));
+  }
+
+  async listExpiryDue(nowSeconds: number): Promise<{ session_id: string; expires_at: number }[]> {
+    const res = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk < :now',
+        ExpressionAttributeValues: { ':pk': EXPIRY_PK, ':now': String(nowSeconds).padStart(12, '0') },
+        Limit: 100,
+      }),
+    );
+    return (res.Items ?? []).map((i) => ({ session_id: i.session_id as string, expires_at: i.expires_at as number }));
   }
 
   async markDeleting(sessionId: string, at: string): Promise<void> {

@@ -7,6 +7,10 @@ export interface Session {
   readonly token_hash: string;
   /** Set when a DELETE began: the session is gone for every route but a DELETE, which resumes the cleanup. */
   readonly deleting_at?: string;
+  /** Idle expiry (epoch seconds, also DynamoDB's TTL attribute: a backstop a week later deletes the item). */
+  readonly expires_at?: number;
+  /** Last time its expiry was pushed back (at most once an hour). */
+  readonly active_at?: string;
 }
 
 /** `expired`: no bytes arrived before the upload link ran out. */

@@ -12,4 +12,6 @@ export interface Deps {
   readonly clock: Clock;
   /** Base URL processed objects are delivered from (CloudFront, or the local delivery endpoint). */
   readonly deliveryBaseUrl: string;
+  /** Idle time after which a session expires (default LIMITS.sessionIdleSeconds). */
+  readonly sessionIdleSeconds?: number;
 }

@@ -1,20 +1,31 @@
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
 import { hashToken, isWellFormedId, newAccessToken, newSessionId, tokenMatches } from '../ids.ts';
 import type { FileRecord, Job, Session } from '../domain/types.ts';
+import { LIMITS } from '../resources.ts';
 import { fileView, jobView } from './views.ts';
 import type { Deps } from './deps.ts';
 
 export const MAX_SESSION_NAME = 200;
 
-export async function createSession(deps: Pick<Deps, 'sessions' | 'clock'>, req: { name?: string } = {}) {
+const idleSeconds = (deps: Pick<Deps, 'sessionIdleSeconds'>) => deps.sessionIdleSeconds ?? LIMITS.sessionIdleSeconds;
+/** A session's expiry is pushed back at most this often (one write per session per hour, not per request). */
+const TOUCH_EVERY_MS = 3_600_000;
+
+export async function createSession(deps: Pick<Deps, 'sessions' | 'clock' | 'sessionIdleSeconds'>, req: { name?: string } = {}) {
   const token = newAccessToken();
-  const createdAt = deps.clock.now().toISOString();
+  const now = deps.clock.now();
+  const createdAt = now.toISOString();
+  const expiresAt = Math.floor(now.getTime() / 1000) + idleSeconds(deps);
   const session: Session = {
     session_id: newSessionId(),
     name: req.name?.trim() || `Session ${createdAt.slice(0, 19).replace('T', ' ')}`,
     created_at: createdAt,
     token_hash: hashToken(token),
+    expires_at: expiresAt,
+    active_at: createdAt,
   };
+  // Watched first: a crash before the record leaves only a watch, which the sweeper drops.
+  await deps.sessions.watchExpiry(session.session_id, expiresAt);
   await deps.sessions.create(session);
   return { session_id: session.session_id, name: session.name, created_at: session.created_at, access_token: token };
 }
@@ -24,7 +35,7 @@ export async function createSession(deps: Pick<Deps, 'sessions' | 'clock'>, req:
  * of another session 403. Ids are unguessable, so 404 leaks nothing.
  */
 export async function authorize(
-  deps: Pick<Deps, 'sessions'>,
+  deps: Pick<Deps, 'sessions' | 'clock' | 'sessionIdleSeconds'>,
   sessionId: string,
   token: string | undefined,
   opts: { resumeDeletion?: boolean } = {},
@@ -34,7 +45,18 @@ export async function authorize(
   const session = await deps.sessions.get(sessionId);
   // A session being deleted is gone for every route but the DELETE that finishes the job.
   if (!session || (session.deleting_at && !opts.resumeDeletion)) throw new NotFoundError('Session::NotFound', `no session '${sessionId}'`);
+  const now = deps.clock.now();
+  // An expired session is gone, whether or not the sweeper has removed it yet.
+  if (session.expires_at !== undefined && session.expires_at * 1000 <= now.getTime()) throw new NotFoundError('Session::NotFound', `no session '${sessionId}' (it expired)`);
   if (!tokenMatches(token, session.token_hash)) throw new ForbiddenError();
+  if (session.expires_at !== undefined && now.getTime() - Date.parse(session.active_at ?? session.created_at) >= TOUCH_EVERY_MS) {
+    // In use: push the idle expiry back (the new watch first, then the record, then the old watch goes).
+    const expiresAt = Math.floor(now.getTime() / 1000) + idleSeconds(deps);
+    await deps.sessions.watchExpiry(sessionId, expiresAt);
+    await deps.sessions.touch(sessionId, now.toISOString(), expiresAt);
+    await deps.sessions.unwatchExpiry(sessionId, session.expires_at);
+    return { ...session, expires_at: expiresAt, active_at: now.toISOString() };
+  }
   return session;
 }
 
@@ -76,4 +98,23 @@ export async function deleteSession(deps: Deps, session: Session): Promise<void>
   await deps.store.deleteSessionObjects(session.session_id);
   await deps.index?.publish({ op: 'removeSession', session_id: session.session_id }, `rm-${session.session_id}`);
   await deps.sessions.delete(session.session_id);
+}
+
+/**
+ * The sweeper's third task: sessions idle past their expiry are deleted with everything they hold (objects, index
+ * entries, records), the same resumable way as a DELETE. Watches of sessions used since are dropped.
+ */
+export async function expireSessions(deps: Deps): Promise<{ expired: number; dropped: number }> {
+  const now = Math.floor(deps.clock.now().getTime() / 1000);
+  let expired = 0;
+  let dropped = 0;
+  for (const due of await deps.sessions.listExpiryDue(now)) {
+    const session = await deps.sessions.get(due.session_id);
+    if (session && session.expires_at !== undefined && session.expires_at <= now) {
+      await deleteSession(deps, session);
+      expired++;
+    } else dropped++;
+    await deps.sessions.unwatchExpiry(due.session_id, due.expires_at);
+  }
+  return { expired, dropped };
 }
