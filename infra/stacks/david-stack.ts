@@ -203,7 +203,7 @@ export class DavidStack extends Stack {
 
     // The index worker: the only writer of snapshots, journal segments and the pointer item.
     table.grantReadWriteData(indexer);
-    indexBucket.grantReadWrite(indexer);
+    indexBucket.grantReadWrite(indexer); // also lists and deletes superseded snapshots and segments
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const rest = new apigw.LambdaRestApi(this, 'RestApi', {

@@ -83,4 +83,16 @@ describe('the file index on S3 and DynamoDB', () => {
     expect(index.size).toBe(6);
     expect(index.listAll().items.map((e) => e.file_id)).toEqual(Array.from({ length: 6 }, (_, i) => entry(i).file_id));
   }, 60_000);
+
+  it('collects superseded snapshots and segments from S3, keeping the committed chains', async () => {
+    const name = 'gc-test';
+    const writer = new IndexWriter(ports(), name, { snapshotEvery: 2, retainMs: 0 });
+    for (let i = 0; i < 12; i++) await writer.apply([{ op: 'upsert', entry: entry(i) }]);
+    const listed = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKETS.index.name, Prefix: `index/${name}/` }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!);
+    const p = (await ports().pointers.read(name))!;
+    const live = [p.snapshotKey, ...p.journal, p.previous?.snapshotKey, ...(p.previous?.journal ?? [])].filter(Boolean);
+    expect(keys.sort()).toEqual([...live].sort()); // 12 segments and 6 snapshots were written
+    expect((await loadCommitted(ports(), p)).index.listAll({ limit: 100 }).total).toBe(12);
+  });
 });

@@ -9,6 +9,9 @@ export interface BlobStore {
   put(key: string, body: AsyncIterable<Uint8Array> | Uint8Array): Promise<void>;
   /** The object's bytes as a stream, or null when it does not exist. */
   get(key: string): Promise<AsyncIterable<Uint8Array> | null>;
+  /** Keys under a prefix with their write time (for collecting superseded objects). */
+  list(prefix: string): Promise<{ key: string; writtenAt: Date }[]>;
+  delete(keys: readonly string[]): Promise<void>;
 }
 
 /** Where the committed version lives: a DynamoDB item written with a condition on its version. */
@@ -38,6 +41,12 @@ export interface WriterOptions {
   readonly snapshotEvery?: number;
   readonly maxAttempts?: number;
   readonly now?: () => Date;
+  /**
+   * Snapshots and journal segments no longer referenced (older than the previous snapshot's chain, or written by a
+   * writer that lost its commit) are deleted after a new snapshot, once older than this — a reader that loaded an
+   * older version may still be streaming them. Default one hour.
+   */
+  readonly retainMs?: number;
 }
 
 const prefix = (name: string) => `index/${name}`;
@@ -89,7 +98,21 @@ export class IndexWriter {
     private readonly opts: WriterOptions = {},
   ) {}
 
-  async apply(changes: readonly IndexChange[]): Promise<{ version: number; attempts: number; snapshot: boolean }> {
+  /** Delete the snapshots and segments older than the committed chain (the current and the previous snapshot's). */
+  private async collect(committed: IndexPointer): Promise<number> {
+    const keep = new Set([committed.snapshotKey, ...committed.journal, committed.previous?.snapshotKey, ...(committed.previous?.journal ?? [])].filter(Boolean));
+    const versionOf = (key: string) => Number(/\/(\d{12})-[0-9a-f]+$/.exec(key)?.[1] ?? NaN);
+    const oldestKept = Math.min(...[...keep].map((k) => versionOf(k!)));
+    const cutoff = (this.opts.now ?? (() => new Date()))().getTime() - (this.opts.retainMs ?? 3_600_000);
+    const listed = [...(await this.ports.blobs.list(`${prefix(this.name)}/snapshots/`)), ...(await this.ports.blobs.list(`${prefix(this.name)}/journal/`))];
+    // Unreferenced and not newer than the oldest kept object: superseded (a snapshot at V holds segment V), or a
+    // losing writer's; anything newer may belong to a commit in progress.
+    const stale = listed.filter((o) => !keep.has(o.key) && versionOf(o.key) <= oldestKept && o.writtenAt.getTime() < cutoff).map((o) => o.key);
+    if (stale.length > 0) await this.ports.blobs.delete(stale);
+    return stale.length;
+  }
+
+  async apply(changes: readonly IndexChange[]): Promise<{ version: number; attempts: number; snapshot: boolean; collected: number }> {
     const maxAttempts = this.opts.maxAttempts ?? 20;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const pointer = await this.ports.pointers.read(this.name);
@@ -115,7 +138,9 @@ export class IndexWriter {
       }
       if (await this.ports.pointers.compareAndSet(this.name, pointer ? version : null, next)) {
         this.cached = { version: nextVersion, index };
-        return { version: nextVersion, attempts: attempt, snapshot };
+        // Best effort: what is not collected now is collected after the next snapshot.
+        const collected = snapshot ? await this.collect(next).catch(() => 0) : 0;
+        return { version: nextVersion, attempts: attempt, snapshot, collected };
       }
       // Lost the race: back off a little (with jitter) and apply the batch on top of the winner's version.
       await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));

@@ -26,6 +26,15 @@ export class MemoryBlobs implements BlobStore {
       throw new Error('simulated crash');
     }
     this.objects.set(key, body instanceof Uint8Array ? body : await collectBytes(body));
+    this.writtenAt.set(key, this.clock());
+  }
+  writtenAt = new Map<string, Date>();
+  clock = () => new Date();
+  async list(prefix: string) {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ key, writtenAt: this.writtenAt.get(key) ?? new Date(0) }));
+  }
+  async delete(keys: readonly string[]) {
+    for (const k of keys) this.objects.delete(k);
   }
   async get(key: string) {
     const bytes = this.objects.get(key);

@@ -75,3 +75,35 @@ describe('the index writer', () => {
     expect(index.get(entry(6).file_id)).toEqual(entry(6));
   });
 });
+
+describe('collecting superseded snapshots and journal segments', () => {
+  it('keeps only the current and previous chains (past the retention window), and the index still loads', async () => {
+    const blobs = new MemoryBlobs();
+    const pointers = new MemoryPointers();
+    let now = Date.UTC(2026, 0, 1);
+    blobs.clock = () => new Date(now);
+    const writer = new IndexWriter({ blobs, pointers }, 'files', { snapshotEvery: 3, retainMs: 60_000, now: () => new Date(now) });
+    let collected = 0;
+    for (let i = 0; i < 30; i++) {
+      now += 10_000; // a batch every 10 s
+      collected += (await writer.apply([{ op: 'upsert', entry: entry(i) }])).collected;
+    }
+    expect(collected).toBeGreaterThan(0);
+    const p = (await pointers.read('files'))!;
+    const live = new Set([p.snapshotKey, ...p.journal, p.previous?.snapshotKey, ...(p.previous?.journal ?? [])].filter(Boolean));
+    // Everything left is either referenced or younger than the retention window (a reader may be streaming it).
+    for (const [key, at] of blobs.writtenAt) if (blobs.objects.has(key) && !live.has(key)) expect(now - at.getTime()).toBeLessThan(60_000 + 30_000);
+    expect(blobs.objects.size).toBeLessThan(30 + 10); // 30 segments and 10 snapshots written
+    const { index } = await loadCommitted({ blobs, pointers }, p);
+    expect(index.listAll({ limit: 1000 }).total).toBe(30);
+    // A reader of the previous snapshot still finds it (recovery path).
+    expect(blobs.objects.has(p.previous!.snapshotKey!)).toBe(true);
+  });
+
+  it('deletes nothing younger than the retention window', async () => {
+    const blobs = new MemoryBlobs();
+    const writer = new IndexWriter({ blobs, pointers: new MemoryPointers() }, 'files', { snapshotEvery: 2, retainMs: 3_600_000 });
+    for (let i = 0; i < 12; i++) expect((await writer.apply([{ op: 'upsert', entry: entry(i) }])).collected).toBe(0);
+    expect(blobs.objects.size).toBe(12 + 6);
+  });
+});

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { BlobStore, IndexPointer, PointerStore } from '@david/avl-index';
@@ -21,6 +21,23 @@ export class S3BlobStore implements BlobStore {
       partSize: 8 * 1024 * 1024,
     });
     await upload.done();
+  }
+
+  async list(prefix: string): Promise<{ key: string; writtenAt: Date }[]> {
+    const out: { key: string; writtenAt: Date }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) out.push({ key: o.Key!, writtenAt: o.LastModified ?? new Date(0) });
+      token = page.NextContinuationToken;
+    } while (token);
+    return out;
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
+    }
   }
 
   async get(key: string): Promise<AsyncIterable<Uint8Array> | null> {
