@@ -103,7 +103,9 @@ export interface FfmpegProcess {
 
 /** Start ffmpeg with a wall-clock limit and bounded stderr capture. */
 export function startFfmpeg(ffmpeg: FfmpegInfo, args: string[], opts: { timeoutMs: number; failCode: string }): FfmpegProcess {
-  const child = spawn(ffmpeg.path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches us, and we finish or stop
+  // the work in flight; it must not kill ffmpeg under a job that is being finished. It still ends with its pipes.
+  const child = spawn(ffmpeg.path, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   let timedOut = false;
   child.stderr.on('data', (d: Buffer) => {
