@@ -1,5 +1,7 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { BUCKETS } from '@david/core';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BUCKETS, sessionPk, TABLE } from '@david/core';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -127,5 +129,41 @@ describe('kill -9 of the local stack', () => {
       return JSON.stringify(ids) === JSON.stringify(expected) ? ids : undefined;
     }, 'the index to match the records', 60_000);
     expect(listed).toEqual(expected);
+  });
+
+  it('during a session delete: the session is gone at once, and a retried DELETE after the restart removes the rest', { timeout: 120_000 }, async () => {
+    const [port, delivery, s3, sqs, ddb] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const env = { PORT: String(port), DELIVERY_PORT: String(delivery), S3_PORT: String(s3), SQS_PORT: String(sqs), DYNAMODB_PORT: String(ddb), DATA_DIR: join(dir, 'data-delete') };
+    const api = new ApiClient(`http://127.0.0.1:${port}`);
+    child = await start(env);
+    const session = await api.createSession('to delete');
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await api.upload(session, `d${i}.wav`, 'audio/wav', sineWav({ seconds: 0.5 }))).file_id);
+    for (const id of ids) await api.waitForFile(session, id);
+
+    const deleting = api.call('DELETE', `/api/audio/${session.session_id}`, { token: session.access_token }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 25));
+    await kill9(child);
+    await deleting;
+
+    child = await start(env);
+    const path = `/api/audio/${session.session_id}`;
+    const seen = await api.call('GET', path, { token: session.access_token });
+    // Either the delete finished before the kill (404), or it began (tombstone: 404 too), or it had not begun (200).
+    if (seen.status === 200) expect((await api.call('DELETE', path, { token: session.access_token })).status).toBe(204);
+    else {
+      expect(seen.status).toBe(404);
+      const again = await api.call('DELETE', path, { token: session.access_token });
+      expect([204, 404]).toContain(again.status); // resumes while the tombstone stands; 404 once all is gone
+    }
+    expect((await api.call('DELETE', path, { token: session.access_token })).status).toBe(404);
+    const client = new S3Client({ region: 'us-east-1', endpoint: `http://127.0.0.1:${s3}`, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const left = await client.send(new ListObjectsV2Command({ Bucket: BUCKETS.uploads.name, Prefix: `${BUCKETS.uploads.prefix}${session.session_id}/` }));
+    client.destroy();
+    expect(left.Contents ?? []).toEqual([]);
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${ddb}`, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }));
+    const items = await db.send(new QueryCommand({ TableName: TABLE.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': sessionPk(session.session_id) } }));
+    expect(items.Items ?? []).toEqual([]); // no record left under the session either
+    db.destroy();
   });
 });
