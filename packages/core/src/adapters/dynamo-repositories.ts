@@ -46,6 +46,27 @@ abstract class Repo {
     protected readonly table: string,
   ) {}
 
+  /** An update that applies only while the item exists (false when it is gone). */
+  protected async updateIfExists(key: Record<string, string>, update: string, values: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: update, ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: values }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Up to `limit` items of a partition whose sort key sorts before `bound` (the due items of a watch partition). */
+  protected async queryBefore(pk: string, bound: string, limit: number): Promise<Record<string, unknown>[]> {
+    const res = await this.db.send(
+      new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk AND sk < :bound', ExpressionAttributeValues: { ':pk': pk, ':bound': bound }, Limit: limit }),
+    );
+    return res.Items ?? [];
+  }
+
   protected async queryPartition(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -89,19 +110,11 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
   }
 
   async touch(sessionId: string, activeAt: string, expiresAt: number): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
-          UpdateExpression: 'SET active_at = :a, expires_at = :e, ttl_at = :t',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':a': activeAt, ':e': expiresAt, ':t': expiresAt + TTL_BACKSTOP_SECONDS },
-        }),
-      );
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-    }
+    await this.updateIfExists({ pk: sessionPk(sessionId), sk: SESSION_SK }, 'SET active_at = :a, expires_at = :e, ttl_at = :t', {
+      ':a': activeAt,
+      ':e': expiresAt,
+      ':t': expiresAt + TTL_BACKSTOP_SECONDS,
+    });
   }
 
   async watchExpiry(sessionId: string, expiresAt: number): Promise<void> {
@@ -115,31 +128,12 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
   }
 
   async listExpiryDue(nowSeconds: number): Promise<{ session_id: string; expires_at: number }[]> {
-    const res = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk < :now',
-        ExpressionAttributeValues: { ':pk': EXPIRY_PK, ':now': String(nowSeconds).padStart(12, '0') },
-        Limit: 100,
-      }),
-    );
-    return (res.Items ?? []).map((i) => ({ session_id: i.session_id as string, expires_at: i.expires_at as number }));
+    const items = await this.queryBefore(EXPIRY_PK, String(nowSeconds).padStart(12, '0'), 100);
+    return items.map((i) => ({ session_id: i.session_id as string, expires_at: i.expires_at as number }));
   }
 
   async markDeleting(sessionId: string, at: string): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
-          UpdateExpression: 'SET deleting_at = if_not_exists(deleting_at, :at)',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      );
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-    }
+    await this.updateIfExists({ pk: sessionPk(sessionId), sk: SESSION_SK }, 'SET deleting_at = if_not_exists(deleting_at, :at)', { ':at': at });
   }
 
   async delete(sessionId: string): Promise<void> {
@@ -184,19 +178,7 @@ export class DynamoFileRepository extends Repo implements FileRepository {
   }
 
   async recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) },
-          UpdateExpression: 'SET overwritten = :o',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':o': overwritten },
-        }),
-      );
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-    }
+    await this.updateIfExists({ pk: sessionPk(sessionId), sk: fileSk(fileId) }, 'SET overwritten = :o', { ':o': overwritten });
   }
 
   async watchPending(sessionId: string, fileId: string, dueAt: string): Promise<void> {
@@ -210,15 +192,8 @@ export class DynamoFileRepository extends Repo implements FileRepository {
   }
 
   async listPendingDue(now: string): Promise<{ session_id: string; file_id: string; due_at: string }[]> {
-    const res = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk < :now',
-        ExpressionAttributeValues: { ':pk': PENDING_PK, ':now': now },
-        Limit: 500,
-      }),
-    );
-    return (res.Items ?? []).map((i) => ({ session_id: i.session_id as string, file_id: i.file_id as string, due_at: i.due_at as string }));
+    const items = await this.queryBefore(PENDING_PK, now, 500);
+    return items.map((i) => ({ session_id: i.session_id as string, file_id: i.file_id as string, due_at: i.due_at as string }));
   }
 
   async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord> & { status: 'ready' | 'rejected' | 'expired' }): Promise<boolean> {
