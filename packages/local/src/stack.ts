@@ -127,8 +127,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       if (!rec.s3.object.key.startsWith(BUCKETS.uploads.prefix)) return;
       sendIngestEvent(objectCreatedEvent(rec.s3.bucket.name, rec.s3.object.key, rec.s3.object.size, rec.s3.object.eTag)).catch((err) => onError('s3-notification', err));
     });
-    // Events the bridge may have lost in a crash: every still-pending upload that S3 holds is announced again.
-    await reconcileUploads(s3, DynamoDBDocumentClient.from(ddb), sendIngestEvent);
+    // Events the bridge may have lost in a crash: every still-pending upload that S3 holds is announced again —
+    // in the background (it reads every upload's record), so start-up does not wait for it; stop does.
+    const reconciling = reconcileUploads(s3, DynamoDBDocumentClient.from(ddb), sendIngestEvent).catch((err) => onError('reconcile', err));
+    stopping.unshift(async () => {
+      await reconciling;
+    });
 
     // Settings the handlers read at load, as a function's configuration.
     if (opts.jobs?.leaseSeconds) process.env[ENV.jobLeaseSeconds] = String(opts.jobs.leaseSeconds);
