@@ -4,12 +4,12 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BUCKETS, sessionPk, TABLE } from '@david/core';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client.ts';
 import { sineWav } from '../helpers/audio.ts';
+import { freePorts } from '../helpers/ports.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 let dir: string;
@@ -19,17 +19,6 @@ afterAll(async () => {
   child?.kill('SIGKILL');
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `npm start`'s entry point as a child process, with short leases and sweeps so a drill takes seconds. */
 async function start(env: Record<string, string>): Promise<ChildProcess> {
@@ -66,7 +55,7 @@ async function kill9(proc: ChildProcess) {
 describe('kill -9 of the local stack', () => {
   it('loses no accepted upload and no accepted job, and ends each job with exactly one output', { timeout: 180_000 }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'david-kill9-'));
-    const [port, delivery, s3, sqs, ddb] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [port, delivery, s3, sqs, ddb] = await freePorts(5);
     const env = { PORT: String(port), DELIVERY_PORT: String(delivery), S3_PORT: String(s3), SQS_PORT: String(sqs), DYNAMODB_PORT: String(ddb), DATA_DIR: join(dir, 'data') };
     const api = new ApiClient(`http://127.0.0.1:${port}`);
 
@@ -132,7 +121,7 @@ describe('kill -9 of the local stack', () => {
   });
 
   it('during a session delete: the session is gone at once, and a retried DELETE after the restart removes the rest', { timeout: 120_000 }, async () => {
-    const [port, delivery, s3, sqs, ddb] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [port, delivery, s3, sqs, ddb] = await freePorts(5);
     const env = { PORT: String(port), DELIVERY_PORT: String(delivery), S3_PORT: String(s3), SQS_PORT: String(sqs), DYNAMODB_PORT: String(ddb), DATA_DIR: join(dir, 'data-delete') };
     const api = new ApiClient(`http://127.0.0.1:${port}`);
     child = await start(env);

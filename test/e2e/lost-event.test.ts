@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client.ts';
 import { sineWav } from '../helpers/audio.ts';
+import { freePorts } from '../helpers/ports.ts';
 
 let dir: string;
 afterAll(async () => {
@@ -18,9 +19,11 @@ describe('the local S3 event bridge after a crash', () => {
     dir = await mkdtemp(join(tmpdir(), 'david-lost-event-'));
     const dataDir = join(dir, 'data');
     const quiet = { logLevel: 'SILENT', onError: () => undefined } as const;
-    const first = await startLocalStack({ dataDir, port: 0, deliveryPort: 0, ...quiet });
-    // The same ports on every start: the handler modules keep their clients, as a warm Lambda would.
-    const ports = first.emulatorPorts;
+    // The same ports on every start: the handler modules keep their clients, as a warm Lambda would (chosen below
+    // the ephemeral range, so nothing else is handed them between the starts).
+    const [s3Port, sqsPort, dynamodbPort] = await freePorts(3);
+    const ports = { s3: s3Port, sqs: sqsPort, dynamodb: dynamodbPort };
+    const first = await startLocalStack({ dataDir, port: 0, deliveryPort: 0, emulatorPorts: ports, ...quiet });
     let api = new ApiClient(first.apiUrl);
     const session = await api.createSession('Lost event');
     const bytes = sineWav({ seconds: 0.5 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client.ts';
 import { sineWav } from '../helpers/audio.ts';
+import { freePorts } from '../helpers/ports.ts';
 
 let dir: string;
 let stack: LocalStack | undefined;
@@ -18,7 +19,9 @@ describe('the local stack', () => {
   it('keeps sessions, files, jobs and outputs across a restart on the same data directory', async () => {
     dir = await mkdtemp(join(tmpdir(), 'david-restart-'));
     const dataDir = join(dir, 'data');
-    stack = await startLocalStack({ dataDir, port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
+    // Ports the restart can have back (below the ephemeral range: nothing else is handed them meanwhile).
+    const [s3, sqs, dynamodb, delivery] = await freePorts(4);
+    stack = await startLocalStack({ dataDir, port: 0, deliveryPort: delivery, emulatorPorts: { s3, sqs, dynamodb }, logLevel: 'SILENT', onError: () => undefined });
     let api = new ApiClient(stack.apiUrl);
     const session = await api.createSession('Persistent');
     const { file_id } = await api.upload(session, 'keep.wav', 'audio/wav', sineWav({ seconds: 0.5 }));
