@@ -4,7 +4,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler from '@middy/http-router';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { AppError, authorize, UnauthorizedError, UnsupportedMediaError, ValidationError } from '@david/core';
+import { AppError, authorize, fingerprintOf, onceByKey, UnauthorizedError, UnsupportedMediaError, ValidationError } from '@david/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { routes } from './openapi.ts';
@@ -107,7 +107,12 @@ function routeHandler(deps: ApiDeps, route: Route, logger: Logger, head: boolean
     const body = await bodyOf(route, event, headers);
     const sessionId = (params as { session_id?: string }).session_id ?? (body as { session_id?: string } | undefined)?.session_id;
     const session = route.auth === 'session' ? await authorize(deps, sessionId ?? '', token, { resumeDeletion: route.resumesDeletion }) : undefined;
-    const result = await route.handler(deps, { params, query, body, headers, session: session! });
+    const call = () => route.handler(deps, { params, query, body, headers, session: session! });
+    const key = headers['idempotency-key'];
+    if (key !== undefined && !route.idempotent) {
+      throw new ValidationError('Request::UnexpectedHeader', `${route.method} ${route.path} takes no Idempotency-Key (it is safe to repeat, or not repeatable)`, { field: 'idempotency-key', location: 'header' });
+    }
+    const result = key !== undefined ? await onceByKey(deps, session!, key, fingerprintOf(route.method, event.path, body), call) : await call();
     logger.info('request handled', { method: event.httpMethod, path: event.path, status: result.status });
     return toResponse(result, head);
   };
@@ -170,7 +175,7 @@ export function createApiHandler(deps: ApiDeps, logger: Logger) {
     .use(
       httpCors({
         origin: '*',
-        headers: 'authorization,content-type,x-operator-key',
+        headers: 'authorization,content-type,idempotency-key,x-operator-key',
         methods: 'GET,HEAD,POST,DELETE,OPTIONS',
         requestMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
       }),

@@ -131,6 +131,9 @@ export function openApiDocument(): object {
       summary: r.summary,
       ...(r.auth === 'session' ? { security: [{ [bearer.name]: [] }] } : r.auth === 'operator' ? { security: [{ [operator.name]: [] }] } : {}),
       request: {
+        ...(r.idempotent
+          ? { headers: z.object({ 'idempotency-key': z.string().min(1).max(128).optional().openapi({ description: 'repeat the request safely: the same key and request return the first answer; another request under the key is a 422' }) }) }
+          : {}),
         ...(r.params ? { params: r.params as z.ZodObject } : {}),
         ...(r.query ? { query: r.query as z.ZodObject } : {}),
         ...(r.body ? { body: { required: !r.bodyOptional, content: { 'application/json': { schema: r.body } } } } : {}),

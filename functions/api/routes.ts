@@ -14,6 +14,7 @@ import {
   submitJob,
   type Deps,
   type FileIndexQueries,
+  type IdempotencyStore,
   type Session,
 } from '@david/core';
 import type { z } from 'zod';
@@ -22,6 +23,7 @@ import * as S from './schemas.ts';
 /** What routes need beyond the use-case dependencies. */
 export interface ApiDeps extends Deps {
   readonly fileIndex: FileIndexQueries;
+  readonly idempotency: IdempotencyStore;
   readonly operatorKeySha256?: string;
 }
 
@@ -56,6 +58,8 @@ export interface Route<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.
   readonly summary: string;
   /** `session`: a bearer token of the session named in the path (or the body's session_id); `operator`: x-operator-key. */
   readonly auth: 'none' | 'session' | 'operator';
+  /** Takes an `Idempotency-Key` header: a repeat of the same request returns the first answer and does nothing twice. */
+  readonly idempotent?: boolean;
   /** Only DELETE of a session: it also opens a session whose deletion began, to finish it. */
   readonly resumesDeletion?: boolean;
   readonly params?: P;
@@ -119,6 +123,7 @@ export const apiRoutes: Route[] = [
     operationId: 'requestUpload',
     summary: 'Ask for a presigned POST to upload one file straight to storage',
     auth: 'session',
+    idempotent: true,
     body: S.UploadBody,
     response: { status: 201, description: 'upload ticket', schema: S.UploadTicket },
     errors: [413, 415],
@@ -217,6 +222,7 @@ export const apiRoutes: Route[] = [
     operationId: 'processFile',
     summary: 'Run an effect or a chain on a ready file',
     auth: 'session',
+    idempotent: true,
     params: S.SessionPath,
     body: S.ProcessBody,
     response: { status: 202, description: 'queued', schema: S.JobAccepted },
@@ -230,6 +236,7 @@ export const apiRoutes: Route[] = [
     operationId: 'processBatch',
     summary: 'One effect or chain over many ready files: one job each',
     auth: 'session',
+    idempotent: true,
     params: S.SessionPath,
     body: S.BatchBody,
     response: { status: 202, description: 'queued', schema: S.BatchAccepted },

@@ -63,6 +63,27 @@ describe('the contract: one schema per route, nothing ignored', () => {
     expect(session.body.error).toMatchObject({ code: 'Request::UnknownField', details: { suggestion: 'name' } });
   });
 
+  it('does a request with an Idempotency-Key once, however often it is repeated', async () => {
+    const jobsNow = async () => (await api.call('GET', `/api/audio/${A.session_id}`, { token: A.access_token })).body.processing_history.length;
+    const before = await jobsNow();
+    const send = (key: string, body: unknown) =>
+      fetch(`${ctx.stack.apiUrl}${processPath()}`, { method: 'POST', headers: { authorization: `Bearer ${A.access_token}`, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const body = { file_id: A.file_id, effect: 'gain', parameters: { gainDb: -1 } };
+    const answers = await Promise.all([send('retry-1', body), send('retry-1', body)]);
+    const again = await send('retry-1', body);
+    const ids = [...answers, again].filter((a) => a.status === 202).map((a) => a.body.job_id);
+    expect(new Set(ids).size).toBe(1); // one job, whichever answer each repeat got
+    for (const a of answers) expect(a.status === 202 || a.body.error.code === 'Request::InProgress').toBe(true);
+    expect(again.status).toBe(202);
+    expect(await jobsNow()).toBe(before + 1);
+    const other = await send('retry-1', { ...body, parameters: { gainDb: -2 } });
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('Request::IdempotencyKeyReused');
+    expect((await send('x'.repeat(200), body)).body.error.code).toBe('Request::InvalidIdempotencyKey');
+    const onGet = await fetch(`${ctx.stack.apiUrl}/api/audio/${A.session_id}`, { headers: { authorization: `Bearer ${A.access_token}`, 'idempotency-key': 'k' } });
+    expect(((await onGet.json()) as any).error.code).toBe('Request::UnexpectedHeader');
+  });
+
   it('tells a missing field from a wrong one, and says what is allowed', async () => {
     const missing = await post({ effect: 'gain' });
     expect(missing.body.error).toMatchObject({ code: 'Request::MissingField', details: { field: 'file_id' } });

@@ -1197,7 +1197,10 @@ export interface operations {
     requestUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description repeat the request safely: the same key and request return the first answer; another request under the key is a 422 */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1773,7 +1776,10 @@ export interface operations {
     processFile: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description repeat the request safely: the same key and request return the first answer; another request under the key is a 422 */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description session id (`ses_` and 32 hex digits) */
                 session_id: string;
@@ -1881,7 +1887,10 @@ export interface operations {
     processBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description repeat the request safely: the same key and request return the first answer; another request under the key is a 422 */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description session id (`ses_` and 32 hex digits) */
                 session_id: string;

@@ -20,3 +20,4 @@ export * from './adapters/dynamo-keys.ts';
 export * from './adapters/sqs-queues.ts';
 export * from './use-cases/file-index.ts';
 export * from './adapters/index-stores.ts';
+export * from './use-cases/idempotency.ts';

@@ -3,6 +3,7 @@ export const sessionPk = (sessionId: string) => `SES#${sessionId}`;
 export const SESSION_SK = 'META';
 export const fileSk = (fileId: string) => `FILE#${fileId}`;
 export const jobSk = (jobId: string) => `JOB#${jobId}`;
+export const idempotencySk = (key: string) => `IDEM#${key}`;
 /** Leases of running jobs: one small partition the sweeper reads whole (its size is the number of running jobs). */
 export const LEASES_PK = 'LEASES';
 export const leaseSk = (sessionId: string, jobId: string) => `${sessionId}#${jobId}`;

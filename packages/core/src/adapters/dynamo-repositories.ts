@@ -9,8 +9,9 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord, Job, Session } from '../domain/types.ts';
+import type { IdempotencyRecord, IdempotencyStore } from '../use-cases/idempotency.ts';
 import type { FileRepository, JobLease, JobRepository, SessionRepository } from '../ports.ts';
-import { EXPIRY_PK, expirySk, fileSk, jobSk, LEASES_PK, leaseSk, PENDING_PK, pendingSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
+import { EXPIRY_PK, expirySk, fileSk, idempotencySk, jobSk, LEASES_PK, leaseSk, PENDING_PK, pendingSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
 
 /** DynamoDB's TTL deletes a session item this long after its expiry, in case the sweeper never got to it. */
 const TTL_BACKSTOP_SECONDS = 7 * 86_400;
@@ -317,5 +318,38 @@ export class DynamoJobRepository extends Repo implements JobRepository {
       if (conditionFailed(err)) return false;
       throw err;
     }
+  }
+}
+
+export class DynamoIdempotencyStore extends Repo implements IdempotencyStore {
+  async get(sessionId: string, key: string): Promise<IdempotencyRecord | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: idempotencySk(key) }, ConsistentRead: true }));
+    return strip<IdempotencyRecord>(res.Item);
+  }
+
+  async reserve(sessionId: string, key: string, record: IdempotencyRecord, staleBefore: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: sessionPk(sessionId), sk: idempotencySk(key), type: 'idempotency', ...record },
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :running AND #at < :stale)',
+          ExpressionAttributeNames: { '#state': 'state', '#at': 'at' },
+          ExpressionAttributeValues: { ':running': 'running', ':stale': staleBefore },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  async complete(sessionId: string, key: string, record: IdempotencyRecord): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: sessionPk(sessionId), sk: idempotencySk(key), type: 'idempotency', ...record } }));
+  }
+
+  async release(sessionId: string, key: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: idempotencySk(key) } }));
   }
 }

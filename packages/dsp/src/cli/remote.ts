@@ -5,6 +5,7 @@
  * that finished. Built on the typed client generated from the OpenAPI document.
  */
 import { createDavidClient, DavidApiError, unwrap, type components, type DavidClient, type JobView } from '@david/client';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, openAsBlob } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,6 +38,8 @@ interface State {
   /** What was asked for: a rerun with another chain or format starts over rather than mixing results. */
   request: string;
   files: Record<string, FileState>;
+  /** Idempotency keys of batch calls whose answer is not saved yet, by their file ids. */
+  batches?: Record<string, string>;
 }
 
 type Phase = 'waiting' | 'uploading' | 'ingesting' | 'queued' | 'processing' | 'downloading' | 'done' | 'failed' | 'resumed';
@@ -237,14 +240,23 @@ export async function cmdRemote(p: Parsed): Promise<number> {
     const ready = chunk.filter((c) => c.phase === 'queued');
     const needJob = ready.filter((c) => !c.state.job_id);
     if (needJob.length > 0) {
+      // The batch's Idempotency-Key is saved before the call and dropped after its answer is: a rerun after a crash
+      // in between sends the same key and gets the first answer back instead of a second set of jobs.
+      const ids = needJob.map((c) => c.state.file_id!).join(',');
+      state.batches ??= {};
+      const key = (state.batches[ids] ??= `batch-${randomUUID()}`);
+      await save();
       try {
         const res = unwrap(
           await client.POST('/api/audio/{session_id}/batch', {
-            params: { path: { session_id: state.session_id } },
+            // The same batch has the same key: a rerun after a crash between this call and saving its answer gets the
+            // first answer back instead of a second set of jobs.
+            params: { path: { session_id: state.session_id }, header: { 'idempotency-key': key } },
             body: { file_ids: needJob.map((c) => c.state.file_id!), chain, ...(format ? { output_format: format as ContainerFormat } : {}) },
           }),
         );
         for (const [k, j] of res.jobs.entries()) needJob[k].state.job_id = j.job_id;
+        delete state.batches[ids];
         await save();
       } catch (err) {
         for (const c of needJob) fail(c, why(err));
