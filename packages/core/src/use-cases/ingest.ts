@@ -63,7 +63,7 @@ export async function ingestObject(deps: Deps, obj: UploadedObject, opts: Ingest
     // Bytes that arrived after the upload expired are never used: they go, the record stays.
     if (file.status === 'expired') await deps.store.deleteUpload(obj.key);
     // Recorded already: a crash may have come between the record and the index, so tell the index again (idempotent).
-    await publish(deps, file);
+    await publishUpload(deps, file);
     return { outcome: 'duplicate', sessionId, fileId };
   }
   try {
@@ -90,7 +90,7 @@ async function recordRejection(deps: Deps, file: FileRecord, reason: ErrorInfo, 
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
   if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);
   await deps.store.deleteUpload(file.key);
-  await publish(deps, { ...file, status: 'rejected', size: stat?.size ?? file.size, uploaded_at: uploadedAt });
+  await publishUpload(deps, { ...file, status: 'rejected', size: stat?.size ?? file.size, uploaded_at: uploadedAt });
   return { outcome: 'rejected', sessionId, fileId, reason };
 }
 
@@ -164,11 +164,12 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
   });
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
   if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);
-  await publish(deps, { ...file, status: 'ready', size: stat.size, media, uploaded_at: uploadedAt });
+  await publishUpload(deps, { ...file, status: 'ready', size: stat.size, media, uploaded_at: uploadedAt });
   return { outcome: 'ready', sessionId, fileId, media };
 }
 
-async function publish(deps: Deps, f: FileRecord): Promise<void> {
+/** An upload's entry in the file index (an idempotent upsert, keyed by file and status). */
+export async function publishUpload(deps: Deps, f: FileRecord): Promise<void> {
   await deps.index?.publish(
     {
       op: 'upsert',

@@ -7,7 +7,8 @@ import type { Deps } from './deps.ts';
 
 export const MAX_SESSION_NAME = 200;
 
-const idleSeconds = (deps: Pick<Deps, 'sessionIdleSeconds'>) => deps.sessionIdleSeconds ?? LIMITS.sessionIdleSeconds;
+/** When a session used at `now` expires (epoch seconds). */
+const expiryFrom = (deps: Pick<Deps, 'sessionIdleSeconds'>, now: Date) => Math.floor(now.getTime() / 1000) + (deps.sessionIdleSeconds ?? LIMITS.sessionIdleSeconds);
 /** A session's expiry is pushed back at most this often (one write per session per hour, not per request). */
 const TOUCH_EVERY_MS = 3_600_000;
 
@@ -15,7 +16,7 @@ export async function createSession(deps: Pick<Deps, 'sessions' | 'clock' | 'ses
   const token = newAccessToken();
   const now = deps.clock.now();
   const createdAt = now.toISOString();
-  const expiresAt = Math.floor(now.getTime() / 1000) + idleSeconds(deps);
+  const expiresAt = expiryFrom(deps, now);
   const session: Session = {
     session_id: newSessionId(),
     name: req.name?.trim() || `Session ${createdAt.slice(0, 19).replace('T', ' ')}`,
@@ -51,7 +52,7 @@ export async function authorize(
   if (!tokenMatches(token, session.token_hash)) throw new ForbiddenError();
   if (session.expires_at !== undefined && now.getTime() - Date.parse(session.active_at ?? session.created_at) >= TOUCH_EVERY_MS) {
     // In use: push the idle expiry back (the new watch first, then the record, then the old watch goes).
-    const expiresAt = Math.floor(now.getTime() / 1000) + idleSeconds(deps);
+    const expiresAt = expiryFrom(deps, now);
     await deps.sessions.watchExpiry(sessionId, expiresAt);
     await deps.sessions.touch(sessionId, now.toISOString(), expiresAt);
     await deps.sessions.unwatchExpiry(sessionId, session.expires_at);

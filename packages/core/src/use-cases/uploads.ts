@@ -7,6 +7,7 @@ import type { FileRecord, Session } from '../domain/types.ts';
 import { fileView } from './views.ts';
 import { pollUntil } from './poll.ts';
 import { removeJob } from './jobs.ts';
+import { publishUpload } from './ingest.ts';
 import type { Deps } from './deps.ts';
 
 export interface UploadRequest {
@@ -109,10 +110,7 @@ export async function expireUploads(deps: Deps): Promise<{ expired: number; drop
         rejection: { code: 'Upload::Expired', message: 'no file arrived before the upload link expired; ask for a new upload' },
       });
       if (won) {
-        await deps.index?.publish(
-          { op: 'upsert', entry: { file_id: file.file_id, session_id: file.session_id, kind: 'upload', name: file.filename, status: 'expired', size: 0, uploaded_at: file.created_at } },
-          `ingest-${file.file_id}-expired`,
-        );
+        await publishUpload(deps, { ...file, status: 'expired' });
         expired++;
       }
     } else dropped++;

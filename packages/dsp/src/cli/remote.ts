@@ -242,17 +242,16 @@ export async function cmdRemote(p: Parsed): Promise<number> {
     if (needJob.length > 0) {
       // The batch's Idempotency-Key is saved before the call and dropped after its answer is: a rerun after a crash
       // in between sends the same key and gets the first answer back instead of a second set of jobs.
-      const ids = needJob.map((c) => c.state.file_id!).join(',');
+      const fileIds = needJob.map((c) => c.state.file_id!);
+      const ids = fileIds.join(',');
       state.batches ??= {};
       const key = (state.batches[ids] ??= `batch-${randomUUID()}`);
       await save();
       try {
         const res = unwrap(
           await client.POST('/api/audio/{session_id}/batch', {
-            // The same batch has the same key: a rerun after a crash between this call and saving its answer gets the
-            // first answer back instead of a second set of jobs.
             params: { path: { session_id: state.session_id }, header: { 'idempotency-key': key } },
-            body: { file_ids: needJob.map((c) => c.state.file_id!), chain, ...(format ? { output_format: format as ContainerFormat } : {}) },
+            body: { file_ids: fileIds, chain, ...(format ? { output_format: format as ContainerFormat } : {}) },
           }),
         );
         for (const [k, j] of res.jobs.entries()) needJob[k].state.job_id = j.job_id;
