@@ -228,7 +228,8 @@ export async function cmdRemote(p: Parsed): Promise<number> {
         if (!item.state.file_id) await upload(client, state.session_id, item);
         item.phase = 'ingesting';
         const file = await waitForFile(client, state.session_id, item.state.file_id!);
-        if (file.status === 'rejected') return fail(item, `${file.rejection?.code}: ${file.rejection?.message}`);
+        // Not only `rejected`: an `expired` file (or any status but ready) would make the whole batch call fail.
+        if (file.status !== 'ready') return fail(item, `${file.rejection?.code ?? `File::${file.status}`}: ${file.rejection?.message ?? file.status}`);
         item.phase = 'queued';
       } catch (err) {
         item.state.file_id = undefined;
