@@ -1,4 +1,5 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { BUCKETS, S3AudioStore } from '@david/core';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client.ts';
@@ -76,6 +77,45 @@ describe('an upload’s bytes, once checked, are the ones processed', () => {
     const done = await api.waitForJob(s, job.body.job_id);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'File::Changed' } });
     expect(done.outputs).toBeUndefined();
+  });
+});
+
+describe('the local S3 authenticates as S3 does', () => {
+  it('refuses unsigned, forged, wrongly keyed and expired requests, and takes the real SDK’s signed and presigned ones', async () => {
+    const bucket = BUCKETS.processed.name;
+    const key = `${BUCKETS.processed.prefix}ses_sig/take.wav`;
+    const s3 = ctx.stack.clients.s3;
+    const url = (k: string) => `${ctx.stack.endpoints.s3}/${bucket}/${k}`;
+    const code = async (res: Response) => ({ status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(await res.text())?.[1] });
+
+    // Signed by the SDK (Authorization header): accepted, and the bytes are stored.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'signed bytes', ContentType: 'audio/wav' }));
+    // Unsigned writes, reads and deletes: refused, and nothing changed.
+    expect(await code(await fetch(url(key), { method: 'PUT', body: 'anonymous bytes' }))).toEqual({ status: 403, code: 'AccessDenied' });
+    expect(await code(await fetch(url('other.wav'), { method: 'PUT', body: 'x' }))).toEqual({ status: 403, code: 'AccessDenied' });
+    expect(await code(await fetch(url(key)))).toEqual({ status: 403, code: 'AccessDenied' });
+    expect(await code(await fetch(url(key), { method: 'DELETE' }))).toEqual({ status: 403, code: 'AccessDenied' });
+
+    // A presigned GET works until it expires; the same URL with the key or the signature changed does not.
+    const presigned = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 2 });
+    expect(await (await fetch(presigned)).text()).toBe('signed bytes');
+    const sig = new URL(presigned).searchParams.get('X-Amz-Signature')!;
+    const forged = presigned.replace(sig, `${sig[0] === 'a' ? 'b' : 'a'}${sig.slice(1)}`);
+    expect(await code(await fetch(forged))).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+    expect(await code(await fetch(presigned.replace('/take.wav?', '/other.wav?')))).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+
+    // A client with an unknown key, or the right key and a wrong secret.
+    const client = (accessKeyId: string, secretAccessKey: string) =>
+      new S3Client({ region: 'us-east-1', endpoint: ctx.stack.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+    const failure = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { name: string }) => e.name);
+    expect(await failure(client('SOMEONE', 'S3RVER').send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' })))).toBe('InvalidAccessKeyId');
+    expect(await failure(client('S3RVER', 'guessed').send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' })))).toBe('SignatureDoesNotMatch');
+
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await code(await fetch(presigned))).toEqual({ status: 403, code: 'AccessDenied' });
+    // Every refused write left the object as the signed one wrote it.
+    const kept = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(await kept.Body!.transformToString()).toBe('signed bytes');
   });
 });
 

@@ -5,7 +5,7 @@ import S3rver from 's3rver';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import dynalite from 'dynalite';
 import { LIMITS } from '@david/core';
-import { startPostPolicyGate } from './s3-post-policy.ts';
+import { startS3Gate } from './s3-gate.ts';
 import type { Server } from 'node:http';
 
 export interface EmulatorPorts {
@@ -78,7 +78,7 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
   await Promise.all([s3Dir, sqsDir, ddbDir].map((d) => mkdir(d, { recursive: true })));
 
   await removeHalfWrittenObjects(s3Dir);
-  // s3rver on a port of its own; the S3 endpoint is the POST-policy gate in front of it (see s3-post-policy.ts).
+  // s3rver on a port of its own; the S3 endpoint is the authenticating gate in front of it (see s3-gate.ts).
   const s3rver = new S3rver({
     address: HOST,
     port: 0,
@@ -89,7 +89,7 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
   const s3Addr = (await s3rver.run()) as AddressInfo;
   let gate: Server;
   try {
-    ({ server: gate } = await startPostPolicyGate({
+    ({ server: gate } = await startS3Gate({
       target: { host: HOST, port: s3Addr.port },
       host: HOST,
       port: ports.s3 ?? 0,
