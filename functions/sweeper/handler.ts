@@ -13,7 +13,7 @@ export const lambdaHandler = async () => {
   const jobs = await sweepJobs(deps, leaseMs);
   const uploads = await expireUploads(deps);
   const sessions = await expireSessions(deps);
-  if (jobs.resent > 0 || jobs.dropped > 0 || uploads.expired > 0 || sessions.expired > 0) logger.info('swept', { jobs, uploads, sessions });
+  if (jobs.resent > 0 || jobs.dropped > 0 || uploads.expired > 0 || sessions.expired > 0 || sessions.renewed > 0) logger.info('swept', { jobs, uploads, sessions });
   return { jobs, uploads, sessions };
 };
 

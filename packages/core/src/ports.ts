@@ -38,10 +38,13 @@ export interface SessionRepository {
   watchExpiry(sessionId: string, expiresAt: number): Promise<void>;
   unwatchExpiry(sessionId: string, expiresAt: number): Promise<void>;
   listExpiryDue(nowSeconds: number): Promise<{ session_id: string; expires_at: number }[]>;
+  /** Carry the session's (later) expiry onto every item under it, so none outlives or predeceases it. */
+  restampItems(sessionId: string, expiresAt: number): Promise<number>;
 }
 
 export interface FileRepository {
-  create(file: FileRecord): Promise<void>;
+  /** A new record; it expires with its session (`sessionExpiresAt`, epoch seconds). */
+  create(file: FileRecord, sessionExpiresAt?: number): Promise<void>;
   get(sessionId: string, fileId: string): Promise<FileRecord | null>;
   list(sessionId: string): Promise<FileRecord[]>;
   /** Remove one file record (no-op when it is gone). */
@@ -69,7 +72,8 @@ export interface JobLease {
 }
 
 export interface JobRepository {
-  create(job: Job): Promise<void>;
+  /** A new record; it expires with its session (`sessionExpiresAt`, epoch seconds). */
+  create(job: Job, sessionExpiresAt?: number): Promise<void>;
   get(sessionId: string, jobId: string): Promise<Job | null>;
   list(sessionId: string): Promise<Job[]>;
   /** Remove one job record (no-op when it is gone); a worker still running it then finds it gone and drops its output. */

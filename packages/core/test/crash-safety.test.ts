@@ -274,7 +274,9 @@ describe('idle sessions', () => {
     clock = new Date(clock.getTime() + 6 * day);
     await authorize(deps, used.session_id, used.access_token); // in use on day 6: now expires on day 16
     clock = new Date(clock.getTime() + 5 * day); // day 11
-    expect(await expireSessions(deps)).toEqual({ expired: 1, dropped: 0 }); // the idle one (the used one's old watch went when it was used)
+    // The idle one goes; the used one's watch (day 10) finds it alive: renewed, watched again at day 16, items along.
+    expect(await expireSessions(deps)).toEqual({ expired: 1, renewed: 1, dropped: 0 });
+    expect(deps.repos.itemsExpireAt.get(used.session_id)).toBe(Date.parse('2026-01-17T00:00:00Z') / 1000);
     await expect(authorize(deps, idle.session_id, idle.access_token)).rejects.toMatchObject({ status: 404 });
     expect(await deps.sessions.get(idle.session_id)).toBeNull();
     expect([...objects.keys()]).toEqual([`uploads/${used.session_id}/fil_x/a.wav`]);
@@ -282,11 +284,11 @@ describe('idle sessions', () => {
     expect((await authorize(deps, used.session_id, used.access_token)).expires_at).toBe(Date.parse('2026-01-22T00:00:00Z') / 1000); // used again on day 11
 
     // Past its pushed-back expiry (day 21) the used one is gone too — at once for every route, and then for good.
-    clock = new Date(clock.getTime() + 9 * day); // day 20: still there
-    expect(await expireSessions(deps)).toEqual({ expired: 0, dropped: 0 });
+    clock = new Date(clock.getTime() + 9 * day); // day 20: still there (its day-16 watch renews it to day 21)
+    expect(await expireSessions(deps)).toEqual({ expired: 0, renewed: 1, dropped: 0 });
     clock = new Date(clock.getTime() + 2 * day); // day 22
     await expect(authorize(deps, used.session_id, used.access_token)).rejects.toMatchObject({ status: 404 });
-    expect(await expireSessions(deps)).toEqual({ expired: 1, dropped: 0 });
+    expect(await expireSessions(deps)).toEqual({ expired: 1, renewed: 0, dropped: 0 });
     expect(objects.size).toBe(0);
     expect(deps.repos.expiryDue.size).toBe(0);
   });

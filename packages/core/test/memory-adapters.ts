@@ -36,6 +36,12 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
   async listExpiryDue(nowSeconds: number) {
     return [...this.expiryDue.entries()].filter(([k]) => k < String(nowSeconds).padStart(12, '0')).map(([, v]) => v);
   }
+  /** Memory has no TTL; the items' expiry it would carry is noted per session. */
+  itemsExpireAt = new Map<string, number>();
+  async restampItems(sessionId: string, expiresAt: number): Promise<number> {
+    this.itemsExpireAt.set(sessionId, expiresAt);
+    return 0;
+  }
   async markDeleting(sessionId: string, at: string): Promise<void> {
     const s = this.sessionsById.get(sessionId);
     if (s) this.sessionsById.set(sessionId, { ...s, deleting_at: s.deleting_at ?? at });

@@ -13,8 +13,14 @@ import type { IdempotencyRecord, IdempotencyStore } from '../use-cases/idempoten
 import type { FileRepository, JobLease, JobRepository, SessionRepository } from '../ports.ts';
 import { EXPIRY_PK, expirySk, fileSk, idempotencySk, jobSk, LEASES_PK, leaseSk, PENDING_PK, pendingSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
 
-/** DynamoDB's TTL deletes a session item this long after its expiry, in case the sweeper never got to it. */
-const TTL_BACKSTOP_SECONDS = 7 * 86_400;
+/**
+ * DynamoDB's TTL (`ttl_at`, on every item but the index pointer) deletes an item this long after the time it stops
+ * mattering: a session's items after the session's expiry, a watch or lease after it is due. It is a backstop for a
+ * sweeper that did not run for a week; the sweeper deletes expired sessions with their objects long before.
+ */
+export const TTL_BACKSTOP_SECONDS = 7 * 86_400;
+const ttl = (seconds: number | undefined) => (seconds === undefined ? {} : { ttl_at: seconds + TTL_BACKSTOP_SECONDS });
+const ttlOfIso = (at: string) => ttl(Math.floor(Date.parse(at) / 1000));
 
 const KEY_ATTRS = ['pk', 'sk', 'type'] as const;
 function strip<T>(item: Record<string, unknown> | undefined): T | null {
@@ -98,7 +104,7 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
           sk: SESSION_SK,
           type: 'session',
           ...session,
-          ...(session.expires_at ? { ttl_at: session.expires_at + TTL_BACKSTOP_SECONDS } : {}),
+          ...ttl(session.expires_at),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
@@ -120,8 +126,18 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
 
   async watchExpiry(sessionId: string, expiresAt: number): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.table, Item: { pk: EXPIRY_PK, sk: expirySk(expiresAt, sessionId), type: 'expiry', session_id: sessionId, expires_at: expiresAt } }),
+      new PutCommand({ TableName: this.table, Item: { pk: EXPIRY_PK, sk: expirySk(expiresAt, sessionId), type: 'expiry', session_id: sessionId, expires_at: expiresAt, ...ttl(expiresAt) } }),
     );
+  }
+
+  async restampItems(sessionId: string, expiresAt: number): Promise<number> {
+    const { ttl_at } = ttl(expiresAt);
+    let n = 0;
+    for (const it of await this.queryPartition(sessionPk(sessionId))) {
+      if (it.sk === SESSION_SK || (it.ttl_at as number | undefined) === ttl_at) continue;
+      if (await this.updateIfExists({ pk: it.pk as string, sk: it.sk as string }, 'SET ttl_at = :t', { ':t': ttl_at })) n++;
+    }
+    return n;
   }
 
   async unwatchExpiry(sessionId: string, expiresAt: number): Promise<void> {
@@ -155,11 +171,11 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
 }
 
 export class DynamoFileRepository extends Repo implements FileRepository {
-  async create(file: FileRecord): Promise<void> {
+  async create(file: FileRecord, sessionExpiresAt?: number): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: sessionPk(file.session_id), sk: fileSk(file.file_id), type: 'file', ...file },
+        Item: { pk: sessionPk(file.session_id), sk: fileSk(file.file_id), type: 'file', ...file, ...ttl(sessionExpiresAt) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -184,7 +200,7 @@ export class DynamoFileRepository extends Repo implements FileRepository {
 
   async watchPending(sessionId: string, fileId: string, dueAt: string): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.table, Item: { pk: PENDING_PK, sk: pendingSk(dueAt, sessionId, fileId), type: 'pending', session_id: sessionId, file_id: fileId, due_at: dueAt } }),
+      new PutCommand({ TableName: this.table, Item: { pk: PENDING_PK, sk: pendingSk(dueAt, sessionId, fileId), type: 'pending', session_id: sessionId, file_id: fileId, due_at: dueAt, ...ttlOfIso(dueAt) } }),
     );
   }
 
@@ -219,11 +235,11 @@ export class DynamoFileRepository extends Repo implements FileRepository {
 }
 
 export class DynamoJobRepository extends Repo implements JobRepository {
-  async create(job: Job): Promise<void> {
+  async create(job: Job, sessionExpiresAt?: number): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: sessionPk(job.session_id), sk: jobSk(job.job_id), type: 'job', ...job },
+        Item: { pk: sessionPk(job.session_id), sk: jobSk(job.job_id), type: 'job', ...job, ...ttl(sessionExpiresAt) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -263,7 +279,7 @@ export class DynamoJobRepository extends Repo implements JobRepository {
   }
 
   async trackLease(lease: JobLease): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: LEASES_PK, sk: leaseSk(lease.session_id, lease.job_id), type: 'lease', ...lease } }));
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: LEASES_PK, sk: leaseSk(lease.session_id, lease.job_id), type: 'lease', ...lease, ...ttlOfIso(lease.lease_until) } }));
   }
 
   async dropLease(sessionId: string, jobId: string): Promise<void> {
@@ -327,12 +343,12 @@ export class DynamoIdempotencyStore extends Repo implements IdempotencyStore {
     return strip<IdempotencyRecord>(res.Item);
   }
 
-  async reserve(sessionId: string, key: string, record: IdempotencyRecord, staleBefore: string): Promise<boolean> {
+  async reserve(sessionId: string, key: string, record: IdempotencyRecord, staleBefore: string, sessionExpiresAt?: number): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: sessionPk(sessionId), sk: idempotencySk(key), type: 'idempotency', ...record },
+          Item: { pk: sessionPk(sessionId), sk: idempotencySk(key), type: 'idempotency', ...record, ...ttl(sessionExpiresAt) },
           ConditionExpression: 'attribute_not_exists(pk) OR (#state = :running AND #at < :stale)',
           ExpressionAttributeNames: { '#state': 'state', '#at': 'at' },
           ExpressionAttributeValues: { ':running': 'running', ':stale': staleBefore },
@@ -345,8 +361,10 @@ export class DynamoIdempotencyStore extends Repo implements IdempotencyStore {
     }
   }
 
-  async complete(sessionId: string, key: string, record: IdempotencyRecord): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: sessionPk(sessionId), sk: idempotencySk(key), type: 'idempotency', ...record } }));
+  async complete(sessionId: string, key: string, record: IdempotencyRecord, sessionExpiresAt?: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { pk: sessionPk(sessionId), sk: idempotencySk(key), type: 'idempotency', ...record, ...ttl(sessionExpiresAt) } }),
+    );
   }
 
   async release(sessionId: string, key: string): Promise<void> {

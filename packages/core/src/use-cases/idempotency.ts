@@ -20,8 +20,9 @@ export interface IdempotencyRecord {
 export interface IdempotencyStore {
   get(sessionId: string, key: string): Promise<IdempotencyRecord | null>;
   /** Reserve the key: only when it is free (or its reservation is older than `staleBefore`). False when taken. */
-  reserve(sessionId: string, key: string, record: IdempotencyRecord, staleBefore: string): Promise<boolean>;
-  complete(sessionId: string, key: string, record: IdempotencyRecord): Promise<void>;
+  /** Records expire with their session (`sessionExpiresAt`, epoch seconds). */
+  reserve(sessionId: string, key: string, record: IdempotencyRecord, staleBefore: string, sessionExpiresAt?: number): Promise<boolean>;
+  complete(sessionId: string, key: string, record: IdempotencyRecord, sessionExpiresAt?: number): Promise<void>;
   release(sessionId: string, key: string): Promise<void>;
 }
 
@@ -47,7 +48,7 @@ export async function onceByKey(
   const mismatch = () => new UnprocessableError('Request::IdempotencyKeyReused', 'this Idempotency-Key was used for another request; use a new key', { field: 'idempotency-key' });
   if (seen && seen.fingerprint !== fingerprint) throw mismatch();
   if (seen?.state === 'done') return { status: seen.status!, body: seen.body };
-  const reserved = await deps.idempotency.reserve(session.session_id, key, { fingerprint, state: 'running', at: now.toISOString() }, new Date(now.getTime() - ABANDONED_MS).toISOString());
+  const reserved = await deps.idempotency.reserve(session.session_id, key, { fingerprint, state: 'running', at: now.toISOString() }, new Date(now.getTime() - ABANDONED_MS).toISOString(), session.expires_at);
   if (!reserved) {
     const other = await deps.idempotency.get(session.session_id, key);
     if (other && other.fingerprint !== fingerprint) throw mismatch();
@@ -61,6 +62,6 @@ export async function onceByKey(
     await deps.idempotency.release(session.session_id, key).catch(() => undefined);
     throw err;
   }
-  await deps.idempotency.complete(session.session_id, key, { fingerprint, state: 'done', at: now.toISOString(), status: result.status, body: result.body });
+  await deps.idempotency.complete(session.session_id, key, { fingerprint, state: 'done', at: now.toISOString(), status: result.status, body: result.body }, session.expires_at);
   return result;
 }

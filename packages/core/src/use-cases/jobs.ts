@@ -89,7 +89,7 @@ async function enqueue(deps: Deps, session: Session, fileId: string, chain: Chai
     updated_at: now,
     attempts: 0,
   };
-  await deps.jobs.create(job);
+  await deps.jobs.create(job, session.expires_at);
   try {
     await deps.queue.sendJob({ session_id: job.session_id, job_id: job.job_id });
   } catch (err) {

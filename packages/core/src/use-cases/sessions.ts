@@ -51,11 +51,10 @@ export async function authorize(
   if (session.expires_at !== undefined && session.expires_at * 1000 <= now.getTime()) throw new NotFoundError('Session::NotFound', `no session '${sessionId}' (it expired)`);
   if (!tokenMatches(token, session.token_hash)) throw new ForbiddenError();
   if (session.expires_at !== undefined && now.getTime() - Date.parse(session.active_at ?? session.created_at) >= TOUCH_EVERY_MS) {
-    // In use: push the idle expiry back (the new watch first, then the record, then the old watch goes).
+    // In use: push the idle expiry back. The expiry watch stays where it is: when it comes due, the sweeper finds
+    // the session alive, moves its items' TTL along and watches the new expiry (see expireSessions).
     const expiresAt = expiryFrom(deps, now);
-    await deps.sessions.watchExpiry(sessionId, expiresAt);
     await deps.sessions.touch(sessionId, now.toISOString(), expiresAt);
-    await deps.sessions.unwatchExpiry(sessionId, session.expires_at);
     return { ...session, expires_at: expiresAt, active_at: now.toISOString() };
   }
   return session;
@@ -102,20 +101,28 @@ export async function deleteSession(deps: Deps, session: Session): Promise<void>
 }
 
 /**
- * The sweeper's third task: sessions idle past their expiry are deleted with everything they hold (objects, index
- * entries, records), the same resumable way as a DELETE. Watches of sessions used since are dropped.
+ * The sweeper's third task, for each session whose expiry watch is due: a session idle past its expiry is deleted
+ * with everything it holds (objects, index entries, records), the same resumable way as a DELETE, and so is one
+ * whose DELETE was cut short. A session used since is renewed: its items' TTL moves to its later expiry and the
+ * watch to that time (new watch first, old one last, so a crash at any point repeats the visit). A watch of a
+ * session that is gone is dropped. One visit per idle period per session, however often it is used.
  */
-export async function expireSessions(deps: Deps): Promise<{ expired: number; dropped: number }> {
+export async function expireSessions(deps: Deps): Promise<{ expired: number; renewed: number; dropped: number }> {
   const now = Math.floor(deps.clock.now().getTime() / 1000);
-  let expired = 0;
-  let dropped = 0;
+  const counts = { expired: 0, renewed: 0, dropped: 0 };
   for (const due of await deps.sessions.listExpiryDue(now)) {
     const session = await deps.sessions.get(due.session_id);
-    if (session && session.expires_at !== undefined && session.expires_at <= now) {
+    if (!session || session.expires_at === undefined) counts.dropped++;
+    else if (session.expires_at <= now || session.deleting_at) {
       await deleteSession(deps, session);
-      expired++;
-    } else dropped++;
+      counts.expired++;
+    } else {
+      // Alive (its expiry is later than this watch, which is due).
+      await deps.sessions.restampItems(session.session_id, session.expires_at);
+      await deps.sessions.watchExpiry(session.session_id, session.expires_at);
+      counts.renewed++;
+    }
     await deps.sessions.unwatchExpiry(due.session_id, due.expires_at);
   }
-  return { expired, dropped };
+  return counts;
 }

@@ -44,7 +44,7 @@ export async function requestUpload(deps: Deps, session: Session, req: UploadReq
   };
   // Watched first: a crash before the record leaves only a watch, which the sweeper drops.
   await deps.files.watchPending(session.session_id, fileId, dueAt);
-  await deps.files.create(record);
+  await deps.files.create(record, session.expires_at);
   const upload = await deps.store.presignUpload({
     key,
     contentType,
