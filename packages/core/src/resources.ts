@@ -7,8 +7,11 @@
 export const LIMITS = {
   /** Largest upload accepted (presigned POST content-length-range, re-checked on ingest). */
   maxUploadBytes: 104_857_600,
-  /** Presigned upload lifetime. */
-  uploadExpirySeconds: 900,
+  /**
+   * Presigned upload lifetime: short, as the link is asked for just before the upload (S3 checks it when the POST
+   * arrives, so a slow upload that started in time still lands). A replay within it is recorded, never processed.
+   */
+  uploadExpirySeconds: 300,
   /** A pending upload is given up as `expired` this long after its link expired (a POST under way may still land). */
   uploadGraceSeconds: 300,
   /** Longest decoded input we process (duration-bomb guard). */

@@ -225,6 +225,8 @@ export async function startS3Gate(opts: {
     const type = req.headers['content-type'] ?? '';
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     const bucket = /^\/([^/]+)\/?$/.exec(path)?.[1];
+    // S3 judges a policy's expiry when the POST arrives, not when its last byte does.
+    const arrived = new Date();
     if (req.method !== 'POST' || !bucket || !type.toLowerCase().startsWith('multipart/form-data')) {
       const refusal = checkSignedRequest(req, opts.secrets);
       if (refusal) {
@@ -251,7 +253,7 @@ export async function startS3Gate(opts: {
     } catch {
       return s3Error(res, { status: 400, code: 'MalformedPOSTRequest', message: 'The body of your POST request is not well-formed multipart/form-data.' });
     }
-    const refusal = checkPostPolicy(form, decodeURIComponent(bucket), opts.secrets);
+    const refusal = checkPostPolicy(form, decodeURIComponent(bucket), opts.secrets, arrived);
     if (refusal) return s3Error(res, refusal);
     forward(req, res, opts.target, body);
   });
