@@ -12,7 +12,7 @@ let dir: string;
 let emulators: Emulators;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'david-faults-'));
-  emulators = await startEmulators(join(dir, 'data'), {}, []);
+  emulators = await startEmulators('s3rver', join(dir, 'data'), {}, []);
 });
 afterAll(async () => {
   await emulators?.stop();

@@ -35,7 +35,7 @@ describe('the local S3 event bridge after a crash', () => {
     await first.stop();
 
     // S3 accepts the upload while nothing bridges its event (as when the stack dies between the two).
-    const emulators = await startEmulators(dataDir, ports, [BUCKETS.uploads.name, BUCKETS.processed.name, BUCKETS.index.name]);
+    const emulators = await startEmulators('s3rver', dataDir, ports, [BUCKETS.uploads.name, BUCKETS.processed.name, BUCKETS.index.name]);
     const s3 = new S3Client({ region: 'us-east-1', endpoint: emulators.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
     await s3.send(new PutObjectCommand({ Bucket: BUCKETS.uploads.name, Key: req.body.upload.fields.key, Body: bytes, ContentType: 'audio/wav' }));
     s3.destroy();

@@ -1,12 +1,24 @@
+import { CreateBucketCommand, PutBucketCorsCommand, PutBucketNotificationConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import dynalite from 'dynalite';
-import { LIMITS } from '@david/core';
+import { BUCKETS, LIMITS } from '@david/core';
+import { objectCreatedEvent } from './reconcile.ts';
 import { startS3Gate } from './s3-gate.ts';
 import type { Server } from 'node:http';
+
+/**
+ * Which emulators stand in for AWS: `s3rver` (s3rver + fauxqs + dynalite, persistent under the data directory, the
+ * default) or `moto` (Python moto_server for all three, in memory: a second, independent implementation of the same
+ * APIs, with S3's own event notifications to SQS, so the code is not tuned to one emulator's quirks).
+ */
+export type EmulatorKind = 's3rver' | 'moto';
+export const EMULATOR_KINDS: readonly EmulatorKind[] = ['s3rver', 'moto'];
 
 export interface EmulatorPorts {
   s3?: number;
@@ -15,8 +27,13 @@ export interface EmulatorPorts {
 }
 
 export interface Emulators {
+  readonly kind: EmulatorKind;
   readonly endpoints: { s3: string; sqs: string; dynamodb: string };
-  readonly s3rver: S3rver;
+  /**
+   * Deliver the uploads bucket's ObjectCreated events under its prefix to the ingest queue in the S3 event
+   * format, as the bucket notification does in the cloud.
+   */
+  notifyUploads(sqs: SQSClient, queue: { url: string; arn: string }, onError: (err: unknown) => void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,23 +72,38 @@ export async function removeHalfWrittenObjects(root: string): Promise<string[]> 
   return removed;
 }
 
-/** CORS on the uploads bucket so browsers can POST straight to the presigned URL, as in the cloud. */
-export const CORS_XML = `<CORSConfiguration>
-  <CORSRule>
-    <AllowedOrigin>*</AllowedOrigin>
-    <AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>POST</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>
-    <AllowedHeader>*</AllowedHeader>
-    <ExposeHeader>ETag</ExposeHeader>
-    <MaxAgeSeconds>3000</MaxAgeSeconds>
-  </CORSRule>
-</CORSConfiguration>`;
+/** CORS on the buckets so browsers can POST straight to the presigned URL, as in the cloud. */
+const CORS_RULE = { AllowedOrigins: ['*'], AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 3000 };
+const tags = (name: string, values: readonly string[]) => values.map((v) => `<${name}>${v}</${name}>`).join('');
+export const CORS_XML = `<CORSConfiguration><CORSRule>${tags('AllowedOrigin', CORS_RULE.AllowedOrigins)}${tags('AllowedMethod', CORS_RULE.AllowedMethods)}${tags('AllowedHeader', CORS_RULE.AllowedHeaders)}${tags('ExposeHeader', CORS_RULE.ExposeHeaders)}<MaxAgeSeconds>${CORS_RULE.MaxAgeSeconds}</MaxAgeSeconds></CORSRule></CORSConfiguration>`;
+
+const gateFor = (target: { host: string; port: number }, port: number | undefined) =>
+  startS3Gate({
+    target,
+    host: HOST,
+    port: port ?? 0,
+    secrets: { [EMULATOR_CREDENTIALS.accessKeyId]: EMULATOR_CREDENTIALS.secretAccessKey },
+    maxFormBytes: LIMITS.maxUploadBytes + 1024 * 1024,
+  });
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
+type S3RecordLike = { eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } };
+
+export function startEmulators(kind: EmulatorKind, dataDir: string, ports: EmulatorPorts, buckets: string[]): Promise<Emulators> {
+  return kind === 'moto' ? startMoto(ports, buckets) : startS3rverFauxqsDynalite(dataDir, ports, buckets);
+}
 
 /**
  * Start the three AWS-API emulators over real HTTP on loopback, each persisting under `dataDir`:
  * s3rver (S3, with in-process object events), fauxqs (SQS with visibility, long polling, DLQ redrive, FIFO),
  * dynalite (DynamoDB with conditional writes).
  */
-export async function startEmulators(dataDir: string, ports: EmulatorPorts, corsBuckets: string[]): Promise<Emulators> {
+async function startS3rverFauxqsDynalite(dataDir: string, ports: EmulatorPorts, corsBuckets: string[]): Promise<Emulators> {
   const s3Dir = join(dataDir, 's3');
   const sqsDir = join(dataDir, 'sqs');
   const ddbDir = join(dataDir, 'dynamodb');
@@ -89,13 +121,7 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
   const s3Addr = (await s3rver.run()) as AddressInfo;
   let gate: Server;
   try {
-    ({ server: gate } = await startS3Gate({
-      target: { host: HOST, port: s3Addr.port },
-      host: HOST,
-      port: ports.s3 ?? 0,
-      secrets: { [EMULATOR_CREDENTIALS.accessKeyId]: EMULATOR_CREDENTIALS.secretAccessKey },
-      maxFormBytes: LIMITS.maxUploadBytes + 1024 * 1024,
-    }));
+    ({ server: gate } = await gateFor({ host: HOST, port: s3Addr.port }, ports.s3));
   } catch (err) {
     await s3rver.close().catch(() => undefined);
     throw err;
@@ -120,18 +146,25 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
   const ddbAddr = ddb.address() as AddressInfo;
 
   return {
+    kind: 's3rver',
     endpoints: {
       s3: `http://${HOST}:${gatePort}`,
       sqs: `http://${HOST}:${fauxqs.port}`,
       dynamodb: `http://${HOST}:${ddbAddr.port}`,
     },
-    s3rver,
+    // s3rver announces writes as in-process events (lost in a crash: reconcileUploads covers that at start-up).
+    async notifyUploads(sqs, queue, onError) {
+      s3rver.on('event', (ev: { Records: S3RecordLike[] }) => {
+        const rec = ev.Records[0];
+        if (rec.s3.bucket.name !== BUCKETS.uploads.name || !rec.eventName.startsWith('ObjectCreated:')) return;
+        if (!rec.s3.object.key.startsWith(BUCKETS.uploads.prefix)) return;
+        const event = objectCreatedEvent(rec.s3.bucket.name, rec.s3.object.key, rec.s3.object.size, rec.s3.object.eTag);
+        sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) })).catch(onError);
+      });
+    },
     async stop() {
       await Promise.allSettled([
-        new Promise<void>((resolve) => {
-          gate.close(() => resolve());
-          gate.closeAllConnections();
-        }),
+        closeServer(gate),
         s3rver.close(),
         fauxqs!.stop(),
         new Promise<void>((resolve) => {
@@ -141,4 +174,107 @@ export async function startEmulators(dataDir: string, ports: EmulatorPorts, cors
       ]);
     },
   };
+}
+
+/** The Python interpreter that has moto (MOTO_PYTHON, default python3). */
+const motoPython = () => process.env.MOTO_PYTHON ?? 'python3';
+
+/** Whether moto_server can run here (the second emulator is optional on a machine). */
+export async function motoAvailable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const p = spawn(motoPython(), ['-c', 'import moto.server'], { stdio: 'ignore' });
+    p.on('error', () => resolve(false));
+    p.on('exit', (code) => resolve(code === 0));
+  });
+}
+
+/**
+ * moto_server as a child that exits with us: it reads its stdin, which closes when this process dies for any
+ * reason (kill -9 included), and then exits.
+ */
+const MOTO_MAIN = `
+import os, sys, threading
+from moto.server import main
+def orphaned():
+    sys.stdin.buffer.read()
+    os._exit(0)
+threading.Thread(target=orphaned, daemon=True).start()
+main(sys.argv[1:])
+`;
+
+async function startMoto(ports: EmulatorPorts, buckets: string[]): Promise<Emulators> {
+  // moto serves S3, SQS and DynamoDB on one port; S3 is reached through the authenticating gate on its own port.
+  const motoPort = ports.sqs ?? (await freeLoopbackPort());
+  const child: ChildProcess = spawn(motoPython(), ['-c', MOTO_MAIN, '-H', HOST, '-p', String(motoPort)], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async () => {
+    child.stdin!.end();
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const url = `http://${HOST}:${motoPort}`;
+  try {
+    await waitUntil(async () => (await fetch(`${url}/moto-api/`).then((r) => r.ok, () => false)), () => child.exitCode !== null, 20_000);
+  } catch (err) {
+    await kill();
+    throw new Error(`moto_server did not start on ${url} (${(err as Error).message}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  let gate: Server;
+  try {
+    ({ server: gate } = await gateFor({ host: HOST, port: motoPort }, ports.s3));
+  } catch (err) {
+    await kill();
+    throw err;
+  }
+  const s3Url = `http://${HOST}:${(gate.address() as AddressInfo).port}`;
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: s3Url, forcePathStyle: true, credentials: EMULATOR_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  for (const Bucket of buckets) {
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await s3.send(new PutBucketCorsCommand({ Bucket, CORSConfiguration: { CORSRules: [CORS_RULE] } }));
+  }
+  return {
+    kind: 'moto',
+    endpoints: { s3: s3Url, sqs: url, dynamodb: url },
+    // moto implements S3 event notifications to SQS: the same configuration the CDK app deploys.
+    async notifyUploads(_sqs, queue) {
+      await s3.send(
+        new PutBucketNotificationConfigurationCommand({
+          Bucket: BUCKETS.uploads.name,
+          NotificationConfiguration: {
+            QueueConfigurations: [{ QueueArn: queue.arn, Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: BUCKETS.uploads.prefix }] } } }],
+          },
+        }),
+      );
+    },
+    async stop() {
+      s3.destroy();
+      await closeServer(gate);
+      await kill();
+    },
+  };
+}
+
+async function waitUntil(ready: () => Promise<boolean>, failed: () => boolean, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (failed()) throw new Error('it exited');
+    if (Date.now() > until) throw new Error(`not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -2,6 +2,7 @@ import { ENV } from '@david/core';
 import { locateFfmpeg } from '@david/dsp';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EMULATOR_KINDS, motoAvailable, type EmulatorKind } from './emulators.ts';
 import { startLocalStack } from './stack.ts';
 
 /** `npm start`: the whole pipeline on this machine. */
@@ -25,6 +26,16 @@ const deliveryPort = portOf('DELIVERY_PORT', port + 1);
 /** Fixed emulator ports, so the AWS CLI and SDK scripts can reach them (README: "Reach the emulators"). */
 const emulatorPorts = { s3: portOf('S3_PORT', port + 2), sqs: portOf('SQS_PORT', port + 3), dynamodb: portOf('DYNAMODB_PORT', port + 4) };
 
+const emulator = (process.env.DAVID_EMULATOR ?? 's3rver') as EmulatorKind;
+if (!EMULATOR_KINDS.includes(emulator)) {
+  console.error(`DAVID_EMULATOR=${emulator} is not one of ${EMULATOR_KINDS.join(', ')}`);
+  process.exit(2);
+}
+if (emulator === 'moto' && !(await motoAvailable())) {
+  console.error(`DAVID_EMULATOR=moto needs moto_server (python3 -c "import moto.server" failed; MOTO_PYTHON picks the interpreter)`);
+  process.exit(2);
+}
+
 const ffmpeg = await locateFfmpeg(process.env).catch((err: Error) => {
   console.error(`ffmpeg not found: ${err.message}\nInstall it (apt-get install ffmpeg) or set ${ENV.ffmpegPath}.`);
   process.exit(1);
@@ -35,6 +46,7 @@ const stack = await startLocalStack({
   port,
   deliveryPort,
   host,
+  emulator,
   emulatorPorts,
   // Shorter leases and sweeps for fault drills (JOBS in resources.ts is the default).
   jobs: { leaseSeconds: secondsOf('JOB_LEASE_SECONDS'), sweepEverySeconds: secondsOf('JOB_SWEEP_SECONDS') },
@@ -50,6 +62,7 @@ David is running (local stack on AWS-API emulators)
   S3           ${stack.endpoints.s3}
   SQS          ${stack.endpoints.sqs}
   DynamoDB     ${stack.endpoints.dynamodb}
+  Emulators    ${emulator === 'moto' ? 'moto_server (in memory: state ends with the process)' : 's3rver, fauxqs, dynalite'}
   Data         ${dataDir}
   ffmpeg       ${ffmpeg.path} (${ffmpeg.source}, ${ffmpeg.version})
 Press Ctrl-C to stop.`);

@@ -6,9 +6,9 @@ import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, MAX_WAIT_SECONDS, QUEUES,
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
-import { EMULATOR_CREDENTIALS, startEmulators, type EmulatorPorts } from './emulators.ts';
+import { EMULATOR_CREDENTIALS, EMULATOR_KINDS, startEmulators, type EmulatorKind, type EmulatorPorts } from './emulators.ts';
 import { startApiGateway, startDelivery } from './http-gateway.ts';
-import { objectCreatedEvent, reconcileUploads } from './reconcile.ts';
+import { reconcileUploads } from './reconcile.ts';
 import { invoke, SqsEventSource, type Handler } from './lambda-runtime.ts';
 import { provisionQueues, provisionTable } from './provision.ts';
 
@@ -20,6 +20,8 @@ export interface LocalStackOptions {
   readonly deliveryPort?: number;
   readonly host?: string;
   readonly emulatorPorts?: EmulatorPorts;
+  /** Which emulators (default: the DAVID_EMULATOR environment variable, else s3rver + fauxqs + dynalite). */
+  readonly emulator?: EmulatorKind;
   /** Parallel pollers per queue. */
   readonly workers?: { ingest?: number; process?: number };
   readonly logLevel?: string;
@@ -43,6 +45,7 @@ export interface LocalStack {
   readonly apiUrl: string;
   readonly deliveryUrl: string;
   readonly endpoints: { s3: string; sqs: string; dynamodb: string };
+  readonly emulator: EmulatorKind;
   readonly emulatorPorts: Required<EmulatorPorts>;
   readonly queues: Awaited<ReturnType<typeof provisionQueues>>;
   readonly clients: { s3: S3Client; sqs: SQSClient; ddb: DynamoDBClient };
@@ -78,7 +81,9 @@ const close = (server: Server) =>
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const host = opts.host ?? '127.0.0.1';
   const onError = opts.onError ?? ((where, err) => console.error(`[local] ${where}:`, err));
-  const emulators = await startEmulators(opts.dataDir, opts.emulatorPorts ?? {}, [BUCKETS.uploads.name, BUCKETS.processed.name, BUCKETS.index.name]);
+  const kind = opts.emulator ?? (process.env.DAVID_EMULATOR as EmulatorKind | undefined) ?? 's3rver';
+  if (!EMULATOR_KINDS.includes(kind)) throw new Error(`unknown emulator '${kind}': use one of ${EMULATOR_KINDS.join(', ')}`);
+  const emulators = await startEmulators(kind, opts.dataDir, opts.emulatorPorts ?? {}, [BUCKETS.uploads.name, BUCKETS.processed.name, BUCKETS.index.name]);
   const stopping: (() => Promise<void>)[] = [() => emulators.stop()];
   try {
     const { endpoints } = emulators;
@@ -117,16 +122,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
     if (opts.operatorKey) process.env[ENV.operatorKeySha256] = createHash('sha256').update(opts.operatorKey).digest('hex');
 
-    // S3 → SQS notification: OBJECT_CREATED under the uploads prefix, in the S3 event format.
+    // S3 → SQS notification: OBJECT_CREATED under the uploads prefix, in the S3 event format (see notifyUploads).
+    await emulators.notifyUploads(sqs, queues.ingest, (err) => onError('s3-notification', err));
     const sendIngestEvent = async (event: object) => {
       await sqs.send(new SendMessageCommand({ QueueUrl: queues.ingest.url, MessageBody: JSON.stringify(event) }));
     };
-    emulators.s3rver.on('event', (ev: { Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }[] }) => {
-      const rec = ev.Records[0];
-      if (rec.s3.bucket.name !== BUCKETS.uploads.name || !rec.eventName.startsWith('ObjectCreated:')) return;
-      if (!rec.s3.object.key.startsWith(BUCKETS.uploads.prefix)) return;
-      sendIngestEvent(objectCreatedEvent(rec.s3.bucket.name, rec.s3.object.key, rec.s3.object.size, rec.s3.object.eTag)).catch((err) => onError('s3-notification', err));
-    });
     // Events the bridge may have lost in a crash: every still-pending upload that S3 holds is announced again —
     // in the background (it reads every upload's record), so start-up does not wait for it; stop does.
     const reconciling = reconcileUploads(s3, DynamoDBDocumentClient.from(ddb), sendIngestEvent).catch((err) => onError('reconcile', err));
@@ -206,6 +206,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       apiUrl: `http://${shown}:${gateway.port}`,
       deliveryUrl,
       endpoints,
+      emulator: kind,
       emulatorPorts: { s3: urlPort(endpoints.s3), sqs: urlPort(endpoints.sqs), dynamodb: urlPort(endpoints.dynamodb) },
       queues,
       clients: { s3, sqs, ddb },
