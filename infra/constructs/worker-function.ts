@@ -1,17 +1,16 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Size } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
+import { buildFunction } from '../../packages/bundle/src/index.ts';
 import type { EventSourceSpec, FunctionSpec } from '../../packages/core/src/resources.ts';
 
 export interface DavidFunctionProps {
-  /** Repository root: entries in FunctionSpec are relative to it. */
-  readonly repoRoot: string;
+  /** The function's name in FUNCTIONS (its bundle's name). */
+  readonly name: string;
   /** Memory, timeout, storage and concurrency from the shared resource definitions. */
   readonly spec: FunctionSpec;
   readonly environment: Record<string, string>;
@@ -22,21 +21,12 @@ export interface DavidFunctionProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** Copy an npm package's files beside the bundle (local bundling runs these commands on this machine). */
-function copyFiles(b: NonNullable<FunctionSpec['bundleFiles']>): nodejs.ICommandHooks {
-  return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (inputDir: string, outputDir: string) => [
-      `mkdir -p "${outputDir}/${b.into}"`,
-      ...b.files.map((f) => `cp "${inputDir}/node_modules/${b.package}/${f}" "${outputDir}/${b.into}/${f}"`),
-    ],
-  };
-}
-
-/** One of our Lambda functions: Node 24, bundled locally by esbuild as ESM, traced, with its own log group. */
+/**
+ * One of our Lambda functions: Node 24, traced, with its own log group, running the bundle that `buildFunction`
+ * makes — the very folder the local stack runs (packages/bundle), so what is tested locally is what deploys.
+ */
 export class DavidFunction extends Construct {
-  readonly fn: nodejs.NodejsFunction;
+  readonly fn: lambda.Function;
 
   constructor(scope: Construct, id: string, props: DavidFunctionProps) {
     super(scope, id);
@@ -45,9 +35,10 @@ export class DavidFunction extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: join(props.repoRoot, spec.entry),
-      handler: 'handler',
+    const bundle = buildFunction(props.name, spec);
+    this.fn = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(bundle.dir),
+      handler: bundle.handler,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.X86_64,
       memorySize: spec.memoryMb,
@@ -58,20 +49,6 @@ export class DavidFunction extends Construct {
       logGroup,
       layers: props.layers,
       environment: props.environment,
-      projectRoot: props.repoRoot,
-      depsLockFilePath: join(props.repoRoot, 'package-lock.json'),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies inside an ESM bundle need a require.
-        banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
-        // Lambda finds ffmpeg through FFMPEG_PATH (the layer); the npm fallbacks are for local use only.
-        externalModules: ['@aws-sdk/*', 'ffmpeg-static', '@ffmpeg-installer/ffmpeg'],
-        ...(spec.bundleFiles ? { commandHooks: copyFiles(spec.bundleFiles) } : {}),
-      },
     });
     if (props.queue) {
       const { source } = props.queue;

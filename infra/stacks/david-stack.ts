@@ -142,30 +142,30 @@ export class DavidStack extends Stack {
       ...(props.operatorKeySha256 ? { [ENV.operatorKeySha256]: props.operatorKeySha256 } : {}),
     };
 
-    const api = new DavidFunction(this, 'Api', { repoRoot, spec: FUNCTIONS.api, environment: env }).fn;
+    const api = new DavidFunction(this, 'Api', { name: 'api', spec: FUNCTIONS.api, environment: env }).fn;
     const ingest = new DavidFunction(this, 'Ingest', {
-      repoRoot,
+      name: 'ingest',
       spec: FUNCTIONS.ingest,
       environment: env,
       layers: [ffmpeg],
       queue: { queue: ingestQ.queue, source: EVENT_SOURCES.ingest },
     }).fn;
     const proc = new DavidFunction(this, 'Process', {
-      repoRoot,
+      name: 'process',
       spec: FUNCTIONS.process,
       environment: env,
       layers: [ffmpeg],
       queue: { queue: processQ.queue, source: EVENT_SOURCES.process },
     }).fn;
     const indexer = new DavidFunction(this, 'Indexer', {
-      repoRoot,
+      name: 'index',
       spec: FUNCTIONS.index,
       environment: env,
       queue: { queue: indexQ.queue, source: EVENT_SOURCES.index },
     }).fn;
 
     // Jobs whose worker died go back to the queue when their lease runs out (see JOBS in resources.ts).
-    const sweeper = new DavidFunction(this, 'Sweeper', { repoRoot, spec: FUNCTIONS.sweeper, environment: env }).fn;
+    const sweeper = new DavidFunction(this, 'Sweeper', { name: 'sweeper', spec: FUNCTIONS.sweeper, environment: env }).fn;
     new events.Rule(this, 'SweepSchedule', {
       schedule: events.Schedule.rate(Duration.seconds(JOBS.sweepEverySeconds)),
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0 })],

@@ -13,6 +13,7 @@ import {
   hashToken,
   ingestObject,
   isPermanentFailure,
+  LIMITS,
   newFileId,
   newJobId,
   newSessionId,
@@ -247,9 +248,9 @@ describe('uploads that never arrive', () => {
     expect((await ingestObject(deps, { bucket: 'u', key: await keyOf(ingested.file_id) }, { tempDir })).outcome).toBe('ready');
 
     // Before the link and its grace ran out, nothing changes.
-    clock = new Date(clock.getTime() + 900_000);
+    clock = new Date(clock.getTime() + LIMITS.uploadExpirySeconds * 1000);
     expect(await expireUploads(deps)).toEqual({ expired: 0, dropped: 0, waiting: 0 });
-    clock = new Date(clock.getTime() + 301_000);
+    clock = new Date(clock.getTime() + (LIMITS.uploadGraceSeconds + 1) * 1000);
     expect(await expireUploads(deps)).toEqual({ expired: 1, dropped: 0, waiting: 1 });
     expect(await deps.files.get(session.session_id, never.file_id)).toMatchObject({ status: 'expired', rejection: { code: 'Upload::Expired' } });
     expect((await deps.files.get(session.session_id, arrivedLate.file_id))?.status).toBe('pending');

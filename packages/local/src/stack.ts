@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, MAX_WAIT_SECONDS, QUEUES, SERVICE_NAME, TABLE } from '@david/core';
+import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, MAX_WAIT_SECONDS, QUEUES, SERVICE_NAME, TABLE, type FunctionSpec } from '@david/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -10,6 +10,10 @@ import { EMULATOR_CREDENTIALS, EMULATOR_KINDS, startEmulators, type EmulatorKind
 import { startApiGateway, startDelivery } from './http-gateway.ts';
 import { reconcileUploads } from './reconcile.ts';
 import { invoke, SqsEventSource, type Handler } from './lambda-runtime.ts';
+import { FunctionPool } from './sandbox.ts';
+import { buildFunction } from '@david/bundle';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { provisionQueues, provisionTable } from './provision.ts';
 
 export interface LocalStackOptions {
@@ -23,7 +27,7 @@ export interface LocalStackOptions {
   /** Which emulators (default: the DAVID_EMULATOR environment variable, else s3rver + fauxqs + dynalite). */
   readonly emulator?: EmulatorKind;
   /** Parallel pollers per queue. */
-  readonly workers?: { ingest?: number; process?: number };
+  readonly workers?: { api?: number; ingest?: number; process?: number };
   readonly logLevel?: string;
   /** Operator key for the admin routes (only its SHA-256 reaches the handlers). */
   readonly operatorKey?: string;
@@ -88,8 +92,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   try {
     const { endpoints } = emulators;
     const forFunctions = opts.functionEndpoints ? await opts.functionEndpoints(endpoints) : endpoints;
-    // The handlers build their clients from these, exactly as in Lambda (endpoint overrides aside).
-    Object.assign(process.env, {
+    // Each function's configuration, as Lambda would hold it: endpoints aside, the same variables the CDK sets.
+    const environment: Record<string, string> = {
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
@@ -102,7 +106,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       S3_FORCE_PATH_STYLE: 'true',
       POWERTOOLS_LOG_LEVEL: opts.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    });
+    };
     const s3 = new S3Client({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const sqs = new SQSClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
     const ddb = new DynamoDBClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.dynamodb });
@@ -111,7 +115,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const delivery = await startDelivery(s3, BUCKETS.processed.name, BUCKETS.processed.prefix, opts.deliveryPort ?? 0, host);
     stopping.unshift(() => close(delivery.server));
     const deliveryUrl = `http://${host === '0.0.0.0' ? 'localhost' : host}:${delivery.port}`;
-    Object.assign(process.env, {
+    Object.assign(environment, {
       [ENV.tableName]: TABLE.name,
       [ENV.uploadsBucket]: BUCKETS.uploads.name,
       [ENV.processedBucket]: BUCKETS.processed.name,
@@ -120,7 +124,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       [ENV.indexQueueUrl]: queues.index.url,
       [ENV.deliveryBaseUrl]: deliveryUrl,
     });
-    if (opts.operatorKey) process.env[ENV.operatorKeySha256] = createHash('sha256').update(opts.operatorKey).digest('hex');
+    if (opts.operatorKey) environment[ENV.operatorKeySha256] = createHash('sha256').update(opts.operatorKey).digest('hex');
 
     // S3 → SQS notification: OBJECT_CREATED under the uploads prefix, in the S3 event format (see notifyUploads).
     await emulators.notifyUploads(sqs, queues.ingest, (err) => onError('s3-notification', err));
@@ -135,13 +139,35 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
 
     // Settings the handlers read at load, as a function's configuration.
-    if (opts.jobs?.leaseSeconds) process.env[ENV.jobLeaseSeconds] = String(opts.jobs.leaseSeconds);
-    if (opts.sessionIdleSeconds) process.env[ENV.sessionIdleSeconds] = String(opts.sessionIdleSeconds);
-    const api = (await import('../../../functions/api/handler.ts')).handler as unknown as Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
-    const ingest = (await import('../../../functions/ingest/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
-    const proc = (await import('../../../functions/process/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
-    const sweeper = (await import('../../../functions/sweeper/handler.ts')).handler as unknown as Handler<unknown, unknown>;
-    const indexer = (await import('../../../functions/index/handler.ts')).handler as unknown as Handler<SQSEvent, SQSBatchResponse>;
+    if (opts.jobs?.leaseSeconds) environment[ENV.jobLeaseSeconds] = String(opts.jobs.leaseSeconds);
+    if (opts.sessionIdleSeconds) environment[ENV.sessionIdleSeconds] = String(opts.sessionIdleSeconds);
+    // Every function runs the bundle the CDK app deploys, in execution environments of its own (see sandbox.ts).
+    const tmpRoot = join(opts.dataDir, 'lambda-tmp');
+    await rm(tmpRoot, { recursive: true, force: true });
+    const concurrency = { api: opts.workers?.api ?? 16, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 2, index: 1, sweeper: 1 };
+    const pools = Object.fromEntries(
+      (Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[]).map((name) => {
+        const spec: FunctionSpec = FUNCTIONS[name];
+        const pool = new FunctionPool({
+          name: `david-${name}`,
+          spec,
+          bundle: buildFunction(name, spec),
+          environment,
+          concurrency: Math.min(spec.reservedConcurrency ?? Infinity, concurrency[name]),
+          tmpRoot,
+        });
+        return [name, pool];
+      }),
+    ) as Record<keyof typeof FUNCTIONS, FunctionPool>;
+    stopping.unshift(async () => {
+      await Promise.all(Object.values(pools).map((p) => p.stop()));
+    });
+    const via = <E, R>(pool: FunctionPool) => ((event: E) => pool.invoke(event) as Promise<R>) as unknown as Handler<E, R>;
+    const api = via<APIGatewayProxyEvent, APIGatewayProxyResult>(pools.api);
+    const ingest = via<SQSEvent, SQSBatchResponse>(pools.ingest);
+    const proc = via<SQSEvent, SQSBatchResponse>(pools.process);
+    const sweeper = via<unknown, unknown>(pools.sweeper);
+    const indexer = via<SQSEvent, SQSBatchResponse>(pools.index);
 
     const sources = [
       new SqsEventSource({

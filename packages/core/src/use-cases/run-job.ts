@@ -78,22 +78,30 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     await deps.jobs.dropLease(job.session_id, job.job_id);
     return { outcome: 'failed', error };
   }
+  // The heartbeat; stopped (and its renewal in flight awaited) before the lease item goes, or a late renewal
+  // would write the lease of a finished job again.
+  let renewing: Promise<unknown> = Promise.resolve();
   const heartbeat = setInterval(() => {
     const until = new Date(deps.clock.now().getTime() + opts.leaseMs);
-    deps.jobs.renewLease(job.session_id, job.job_id, job.attempts, until).catch(() => undefined);
+    renewing = deps.jobs.renewLease(job.session_id, job.job_id, job.attempts, until).catch(() => undefined);
   }, Math.max(50, opts.leaseMs / 4));
   heartbeat.unref?.();
+  const stopHeartbeat = async () => {
+    clearInterval(heartbeat);
+    await renewing;
+  };
   try {
-    const outcome = await runClaimed(deps, job, opts);
+    const outcome = await runClaimed(deps, job, opts, stopHeartbeat);
+    await stopHeartbeat();
     await deps.jobs.dropLease(job.session_id, job.job_id);
     return outcome;
   } finally {
     // A transient failure keeps the lease item: once it runs out, the sweeper sends the job again.
-    clearInterval(heartbeat);
+    await stopHeartbeat();
   }
 }
 
-async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions): Promise<RunJobOutcome> {
+async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbeat: () => Promise<void>): Promise<RunJobOutcome> {
   const fail = async (error: ErrorInfo): Promise<RunJobOutcome> => {
     await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error });
     return { outcome: 'failed', error };
@@ -160,6 +168,7 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions): Promise<Ru
     const attempts = Math.max(opts.receiveCount, job.attempts);
     if (opts.receiveCount >= opts.maxReceiveCount || (opts.maxAttempts !== undefined && job.attempts >= opts.maxAttempts)) {
       await fail({ code: 'Job::RetriesExhausted', message: `gave up after ${attempts} attempts: ${(err as Error).message}` });
+      await stopHeartbeat();
       await deps.jobs.dropLease(job.session_id, job.job_id);
     }
     throw err;

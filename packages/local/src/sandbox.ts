@@ -1,0 +1,251 @@
+import type { Bundle } from '@david/bundle';
+import type { FunctionSpec } from '@david/core';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Why an invocation failed in the runtime rather than in the handler (Lambda's own error types). */
+export class RuntimeError extends Error {
+  constructor(
+    readonly errorType: 'Sandbox.Timedout' | 'Runtime.OutOfMemory' | 'Runtime.ExitError' | 'Runtime.InitError' | 'Sandbox.EphemeralStorageFull',
+    message: string,
+  ) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+export interface PoolOptions {
+  readonly name: string;
+  readonly spec: FunctionSpec;
+  readonly bundle: Bundle;
+  /** The function's environment (its configuration in the cloud); nothing else of ours reaches it. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Most environments at once (reserved concurrency, or what the machine affords). */
+  readonly concurrency: number;
+  /** Each environment's /tmp is a folder under this one. */
+  readonly tmpRoot: string;
+  /** How often memory and /tmp are measured. */
+  readonly watchEveryMs?: number;
+}
+
+/** Lambda's default /tmp when a function sets no ephemeral storage. */
+const DEFAULT_EPHEMERAL_MB = 512;
+const RUNNER = new URL('./sandbox-runner.mjs', import.meta.url);
+/** The variables of the machine an environment gets (Lambda sets its own equivalents). */
+const PASSED = ['PATH', 'HOME', 'LANG', 'TZ', 'FFMPEG_PATH'];
+
+let sequence = 0;
+
+/** Resident memory (kB) of a process and all its descendants (ffmpeg children count, as in a Lambda sandbox). */
+async function treeRssKb(pid: number): Promise<{ kb: number; pids: number[] }> {
+  let kb = 0;
+  const pids: number[] = [];
+  const visit = async (p: number) => {
+    pids.push(p);
+    const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const tasks = await readdir(`/proc/${p}/task`).catch(() => [] as string[]);
+    for (const t of tasks) {
+      const children = await readFile(`/proc/${p}/task/${t}/children`, 'utf8').catch(() => '');
+      for (const c of children.split(/\s+/).filter(Boolean)) await visit(Number(c));
+    }
+  };
+  await visit(pid);
+  return { kb, pids };
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += await dirBytes(p);
+    else total += (await stat(p).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
+
+/** One execution environment: a Node process that loaded the bundle, reused warm until it fails. */
+class Environment {
+  readonly tmp: string;
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  busy = false;
+  dead = false;
+  initMs = 0;
+  private pending?: { id: number; resolve: (v: unknown) => void; reject: (e: Error) => void };
+  private killed?: { type: RuntimeError['errorType']; note: string };
+
+  constructor(private readonly pool: PoolOptions, tmp: string) {
+    this.tmp = tmp;
+    const env: Record<string, string> = {};
+    for (const k of PASSED) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+    Object.assign(env, pool.environment, {
+      TMPDIR: tmp,
+      AWS_LAMBDA_FUNCTION_NAME: pool.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(pool.spec.memoryMb),
+      DAVID_BUNDLE: pool.bundle.file,
+      DAVID_FUNCTION_NAME: pool.name,
+      DAVID_FUNCTION_MEMORY_MB: String(pool.spec.memoryMb),
+    });
+    // Its own process group, so a terminal's Ctrl-C reaches only the stack, which finishes the work in flight.
+    this.child = fork(RUNNER, [], {
+      env,
+      execArgv: [`--max-old-space-size=${pool.spec.memoryMb}`, '--enable-source-maps'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+      serialization: 'advanced',
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.child.on('message', (m: { type: string; id?: number; result?: unknown; error?: { name: string; message: string; stack?: string }; initMs?: number }) => {
+        if (m.type === 'ready') {
+          this.initMs = m.initMs ?? 0;
+          resolve();
+        } else if (m.type === 'init-error') {
+          reject(new RuntimeError('Runtime.InitError', `${pool.name} failed to start: ${m.error?.message}`));
+        } else if (this.pending && m.id === this.pending.id) {
+          const p = this.pending;
+          this.pending = undefined;
+          if (m.type === 'result') p.resolve(m.result);
+          else p.reject(Object.assign(new Error(m.error?.message), { name: m.error?.name ?? 'Error', stack: m.error?.stack }));
+        }
+      });
+      this.child.once('exit', (code, signal) => {
+        this.dead = true;
+        const why = this.killed?.note ?? `Runtime exited with ${signal ? `signal ${signal}` : `error: exit status ${code}`}`;
+        reject(new RuntimeError('Runtime.ExitError', `${pool.name}: ${why}`));
+        if (this.pending) {
+          const p = this.pending;
+          this.pending = undefined;
+          p.reject(new RuntimeError(this.killed?.type ?? 'Runtime.ExitError', `${pool.name}: ${why}`));
+        }
+      });
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  /** Run one event; the environment is killed (with its children) when it runs out of time, memory or /tmp. */
+  async run(event: unknown): Promise<unknown> {
+    await this.ready;
+    const { spec } = this.pool;
+    const id = ++sequence;
+    const deadline = Date.now() + spec.timeoutSeconds * 1000;
+    const result = new Promise<unknown>((resolve, reject) => {
+      this.pending = { id, resolve, reject };
+    });
+    const limitKb = spec.memoryMb * 1024;
+    const tmpBytes = (spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB) * 1024 * 1024;
+    let watching = true;
+    let wake = () => undefined as void;
+    const watch = (async () => {
+      while (watching && !this.dead) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.pool.watchEveryMs ?? 200);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        if (!watching || this.dead) return;
+        if (Date.now() >= deadline) return this.kill({ type: 'Sandbox.Timedout', note: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds` });
+        const { kb } = await treeRssKb(this.child.pid!);
+        if (kb > limitKb) return this.kill({ type: 'Runtime.OutOfMemory', note: `out of memory: ${Math.round(kb / 1024)} MB used, the limit is ${spec.memoryMb} MB` });
+        const used = await dirBytes(this.tmp);
+        if (used > tmpBytes) {
+          return this.kill({ type: 'Sandbox.EphemeralStorageFull', note: `ephemeral storage full: ${Math.round(used / 1048576)} MB in /tmp, the limit is ${tmpBytes / 1048576} MB` });
+        }
+      }
+    })();
+    this.child.send({ type: 'invoke', id, event, deadline });
+    try {
+      return await result;
+    } finally {
+      watching = false;
+      wake();
+      await watch;
+    }
+  }
+
+  async kill(why: { type: RuntimeError['errorType']; note: string } = { type: 'Runtime.ExitError', note: 'stopped' }): Promise<void> {
+    if (this.dead) return;
+    this.killed = why;
+    const { pids } = await treeRssKb(this.child.pid!);
+    for (const p of pids.reverse()) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise<void>((resolve) => (this.dead ? resolve() : this.child.once('exit', () => resolve())));
+    await rm(this.tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A function as Lambda runs it: up to `concurrency` execution environments, each its own process with the bundle
+ * loaded, one invocation at a time, reused warm; one that timed out, ran out of memory or /tmp, or crashed is
+ * discarded and the next invocation gets a fresh one (a cold start). Invocations beyond the concurrency wait.
+ */
+export class FunctionPool {
+  private readonly envs: Environment[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private stopped = false;
+  private next = 0;
+  /** Cold starts and how long loading the bundle took. */
+  readonly starts: number[] = [];
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  async invoke(event: unknown): Promise<unknown> {
+    const env = await this.acquire();
+    try {
+      return await env.run(event);
+    } finally {
+      env.busy = false;
+      if (env.dead) this.envs.splice(this.envs.indexOf(env), 1);
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async acquire(): Promise<Environment> {
+    for (;;) {
+      if (this.stopped) throw new RuntimeError('Runtime.ExitError', `${this.opts.name} is stopping`);
+      const idle = this.envs.find((e) => !e.busy && !e.dead);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      if (this.envs.filter((e) => !e.dead).length < this.opts.concurrency) {
+        const tmp = join(this.opts.tmpRoot, `${this.opts.name}-${process.pid}-${this.next++}`);
+        await rm(tmp, { recursive: true, force: true });
+        await mkdir(tmp, { recursive: true });
+        const env = new Environment(this.opts, tmp);
+        env.busy = true;
+        this.envs.push(env);
+        try {
+          await env.ready;
+        } catch (err) {
+          this.envs.splice(this.envs.indexOf(env), 1);
+          await env.kill();
+          throw err;
+        }
+        this.starts.push(env.initMs);
+        return env;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  /** Kill every environment (call after the work in flight is done). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.waiting.splice(0)) w();
+    await Promise.all(this.envs.map((e) => e.kill()));
+    this.envs.length = 0;
+  }
+}

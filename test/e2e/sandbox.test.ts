@@ -1,0 +1,119 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { buildFunction } from '@david/bundle';
+import { EMULATOR_CREDENTIALS, FunctionPool, RuntimeError, SqsEventSource, startEmulators, startLocalStack, type Emulators } from '@david/local';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { readFileSync, existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../helpers/client.ts';
+
+let dir: string;
+let emulators: Emulators;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'david-sandbox-'));
+  emulators = await startEmulators('s3rver', join(dir, 'data'), {}, []);
+});
+afterAll(async () => {
+  await emulators?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+// 256 MB, 2 s, 64 MB of /tmp: the limits the fixture breaks.
+const spec = { entry: 'test/fixtures/limits-handler.ts', memoryMb: 256, timeoutSeconds: 2, ephemeralStorageMb: 64 };
+const bundle = () => buildFunction('test-limits', spec);
+
+describe('the local Lambda runtime', () => {
+  it('runs the bundle, not the sources, in a process of its own with its own /tmp, reused warm', async () => {
+    const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, tmpRoot: join(dir, 'tmp') });
+    try {
+      const first = (await pool.invoke({ probe: true })) as { url: string; tmp: string; pid: number };
+      const second = (await pool.invoke({ probe: true })) as { url: string; tmp: string; pid: number };
+      expect(fileURLToPath(first.url)).toBe(bundle().file);
+      expect(first.url).not.toMatch(/\.ts$/);
+      expect(first.pid).not.toBe(process.pid);
+      expect(second.pid).toBe(first.pid); // warm
+      expect(first.tmp.startsWith(join(dir, 'tmp'))).toBe(true);
+      expect(pool.starts).toHaveLength(1);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  it('kills an invocation past its memory, timeout or /tmp size, and the message comes back and succeeds', { timeout: 90_000 }, async () => {
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: emulators.endpoints.sqs, credentials: EMULATOR_CREDENTIALS, useQueueUrlAsEndpoint: false });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'limits', Attributes: { VisibilityTimeout: '1' } }));
+    const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, tmpRoot: join(dir, 'tmp'), watchEveryMs: 50 });
+    const errors: RuntimeError[] = [];
+    const seen: { body: string; count: string; ok: boolean }[] = [];
+    const source = new SqsEventSource({
+      name: 'limits',
+      fn: { ...spec, timeoutSeconds: 30 }, // the pool enforces the function's own 2 s
+      sqs,
+      queueUrl: QueueUrl!,
+      queueArn: 'arn:aws:sqs:us-east-1:000000000000:limits',
+      batchSize: 1,
+      waitSeconds: 1,
+      concurrency: 1,
+      handler: async (event: SQSEvent) => {
+        const r = event.Records[0];
+        try {
+          const res = (await pool.invoke(event)) as SQSBatchResponse;
+          seen.push({ body: r.body, count: r.attributes.ApproximateReceiveCount, ok: true });
+          return res;
+        } catch (err) {
+          seen.push({ body: r.body, count: r.attributes.ApproximateReceiveCount, ok: false });
+          throw err;
+        }
+      },
+      onError: (e) => errors.push(e as RuntimeError),
+    });
+    source.start();
+    try {
+      for (const body of ['memory', 'timeout', 'disk']) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+      for (let i = 0; i < 300 && seen.filter((s) => s.ok).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+      const types = errors.map((e) => e.name).sort();
+      expect(types).toEqual(['Runtime.OutOfMemory', 'Sandbox.EphemeralStorageFull', 'Sandbox.Timedout']);
+      for (const body of ['memory', 'timeout', 'disk']) {
+        expect(seen.filter((s) => s.body === body).map((s) => s.ok), body).toEqual([false, true]);
+      }
+      expect(errors.find((e) => e.name === 'Sandbox.Timedout')?.message).toMatch(/Task timed out after 2\.00 seconds/);
+      // Each failure cost its environment: the next invocation started a fresh one.
+      expect(pool.starts.length).toBeGreaterThanOrEqual(4);
+      const left = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      expect(Number(left.Attributes!.ApproximateNumberOfMessages) + Number(left.Attributes!.ApproximateNumberOfMessagesNotVisible)).toBe(0);
+    } finally {
+      await source.stop();
+      await pool.stop();
+      sqs.destroy();
+    }
+  });
+
+  // Environments start on demand, as in Lambda: the API's is there once a request came.
+  it('is what the local stack runs: a function from its bundle under .build, in a process apart from the emulators', async () => {
+    const stack = await startLocalStack({ dataDir: join(dir, 'stack'), port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
+    try {
+      expect((await new ApiClient(stack.apiUrl).call('GET', '/health')).status).toBe(200);
+      const bundles: string[] = [];
+      for (const pid of (await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')).split(/\s+/).filter(Boolean)) {
+        const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+        const b = environ.split('\0').find((v) => v.startsWith('DAVID_BUNDLE='));
+        if (b) bundles.push(b.slice('DAVID_BUNDLE='.length));
+      }
+      expect(bundles.some((b) => /\/\.build\/functions\/api\/[0-9a-f]{16}\/index\.mjs$/.test(b))).toBe(true);
+      for (const b of bundles) {
+        expect(existsSync(b)).toBe(true);
+        // Self-contained: the SDK is inside, not left to the runtime.
+        expect(readFileSync(b, 'utf8')).not.toMatch(/from\s*["']@aws-sdk\//);
+      }
+    } finally {
+      await stack.stop();
+    }
+    // Stopped: no environment of it is left.
+    const left = (await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').catch(() => '')).split(/\s+/).filter(Boolean);
+    for (const pid of left) expect((await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')).includes(join(dir, 'stack'))).toBe(false);
+    expect(await readdir(join(dir, 'stack', 'lambda-tmp')).catch(() => [])).toEqual([]);
+  });
+});
