@@ -14,7 +14,21 @@ import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { API, BUCKETS, DELIVERY, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, NONCURRENT_VERSION_DAYS, QUEUES, SERVICE_NAME, TABLE } from '../../packages/core/src/resources.ts';
+import {
+  API,
+  BUCKETS,
+  DELIVERY,
+  EVENT_SOURCES,
+  FUNCTIONS,
+  functionEnvironment,
+  NONCURRENT_VERSION_DAYS,
+  QUEUES,
+  TABLE,
+  type BucketId,
+  type FunctionId,
+  type FunctionSpec,
+  type QueueId,
+} from '../../packages/core/src/resources.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { DavidFunction } from '../constructs/worker-function.ts';
 
@@ -26,6 +40,9 @@ export interface DavidStackProps extends StackProps {
   /** Keep buckets and the table when the stack is deleted. @default true */
   readonly retainData?: boolean;
 }
+
+/** The construct id of each function (kept as they were, so logical ids and deployed resources stay). */
+const CONSTRUCT_IDS: Record<FunctionId, string> = { api: 'Api', ingest: 'Ingest', process: 'Process', index: 'Indexer', sweeper: 'Sweeper' };
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -127,83 +144,51 @@ export class DavidStack extends Stack {
       description: 'ffmpeg (x86_64) at /opt/ffmpeg',
     });
 
-    const env = {
-      [ENV.tableName]: table.tableName,
-      [ENV.uploadsBucket]: uploads.bucketName,
-      [ENV.processedBucket]: processed.bucketName,
-      [ENV.indexBucket]: indexBucket.bucketName,
-      [ENV.processQueueUrl]: processQ.queue.queueUrl,
-      [ENV.indexQueueUrl]: indexQ.queue.queueUrl,
-      [ENV.deliveryBaseUrl]: `https://${distribution.distributionDomainName}`,
-      [ENV.serviceName]: SERVICE_NAME,
-      [ENV.logLevel]: 'INFO',
-      [ENV.ffmpegPath]: '/opt/ffmpeg',
-      NODE_OPTIONS: '--enable-source-maps',
-      ...(props.operatorKeySha256 ? { [ENV.operatorKeySha256]: props.operatorKeySha256 } : {}),
-    };
-
-    const api = new DavidFunction(this, 'Api', { name: 'api', spec: FUNCTIONS.api, environment: env }).fn;
-    const ingest = new DavidFunction(this, 'Ingest', {
-      name: 'ingest',
-      spec: FUNCTIONS.ingest,
-      environment: env,
-      layers: [ffmpeg],
-      queue: { queue: ingestQ.queue, source: EVENT_SOURCES.ingest },
-    }).fn;
-    const proc = new DavidFunction(this, 'Process', {
-      name: 'process',
-      spec: FUNCTIONS.process,
-      environment: env,
-      layers: [ffmpeg],
-      queue: { queue: processQ.queue, source: EVENT_SOURCES.process },
-    }).fn;
-    const indexer = new DavidFunction(this, 'Indexer', {
-      name: 'index',
-      spec: FUNCTIONS.index,
-      environment: env,
-      queue: { queue: indexQ.queue, source: EVENT_SOURCES.index },
-    }).fn;
-
-    // Jobs whose worker died go back to the queue when their lease runs out (see JOBS in resources.ts).
-    const sweeper = new DavidFunction(this, 'Sweeper', { name: 'sweeper', spec: FUNCTIONS.sweeper, environment: env }).fn;
-    new events.Rule(this, 'SweepSchedule', {
-      schedule: events.Schedule.rate(Duration.seconds(JOBS.sweepEverySeconds)),
-      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0 })],
+    const env = functionEnvironment({
+      tableName: table.tableName,
+      buckets: { uploads: uploads.bucketName, processed: processed.bucketName, index: indexBucket.bucketName },
+      queueUrls: { process: processQ.queue.queueUrl, index: indexQ.queue.queueUrl },
+      deliveryBaseUrl: `https://${distribution.distributionDomainName}`,
+      logLevel: 'INFO',
+      ffmpegPath: '/opt/ffmpeg',
+      operatorKeySha256: props.operatorKeySha256,
     });
-    table.grantReadWriteData(sweeper);
-    processQ.queue.grantSendMessages(sweeper);
-    indexQ.queue.grantSendMessages(sweeper);
-    // Expired sessions go with their objects.
-    uploads.grantRead(sweeper);
-    uploads.grantDelete(sweeper);
-    processed.grantRead(sweeper);
-    processed.grantDelete(sweeper);
 
-    // Grants, not hand-written policies.
-    table.grantReadWriteData(api);
-    uploads.grantPut(api);
-    uploads.grantRead(api);
-    uploads.grantDelete(api);
-    processed.grantRead(api);
-    processed.grantDelete(api);
-    indexBucket.grantRead(api);
-    processQ.queue.grantSendMessages(api);
-    indexQ.queue.grantSendMessages(api);
-
-    table.grantReadWriteData(ingest);
-    uploads.grantRead(ingest);
-    uploads.grantDelete(ingest);
-    indexQ.queue.grantSendMessages(ingest);
-
-    table.grantReadWriteData(proc);
-    uploads.grantRead(proc);
-    processed.grantPut(proc);
-    processed.grantDelete(proc);
-    indexQ.queue.grantSendMessages(proc);
-
-    // The index worker: the only writer of snapshots, journal segments and the pointer item.
-    table.grantReadWriteData(indexer);
-    indexBucket.grantReadWrite(indexer); // also lists and deletes superseded snapshots and segments
+    // Every function from its one declaration (FUNCTIONS in resources.ts): trigger, layer and grants included.
+    const buckets: Record<BucketId, s3.Bucket> = { uploads, processed, index: indexBucket };
+    const queues: Record<QueueId, QueueWithDlq> = { ingest: ingestQ, process: processQ, index: indexQ };
+    const fns = {} as Record<FunctionId, lambda.Function>;
+    for (const name of Object.keys(FUNCTIONS) as FunctionId[]) {
+      const spec: FunctionSpec = FUNCTIONS[name];
+      const trigger = spec.trigger;
+      const fn = new DavidFunction(this, CONSTRUCT_IDS[name], {
+        name,
+        spec,
+        environment: env,
+        ...(spec.ffmpeg ? { layers: [ffmpeg] } : {}),
+        ...('queue' in trigger ? { queue: { queue: queues[trigger.queue].queue, source: EVENT_SOURCES[trigger.queue] } } : {}),
+      }).fn;
+      if ('everySeconds' in trigger) {
+        new events.Rule(this, `${CONSTRUCT_IDS[name]}Schedule`, {
+          schedule: events.Schedule.rate(Duration.seconds(trigger.everySeconds)),
+          targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+        });
+      }
+      // Grants, not hand-written policies.
+      if (spec.access.table === 'readWrite') table.grantReadWriteData(fn);
+      for (const [id, rights] of Object.entries(spec.access.buckets ?? {}) as [BucketId, readonly string[]][]) {
+        const b = buckets[id];
+        for (const right of rights) {
+          if (right === 'read') b.grantRead(fn);
+          else if (right === 'put') b.grantPut(fn);
+          else if (right === 'delete') b.grantDelete(fn);
+          else b.grantReadWrite(fn);
+        }
+      }
+      for (const q of spec.access.sends ?? []) queues[q].queue.grantSendMessages(fn);
+      fns[name] = fn;
+    }
+    const api = fns.api;
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const rest = new apigw.LambdaRestApi(this, 'RestApi', {
@@ -223,7 +208,7 @@ export class DavidStack extends Stack {
       defaultCorsPreflightOptions: { allowOrigins: props.corsOrigins ?? ['*'], allowHeaders: ['authorization', 'content-type'] },
     });
 
-    this.acknowledge(rest, distribution, [api, ingest, proc, indexer, sweeper], [uploads, processed, indexBucket]);
+    this.acknowledge(rest, distribution, Object.values(fns), [uploads, processed, indexBucket]);
 
     new CfnOutput(this, 'ApiUrl', { value: rest.url });
     new CfnOutput(this, 'DeliveryDomain', { value: distribution.distributionDomainName });

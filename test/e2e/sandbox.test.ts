@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 // 256 MB, 2 s, 64 MB of /tmp: the limits the fixture breaks.
-const spec = { entry: 'test/fixtures/limits-handler.ts', memoryMb: 256, timeoutSeconds: 2, ephemeralStorageMb: 64 };
+const spec = { entry: 'test/fixtures/limits-handler.ts', memoryMb: 256, timeoutSeconds: 2, ephemeralStorageMb: 64, trigger: { queue: 'ingest' }, access: {} } as const;
 const bundle = () => buildFunction('test-limits', spec);
 
 describe('the local Lambda runtime', () => {

@@ -22,9 +22,27 @@ export const LIMITS = {
   sessionIdleSeconds: 30 * 86_400,
 } as const;
 
+export type BucketId = 'uploads' | 'processed' | 'index';
+export type QueueId = 'ingest' | 'process' | 'index';
+
+/** What invokes a function: API Gateway, an SQS event source mapping, or a schedule. */
+export type Trigger = { readonly http: true } | { readonly queue: QueueId } | { readonly everySeconds: number };
+
+/** What a function may touch: the CDK turns this into grants (the local emulators have no IAM). */
+export interface Access {
+  readonly table?: 'readWrite';
+  readonly buckets?: Partial<Record<BucketId, readonly ('read' | 'put' | 'delete' | 'readWrite')[]>>;
+  /** Queues it sends to (a queue-triggered function consumes its own through the event source). */
+  readonly sends?: readonly QueueId[];
+}
+
 export interface FunctionSpec {
   /** Path of the handler module from the repository root; it exports `handler`. */
   readonly entry: string;
+  readonly trigger: Trigger;
+  readonly access: Access;
+  /** Needs the ffmpeg layer (FFMPEG_PATH). */
+  readonly ffmpeg?: boolean;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly ephemeralStorageMb?: number;
@@ -49,21 +67,60 @@ export interface EventSourceSpec {
   readonly maxConcurrency?: number;
 }
 
+/**
+ * Every function, with everything both the CDK stack and the local stack derive from it: its bundle, limits,
+ * trigger, access and layer. Adding a worker is one entry here, its handler and its use case.
+ */
 export const FUNCTIONS = {
   api: {
     entry: 'functions/api/handler.ts',
     memoryMb: 1024,
     timeoutSeconds: 29,
+    trigger: { http: true },
+    access: { table: 'readWrite', buckets: { uploads: ['put', 'read', 'delete'], processed: ['read', 'delete'], index: ['read'] }, sends: ['process', 'index'] },
     // The /docs page's assets (Swagger UI), served by the function itself.
     bundleFiles: { package: 'swagger-ui-dist', files: ['swagger-ui.css', 'swagger-ui-bundle.js'], into: 'swagger-ui' },
   },
-  ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 1024, timeoutSeconds: 60 },
-  process: { entry: 'functions/process/handler.ts', memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 4096 },
-  // The whole index lives in memory while a batch is applied (about 0.4 GB per million entries).
-  index: { entry: 'functions/index/handler.ts', memoryMb: 2048, timeoutSeconds: 60, reservedConcurrency: 1 },
-  // Runs every JOBS.sweepEverySeconds (an EventBridge schedule in the cloud, a timer locally).
-  sweeper: { entry: 'functions/sweeper/handler.ts', memoryMb: 256, timeoutSeconds: 30, reservedConcurrency: 1 },
+  ingest: {
+    entry: 'functions/ingest/handler.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 60,
+    trigger: { queue: 'ingest' },
+    access: { table: 'readWrite', buckets: { uploads: ['read', 'delete'] }, sends: ['index'] },
+    ffmpeg: true,
+  },
+  process: {
+    entry: 'functions/process/handler.ts',
+    memoryMb: 3008,
+    timeoutSeconds: 300,
+    ephemeralStorageMb: 4096,
+    trigger: { queue: 'process' },
+    access: { table: 'readWrite', buckets: { uploads: ['read'], processed: ['put', 'delete'] }, sends: ['index'] },
+    ffmpeg: true,
+  },
+  // The whole index lives in memory while a batch is applied (about 0.4 GB per million entries). The only writer
+  // of snapshots, journal segments and the pointer item (it also lists and deletes superseded ones).
+  index: {
+    entry: 'functions/index/handler.ts',
+    memoryMb: 2048,
+    timeoutSeconds: 60,
+    reservedConcurrency: 1,
+    trigger: { queue: 'index' },
+    access: { table: 'readWrite', buckets: { index: ['readWrite'] } },
+  },
+  // Jobs whose worker died go back to the queue when their lease runs out; never-sent uploads and idle sessions
+  // expire (with their objects). An EventBridge schedule in the cloud, a timer locally.
+  sweeper: {
+    entry: 'functions/sweeper/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    reservedConcurrency: 1,
+    trigger: { everySeconds: 60 },
+    access: { table: 'readWrite', buckets: { uploads: ['read', 'delete'], processed: ['read', 'delete'] }, sends: ['process', 'index'] },
+  },
 } as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionId = keyof typeof FUNCTIONS;
 
 /** Visibility is 6 x the consuming function's timeout, as AWS recommends for SQS event sources. */
 const visibilityFor = (fn: FunctionSpec) => fn.timeoutSeconds * 6;
@@ -100,7 +157,7 @@ export const EVENT_SOURCES = {
   ingest: { batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
   process: { batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 50 },
   index: { batchSize: 10, maxBatchingWindowSeconds: 0 },
-} as const satisfies Record<keyof typeof QUEUES, EventSourceSpec>;
+} as const satisfies Record<QueueId, EventSourceSpec>;
 
 export const BUCKETS = {
   // No age-based expiry on uploads: an upload lives as long as its session (idle sessions expire with everything
@@ -147,6 +204,40 @@ export const ENV = {
 
 export const SERVICE_NAME = 'david';
 
+/** What a deployment gives the functions; the same names in the cloud and locally. */
+export interface FunctionSettings {
+  readonly tableName: string;
+  readonly buckets: Readonly<Record<BucketId, string>>;
+  readonly queueUrls: Readonly<Record<'process' | 'index', string>>;
+  readonly deliveryBaseUrl: string;
+  readonly logLevel: string;
+  readonly ffmpegPath?: string;
+  readonly operatorKeySha256?: string;
+  readonly jobLeaseSeconds?: number;
+  readonly sessionIdleSeconds?: number;
+}
+
+/** The functions' environment, built one way for the CDK stack and the local stack. */
+export function functionEnvironment(s: FunctionSettings): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    [ENV.tableName]: s.tableName,
+    [ENV.uploadsBucket]: s.buckets.uploads,
+    [ENV.processedBucket]: s.buckets.processed,
+    [ENV.indexBucket]: s.buckets.index,
+    [ENV.processQueueUrl]: s.queueUrls.process,
+    [ENV.indexQueueUrl]: s.queueUrls.index,
+    [ENV.deliveryBaseUrl]: s.deliveryBaseUrl,
+    [ENV.serviceName]: SERVICE_NAME,
+    [ENV.logLevel]: s.logLevel,
+    [ENV.ffmpegPath]: s.ffmpegPath,
+    [ENV.operatorKeySha256]: s.operatorKeySha256,
+    [ENV.jobLeaseSeconds]: s.jobLeaseSeconds === undefined ? undefined : String(s.jobLeaseSeconds),
+    [ENV.sessionIdleSeconds]: s.sessionIdleSeconds === undefined ? undefined : String(s.sessionIdleSeconds),
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
 /** Versioned buckets (outputs, index): overwritten or deleted versions are kept this long for recovery, then removed. */
 export const NONCURRENT_VERSION_DAYS = 7;
 
@@ -156,7 +247,7 @@ export const NONCURRENT_VERSION_DAYS = 7;
  * within about lease + sweep (≤ 2 minutes) instead of waiting for the message's 30-minute visibility timeout.
  * `maxAttempts` bounds the claims of one job (a file that kills its worker every time ends failed).
  */
-export const JOBS = { leaseSeconds: 60, sweepEverySeconds: 60, maxAttempts: 3 } as const;
+export const JOBS = { leaseSeconds: 60, sweepEverySeconds: FUNCTIONS.sweeper.trigger.everySeconds, maxAttempts: 3 } as const;
 
 /** Delivery (CloudFront, and the local stand-in): how long an output may be served from a cache after a delete. */
 export const DELIVERY = { cacheSeconds: 60, maxCacheSeconds: 300 } as const;

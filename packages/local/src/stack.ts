@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, MAX_WAIT_SECONDS, QUEUES, SERVICE_NAME, TABLE, type FunctionSpec } from '@david/core';
+import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, functionEnvironment, MAX_WAIT_SECONDS, QUEUES, TABLE, type FunctionId, type FunctionSpec } from '@david/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -105,7 +105,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       S3_FORCE_PATH_STYLE: 'true',
       POWERTOOLS_LOG_LEVEL: opts.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     };
     const s3 = new S3Client({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const sqs = new SQSClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
@@ -115,16 +114,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const delivery = await startDelivery(s3, BUCKETS.processed.name, BUCKETS.processed.prefix, opts.deliveryPort ?? 0, host);
     stopping.unshift(() => close(delivery.server));
     const deliveryUrl = `http://${host === '0.0.0.0' ? 'localhost' : host}:${delivery.port}`;
-    Object.assign(environment, {
-      [ENV.tableName]: TABLE.name,
-      [ENV.uploadsBucket]: BUCKETS.uploads.name,
-      [ENV.processedBucket]: BUCKETS.processed.name,
-      [ENV.indexBucket]: BUCKETS.index.name,
-      [ENV.processQueueUrl]: queues.process.url,
-      [ENV.indexQueueUrl]: queues.index.url,
-      [ENV.deliveryBaseUrl]: deliveryUrl,
-    });
-    if (opts.operatorKey) environment[ENV.operatorKeySha256] = createHash('sha256').update(opts.operatorKey).digest('hex');
+    Object.assign(
+      environment,
+      functionEnvironment({
+        tableName: TABLE.name,
+        buckets: { uploads: BUCKETS.uploads.name, processed: BUCKETS.processed.name, index: BUCKETS.index.name },
+        queueUrls: { process: queues.process.url, index: queues.index.url },
+        deliveryBaseUrl: deliveryUrl,
+        logLevel: environment.POWERTOOLS_LOG_LEVEL,
+        ...(process.env[ENV.ffmpegPath] ? { ffmpegPath: process.env[ENV.ffmpegPath] } : {}),
+        ...(opts.operatorKey ? { operatorKeySha256: createHash('sha256').update(opts.operatorKey).digest('hex') } : {}),
+        // Settings the handlers read at load (the fault drills shorten them).
+        ...(opts.jobs?.leaseSeconds ? { jobLeaseSeconds: opts.jobs.leaseSeconds } : {}),
+        ...(opts.sessionIdleSeconds ? { sessionIdleSeconds: opts.sessionIdleSeconds } : {}),
+      }),
+    );
 
     // S3 → SQS notification: OBJECT_CREATED under the uploads prefix, in the S3 event format (see notifyUploads).
     await emulators.notifyUploads(sqs, queues.ingest, (err) => onError('s3-notification', err));
@@ -138,89 +142,63 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await reconciling;
     });
 
-    // Settings the handlers read at load, as a function's configuration.
-    if (opts.jobs?.leaseSeconds) environment[ENV.jobLeaseSeconds] = String(opts.jobs.leaseSeconds);
-    if (opts.sessionIdleSeconds) environment[ENV.sessionIdleSeconds] = String(opts.sessionIdleSeconds);
-    // Every function runs the bundle the CDK app deploys, in execution environments of its own (see sandbox.ts).
+    // Every function runs the bundle the CDK app deploys, in execution environments of its own (see sandbox.ts),
+    // wired from its declaration in FUNCTIONS: an HTTP one behind the gateway, a queue one behind an event source
+    // mapping, a scheduled one on a timer.
     const tmpRoot = join(opts.dataDir, 'lambda-tmp');
     await rm(tmpRoot, { recursive: true, force: true });
-    const concurrency = { api: opts.workers?.api ?? 16, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 2, index: 1, sweeper: 1 };
-    const pools = Object.fromEntries(
-      (Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[]).map((name) => {
-        const spec: FunctionSpec = FUNCTIONS[name];
-        const pool = new FunctionPool({
-          name: `david-${name}`,
-          spec,
-          bundle: buildFunction(name, spec),
-          environment,
-          concurrency: Math.min(spec.reservedConcurrency ?? Infinity, concurrency[name]),
-          tmpRoot,
+    /** Environments per function on this machine (Lambda scales out; reserved concurrency still caps). */
+    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 16, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 2, index: 1, sweeper: 1 };
+    const pools: FunctionPool[] = [];
+    const sources: SqsEventSource[] = [];
+    let api: Handler<APIGatewayProxyEvent, APIGatewayProxyResult> | undefined;
+    for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
+      const spec: FunctionSpec = FUNCTIONS[id];
+      const name = `david-${id}`;
+      const concurrency = Math.min(spec.reservedConcurrency ?? Infinity, local[id]);
+      const pool = new FunctionPool({ name, spec, bundle: buildFunction(id, spec), environment, concurrency, tmpRoot });
+      pools.push(pool);
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- events cross a process boundary as data
+      const handler = ((event: unknown) => pool.invoke(event)) as Handler<any, any>;
+      const trigger = spec.trigger;
+      if ('http' in trigger) api = handler;
+      else if ('queue' in trigger) {
+        const queue = queues[trigger.queue];
+        sources.push(
+          new SqsEventSource({
+            name,
+            fn: spec,
+            sqs,
+            queueUrl: queue.url,
+            queueArn: queue.arn,
+            batchSize: EVENT_SOURCES[trigger.queue].batchSize,
+            waitSeconds: QUEUES[trigger.queue].receiveWaitSeconds,
+            concurrency,
+            handler,
+            onError: (e) => onError(id, e),
+          }),
+        );
+      } else {
+        // As the schedule runs it in the cloud; one at a time (reserved concurrency 1).
+        let running: Promise<unknown> = Promise.resolve();
+        const every = id === 'sweeper' && opts.jobs?.sweepEverySeconds ? opts.jobs.sweepEverySeconds : trigger.everySeconds;
+        const timer = setInterval(() => {
+          running = running.then(() => invoke(name, spec, handler, {} as never).catch((e) => onError(id, e)));
+        }, every * 1000);
+        stopping.unshift(async () => {
+          clearInterval(timer);
+          await running;
         });
-        return [name, pool];
-      }),
-    ) as Record<keyof typeof FUNCTIONS, FunctionPool>;
+      }
+    }
     stopping.unshift(async () => {
-      await Promise.all(Object.values(pools).map((p) => p.stop()));
+      await Promise.all(pools.map((p) => p.stop()));
     });
-    const via = <E, R>(pool: FunctionPool) => ((event: E) => pool.invoke(event) as Promise<R>) as unknown as Handler<E, R>;
-    const api = via<APIGatewayProxyEvent, APIGatewayProxyResult>(pools.api);
-    const ingest = via<SQSEvent, SQSBatchResponse>(pools.ingest);
-    const proc = via<SQSEvent, SQSBatchResponse>(pools.process);
-    const sweeper = via<unknown, unknown>(pools.sweeper);
-    const indexer = via<SQSEvent, SQSBatchResponse>(pools.index);
-
-    const sources = [
-      new SqsEventSource({
-        name: 'david-ingest',
-        fn: FUNCTIONS.ingest,
-        sqs,
-        queueUrl: queues.ingest.url,
-        queueArn: queues.ingest.arn,
-        batchSize: EVENT_SOURCES.ingest.batchSize,
-        waitSeconds: QUEUES.ingest.receiveWaitSeconds,
-        concurrency: opts.workers?.ingest ?? 2,
-        handler: ingest,
-        onError: (e) => onError('ingest', e),
-      }),
-      new SqsEventSource({
-        name: 'david-process',
-        fn: FUNCTIONS.process,
-        sqs,
-        queueUrl: queues.process.url,
-        queueArn: queues.process.arn,
-        batchSize: EVENT_SOURCES.process.batchSize,
-        waitSeconds: QUEUES.process.receiveWaitSeconds,
-        concurrency: opts.workers?.process ?? 2,
-        handler: proc,
-        onError: (e) => onError('process', e),
-      }),
-      // One writer for the index, as reserved concurrency 1 gives in the cloud.
-      new SqsEventSource({
-        name: 'david-index',
-        fn: FUNCTIONS.index,
-        sqs,
-        queueUrl: queues.index.url,
-        queueArn: queues.index.arn,
-        batchSize: EVENT_SOURCES.index.batchSize,
-        waitSeconds: QUEUES.index.receiveWaitSeconds,
-        concurrency: 1,
-        handler: indexer,
-        onError: (e) => onError('index', e),
-      }),
-    ];
     for (const s of sources) s.start();
-    // The sweeper on a timer, as the schedule runs it in the cloud (one at a time, like reserved concurrency 1).
-    let sweeping: Promise<unknown> = Promise.resolve();
-    const sweepTimer = setInterval(() => {
-      sweeping = sweeping.then(() => invoke('david-sweeper', FUNCTIONS.sweeper, sweeper, {}).catch((e) => onError('sweeper', e)));
-    }, (opts.jobs?.sweepEverySeconds ?? JOBS.sweepEverySeconds) * 1000);
-    stopping.unshift(async () => {
-      clearInterval(sweepTimer);
-      await sweeping;
-    });
     stopping.unshift(async () => {
       await Promise.all(sources.map((s) => s.stop()));
     });
+    if (!api) throw new Error('no function with an http trigger in FUNCTIONS');
 
     const gateway = await startApiGateway(api, opts.port ?? 0, host);
     stopping.unshift(() => close(gateway.server));
