@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { defineConfig } from 'vitest/config';
+import { layerFfmpegBinary } from './packages/bundle/src/index.ts';
 
 const exclude = ['**/node_modules/**', '**/cdk.out/**'];
 
@@ -33,6 +34,16 @@ export default defineConfig({
           include: ['packages/*/test/**/*.test.ts', 'functions/**/*.test.ts', 'infra/test/**/*.test.ts', 'test/**/*.test.ts'],
           exclude,
           env: { DAVID_EMULATOR: 's3rver' },
+        },
+      },
+      // The tests that run ffmpeg, once more with the very binary the default Lambda layer ships (FFMPEG_PATH).
+      {
+        extends: true,
+        test: {
+          name: 'layer-ffmpeg',
+          include: ['packages/dsp/test/codecs.test.ts', 'test/e2e/pipeline.test.ts'],
+          exclude,
+          env: { DAVID_EMULATOR: 's3rver', FFMPEG_PATH: layerFfmpegBinary() },
         },
       },
       ...(motoHere

@@ -12,7 +12,6 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import {
   API,
@@ -29,6 +28,7 @@ import {
   type FunctionSpec,
   type QueueId,
 } from '../../packages/core/src/resources.ts';
+import { layerFfmpegBinary } from '../../packages/bundle/src/index.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { DavidFunction } from '../constructs/worker-function.ts';
 
@@ -39,6 +39,12 @@ export interface DavidStackProps extends StackProps {
   readonly operatorKeySha256?: string;
   /** Keep buckets and the table when the stack is deleted. @default true */
   readonly retainData?: boolean;
+  /**
+   * Your own ffmpeg layer (x86_64) for ingest and process, e.g. a newer static build or one with other codecs, and
+   * the path of the binary in it. @default a layer with the @ffmpeg-installer/linux-x64 build (2018) at /opt/ffmpeg,
+   * the one `npm test` also runs the codec tests with
+   */
+  readonly ffmpeg?: { readonly layer: lambda.ILayerVersion; readonly path: string };
 }
 
 /** The construct id of each function (kept as they were, so logical ids and deployed resources stay). */
@@ -46,14 +52,12 @@ const CONSTRUCT_IDS: Record<FunctionId, string> = { api: 'Api', ingest: 'Ingest'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The ffmpeg binary shipped inside the npm package @ffmpeg-installer/linux-x64, staged alone for a layer (/opt/ffmpeg). */
+/** The default layer's ffmpeg (see layerFfmpegBinary), staged alone for a layer (/opt/ffmpeg). */
 function ffmpegLayerDir(): string {
-  const require = createRequire(import.meta.url);
-  const pkg = dirname(require.resolve('@ffmpeg-installer/linux-x64/package.json'));
   const dir = join(repoRoot, 'infra', 'cdk.out', '.ffmpeg-layer');
   if (!existsSync(join(dir, 'ffmpeg'))) {
     mkdirSync(dir, { recursive: true });
-    copyFileSync(join(pkg, 'ffmpeg'), join(dir, 'ffmpeg'));
+    copyFileSync(layerFfmpegBinary(), join(dir, 'ffmpeg'));
   }
   return dir;
 }
@@ -138,11 +142,13 @@ export class DavidStack extends Stack {
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
     });
 
-    const ffmpeg = new lambda.LayerVersion(this, 'Ffmpeg', {
-      code: lambda.Code.fromAsset(ffmpegLayerDir()),
-      compatibleArchitectures: [lambda.Architecture.X86_64],
-      description: 'ffmpeg (x86_64) at /opt/ffmpeg',
-    });
+    const ffmpeg =
+      props.ffmpeg?.layer ??
+      new lambda.LayerVersion(this, 'Ffmpeg', {
+        code: lambda.Code.fromAsset(ffmpegLayerDir()),
+        compatibleArchitectures: [lambda.Architecture.X86_64],
+        description: 'ffmpeg (x86_64) at /opt/ffmpeg',
+      });
 
     const env = functionEnvironment({
       tableName: table.tableName,
@@ -150,7 +156,7 @@ export class DavidStack extends Stack {
       queueUrls: { process: processQ.queue.queueUrl, index: indexQ.queue.queueUrl },
       deliveryBaseUrl: `https://${distribution.distributionDomainName}`,
       logLevel: 'INFO',
-      ffmpegPath: '/opt/ffmpeg',
+      ffmpegPath: props.ffmpeg?.path ?? '/opt/ffmpeg',
       operatorKeySha256: props.operatorKeySha256,
     });
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
-import { API, DELIVERY, EVENT_SOURCES, FUNCTIONS, JOBS, NONCURRENT_VERSION_DAYS, QUEUES, TABLE } from '../../packages/core/src/resources.ts';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { API, DELIVERY, EVENT_SOURCES, FUNCTIONS, JOBS, NONCURRENT_VERSION_DAYS, QUEUES, TABLE, type FunctionSpec } from '../../packages/core/src/resources.ts';
 import { DavidStack } from '../stacks/david-stack.ts';
 
 let template: Template;
@@ -143,6 +144,35 @@ describe('the CDK app', () => {
     );
     expect(withLayer.map((f) => f.Properties.MemorySize).sort()).toEqual([FUNCTIONS.ingest.memoryMb, FUNCTIONS.process.memoryMb].sort());
     expect(withLayer.map((f) => f.Properties.Timeout).sort()).toEqual([FUNCTIONS.ingest.timeoutSeconds, FUNCTIONS.process.timeoutSeconds].sort());
+  });
+
+  it("takes the deployer's own ffmpeg layer and path instead of the default one", () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'david-cdk-ffmpeg-')), context });
+    const stack = new Stack(app, 'Layer');
+    const arn = 'arn:aws:lambda:us-east-1:123456789012:layer:my-ffmpeg:7';
+    const own = new DavidStack(app, 'Own', { ffmpeg: { layer: lambda.LayerVersion.fromLayerVersionArn(stack, 'L', arn), path: '/opt/bin/ffmpeg' } });
+    const t = Template.fromStack(own);
+    expect(Object.keys(t.findResources('AWS::Lambda::LayerVersion'))).toHaveLength(0);
+    const withLayer = Object.values(t.findResources('AWS::Lambda::Function')).filter((f) => JSON.stringify(f.Properties.Layers ?? []).includes('my-ffmpeg'));
+    expect(withLayer).toHaveLength(2);
+    for (const f of withLayer) expect(f.Properties.Environment.Variables.FFMPEG_PATH).toBe('/opt/bin/ffmpeg');
+    rmSync(app.outdir, { recursive: true, force: true });
+  });
+
+  it('wires every function from its declaration: trigger, layer, grants', () => {
+    const fns = template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } });
+    const ours = Object.entries(fns).filter(([, f]) => f.Properties.Handler === 'index.handler');
+    expect(ours).toHaveLength(Object.keys(FUNCTIONS).length);
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    for (const spec of Object.values(FUNCTIONS) as FunctionSpec[]) {
+      const [id] = Object.keys(functionWithMemory(spec.memoryMb, spec.timeoutSeconds));
+      const ref = JSON.stringify({ Ref: id });
+      const consumes = mappings.filter((m) => JSON.stringify(m.Properties.FunctionName) === ref);
+      expect(consumes.length, spec.entry).toBe('queue' in spec.trigger ? 1 : 0);
+      const scheduled = rules.filter((r) => JSON.stringify(r.Properties.Targets).includes(`"${id}"`));
+      expect(scheduled.length, spec.entry).toBe('everySeconds' in spec.trigger ? 1 : 0);
+    }
   });
 
   it('consumes the queues with partial batch responses and the shared batch sizes', () => {

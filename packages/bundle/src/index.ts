@@ -2,6 +2,7 @@ import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** What a function's bundle is built from (FunctionSpec in packages/core/src/resources.ts has these fields). */
@@ -129,4 +130,12 @@ function pruneOld(root: string, keep: string) {
     if (!entry.isDirectory() || path === keep) continue;
     if (statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
   }
+}
+
+/**
+ * The ffmpeg the default Lambda layer ships (/opt/ffmpeg): the static x86_64 build inside @ffmpeg-installer/linux-x64.
+ * The CDK stack stages it; `npm test` runs the ffmpeg-dependent tests once more with it (the `layer-ffmpeg` project).
+ */
+export function layerFfmpegBinary(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('@ffmpeg-installer/linux-x64/package.json')), 'ffmpeg');
 }

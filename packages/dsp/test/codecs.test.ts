@@ -110,6 +110,8 @@ describe('compressed formats through ffmpeg over pipes', () => {
     const f = await locateFfmpeg();
     expect(['env', 'ffmpeg-static', 'system', '@ffmpeg-installer']).toContain(f.source);
     expect(f.version.length).toBeGreaterThan(0);
+    // FFMPEG_PATH wins (the layer-ffmpeg project sets it to the default Lambda layer's binary).
+    if (process.env.FFMPEG_PATH) expect(f).toMatchObject({ source: 'env', path: process.env.FFMPEG_PATH });
   });
 });
 

@@ -278,3 +278,4 @@ async function freeLoopbackPort(): Promise<number> {
     });
   });
 }
+

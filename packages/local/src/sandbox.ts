@@ -65,16 +65,22 @@ async function dirBytes(dir: string): Promise<number> {
   return total;
 }
 
-/** One execution environment: a Node process that loaded the bundle, reused warm until it fails. */
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; deadline: number };
+
+/**
+ * One execution environment: a Node process that loaded the bundle, reused warm until it fails. It runs up to
+ * `perEnvironment` invocations at once (1, as in classic Lambda, unless the pool allows more).
+ */
 class Environment {
   readonly tmp: string;
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
-  busy = false;
   dead = false;
   initMs = 0;
-  private pending?: { id: number; resolve: (v: unknown) => void; reject: (e: Error) => void };
+  private readonly pending = new Map<number, Pending>();
   private killed?: { type: RuntimeError['errorType']; note: string };
+  private watching?: Promise<void>;
+  private wake = () => undefined as void;
 
   constructor(private readonly pool: PoolOptions, tmp: string) {
     this.tmp = tmp;
@@ -103,66 +109,70 @@ class Environment {
           resolve();
         } else if (m.type === 'init-error') {
           reject(new RuntimeError('Runtime.InitError', `${pool.name} failed to start: ${m.error?.message}`));
-        } else if (this.pending && m.id === this.pending.id) {
-          const p = this.pending;
-          this.pending = undefined;
+        } else if (m.id !== undefined && this.pending.has(m.id)) {
+          const p = this.pending.get(m.id)!;
+          this.pending.delete(m.id);
           if (m.type === 'result') p.resolve(m.result);
           else p.reject(Object.assign(new Error(m.error?.message), { name: m.error?.name ?? 'Error', stack: m.error?.stack }));
         }
       });
       this.child.once('exit', (code, signal) => {
         this.dead = true;
+        this.wake();
         const why = this.killed?.note ?? `Runtime exited with ${signal ? `signal ${signal}` : `error: exit status ${code}`}`;
         reject(new RuntimeError('Runtime.ExitError', `${pool.name}: ${why}`));
-        if (this.pending) {
-          const p = this.pending;
-          this.pending = undefined;
-          p.reject(new RuntimeError(this.killed?.type ?? 'Runtime.ExitError', `${pool.name}: ${why}`));
-        }
+        for (const p of this.pending.values()) p.reject(new RuntimeError(this.killed?.type ?? 'Runtime.ExitError', `${pool.name}: ${why}`));
+        this.pending.clear();
       });
     });
     this.ready.catch(() => undefined);
   }
 
+  /** Invocations this environment has been given and not yet finished (set by the pool before it runs them). */
+  claims = 0;
+
   /** Run one event; the environment is killed (with its children) when it runs out of time, memory or /tmp. */
   async run(event: unknown): Promise<unknown> {
     await this.ready;
-    const { spec } = this.pool;
+    if (this.dead) throw new RuntimeError('Runtime.ExitError', `${this.pool.name}: the environment is gone`);
     const id = ++sequence;
-    const deadline = Date.now() + spec.timeoutSeconds * 1000;
     const result = new Promise<unknown>((resolve, reject) => {
-      this.pending = { id, resolve, reject };
+      this.pending.set(id, { resolve, reject, deadline: Date.now() + this.pool.spec.timeoutSeconds * 1000 });
     });
-    const limitKb = spec.memoryMb * 1024;
-    const tmpBytes = (spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB) * 1024 * 1024;
-    let watching = true;
-    let wake = () => undefined as void;
-    const watch = (async () => {
-      while (watching && !this.dead) {
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, this.pool.watchEveryMs ?? 200);
-          wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        if (!watching || this.dead) return;
-        if (Date.now() >= deadline) return this.kill({ type: 'Sandbox.Timedout', note: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds` });
-        const { kb } = await treeRssKb(this.child.pid!);
-        if (kb > limitKb) return this.kill({ type: 'Runtime.OutOfMemory', note: `out of memory: ${Math.round(kb / 1024)} MB used, the limit is ${spec.memoryMb} MB` });
-        const used = await dirBytes(this.tmp);
-        if (used > tmpBytes) {
-          return this.kill({ type: 'Sandbox.EphemeralStorageFull', note: `ephemeral storage full: ${Math.round(used / 1048576)} MB in /tmp, the limit is ${tmpBytes / 1048576} MB` });
-        }
-      }
-    })();
-    this.child.send({ type: 'invoke', id, event, deadline });
+    this.watching ??= this.watch().finally(() => {
+      this.watching = undefined;
+    });
+    this.child.send({ type: 'invoke', id, event, deadline: this.pending.get(id)!.deadline });
     try {
       return await result;
     } finally {
-      watching = false;
-      wake();
-      await watch;
+      if (this.pending.size === 0) this.wake();
+    }
+  }
+
+  /** While invocations run: their deadlines, and the environment's memory and /tmp, every watchEveryMs. */
+  private async watch(): Promise<void> {
+    const { spec } = this.pool;
+    const limitKb = spec.memoryMb * 1024;
+    const tmpBytes = (spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB) * 1024 * 1024;
+    while (!this.dead && this.pending.size > 0) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, this.pool.watchEveryMs ?? 200);
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      if (this.dead || this.pending.size === 0) return;
+      if ([...this.pending.values()].some((p) => Date.now() >= p.deadline)) {
+        return this.kill({ type: 'Sandbox.Timedout', note: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds` });
+      }
+      const { kb } = await treeRssKb(this.child.pid!);
+      if (kb > limitKb) return this.kill({ type: 'Runtime.OutOfMemory', note: `out of memory: ${Math.round(kb / 1024)} MB used, the limit is ${spec.memoryMb} MB` });
+      const used = await dirBytes(this.tmp);
+      if (used > tmpBytes) {
+        return this.kill({ type: 'Sandbox.EphemeralStorageFull', note: `ephemeral storage full: ${Math.round(used / 1048576)} MB in /tmp, the limit is ${tmpBytes / 1048576} MB` });
+      }
     }
   }
 
@@ -184,18 +194,20 @@ class Environment {
 
 /**
  * A function as Lambda runs it: up to `concurrency` execution environments, each its own process with the bundle
- * loaded, one invocation at a time, reused warm; one that timed out, ran out of memory or /tmp, or crashed is
- * discarded and the next invocation gets a fresh one (a cold start). Invocations beyond the concurrency wait.
+ * loaded, reused warm; one that timed out, ran out of memory or /tmp, or crashed is discarded and the next
+ * invocation gets a fresh one (a cold start). Each runs one invocation at a time unless `perEnvironment` allows
+ * more (as Lambda Managed Instances do); invocations beyond that wait.
  */
 export class FunctionPool {
   private readonly envs: Environment[] = [];
   private readonly waiting: (() => void)[] = [];
+  private starting = 0;
   private stopped = false;
   private next = 0;
   /** Cold starts and how long loading the bundle took. */
   readonly starts: number[] = [];
 
-  constructor(private readonly opts: PoolOptions) {}
+  constructor(private readonly opts: PoolOptions & { readonly perEnvironment?: number }) {}
 
   get name(): string {
     return this.opts.name;
@@ -206,34 +218,40 @@ export class FunctionPool {
     try {
       return await env.run(event);
     } finally {
-      env.busy = false;
-      if (env.dead) this.envs.splice(this.envs.indexOf(env), 1);
+      env.claims--;
+      if (env.dead && this.envs.includes(env)) this.envs.splice(this.envs.indexOf(env), 1);
       this.waiting.shift()?.();
     }
   }
 
   private async acquire(): Promise<Environment> {
+    const per = this.opts.perEnvironment ?? 1;
     for (;;) {
       if (this.stopped) throw new RuntimeError('Runtime.ExitError', `${this.opts.name} is stopping`);
-      const idle = this.envs.find((e) => !e.busy && !e.dead);
-      if (idle) {
-        idle.busy = true;
-        return idle;
+      for (const e of [...this.envs]) if (e.dead) this.envs.splice(this.envs.indexOf(e), 1);
+      // An idle warm environment; else a new one while the concurrency allows; else the least busy with room.
+      const warm = this.envs.filter((e) => e.claims < per).sort((a, b) => a.claims - b.claims)[0];
+      if (warm && (warm.claims === 0 || this.envs.length + this.starting >= this.opts.concurrency)) {
+        warm.claims++;
+        return warm;
       }
-      if (this.envs.filter((e) => !e.dead).length < this.opts.concurrency) {
+      if (this.envs.length + this.starting < this.opts.concurrency) {
         const tmp = join(this.opts.tmpRoot, `${this.opts.name}-${process.pid}-${this.next++}`);
-        await rm(tmp, { recursive: true, force: true });
-        await mkdir(tmp, { recursive: true });
-        const env = new Environment(this.opts, tmp);
-        env.busy = true;
-        this.envs.push(env);
+        this.starting++;
+        let env: Environment;
         try {
+          await rm(tmp, { recursive: true, force: true });
+          await mkdir(tmp, { recursive: true });
+          env = new Environment(this.opts, tmp);
+          env.claims = 1;
           await env.ready;
         } catch (err) {
-          this.envs.splice(this.envs.indexOf(env), 1);
-          await env.kill();
+          this.starting--;
+          await env!?.kill();
           throw err;
         }
+        this.starting--;
+        this.envs.push(env);
         this.starts.push(env.initMs);
         return env;
       }

@@ -147,8 +147,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // mapping, a scheduled one on a timer.
     const tmpRoot = join(opts.dataDir, 'lambda-tmp');
     await rm(tmpRoot, { recursive: true, force: true });
-    /** Environments per function on this machine (Lambda scales out; reserved concurrency still caps). */
-    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 16, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 2, index: 1, sweeper: 1 };
+    /**
+     * Environments per function on this machine (Lambda scales out; reserved concurrency still caps). The API's take
+     * many requests each, as Lambda Managed Instances do: its requests mostly wait (long polls), and a process per
+     * waiting request would starve two cores.
+     */
+    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 2, index: 1, sweeper: 1 };
+    const perEnvironment: Partial<Record<FunctionId, number>> = { api: 32 };
     const pools: FunctionPool[] = [];
     const sources: SqsEventSource[] = [];
     let api: Handler<APIGatewayProxyEvent, APIGatewayProxyResult> | undefined;
@@ -156,7 +161,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       const spec: FunctionSpec = FUNCTIONS[id];
       const name = `david-${id}`;
       const concurrency = Math.min(spec.reservedConcurrency ?? Infinity, local[id]);
-      const pool = new FunctionPool({ name, spec, bundle: buildFunction(id, spec), environment, concurrency, tmpRoot });
+      const pool = new FunctionPool({ name, spec, bundle: buildFunction(id, spec), environment, concurrency, tmpRoot, perEnvironment: perEnvironment[id] });
       pools.push(pool);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- events cross a process boundary as data
       const handler = ((event: unknown) => pool.invoke(event)) as Handler<any, any>;
