@@ -149,9 +149,31 @@ export class IndexWriter {
   }
 }
 
-/** A reader's cache by version: reloads only when the committed version moved. */
+/**
+ * The segments to apply to an index loaded at `from` to reach `to`, or null when `to` does not extend it (then the
+ * reader loads `to` whole). `to` extends `from` when it has the same snapshot and more journal, or when its new
+ * snapshot was taken on top of `from`'s chain (its `previous` chain starts with `from`'s).
+ */
+function segmentsBetween(from: IndexPointer, to: IndexPointer): string[] | null {
+  const startsWith = (chain: readonly string[], head: readonly string[]) => head.length <= chain.length && head.every((k, i) => chain[i] === k);
+  if (to.snapshotKey === from.snapshotKey && startsWith(to.journal, from.journal)) return to.journal.slice(from.journal.length);
+  if (to.previous && to.previous.snapshotKey === from.snapshotKey && startsWith(to.previous.journal, from.journal)) {
+    return [...to.previous.journal.slice(from.journal.length), ...to.journal];
+  }
+  return null;
+}
+
+/**
+ * A reader's cache by version. When the committed version moves, only the journal segments written since are read
+ * and applied to the index it holds (a snapshot taken meanwhile holds nothing new); it loads a snapshot only at the
+ * first read, after a recovery or when its version fell out of the chain. One load at a time: concurrent reads wait
+ * for the load in flight instead of each starting their own.
+ */
 export class IndexReader {
-  private cached: { version: number; index: FileIndex } | null = null;
+  private cached: { pointer: IndexPointer | null; version: number; index: FileIndex } | null = null;
+  private loading: Promise<{ version: number; index: FileIndex }> | null = null;
+  /** How the reader caught up: whole loads and incremental updates (segments applied). */
+  readonly stats = { loads: 0, updates: 0, segments: 0 };
 
   constructor(
     private readonly ports: IndexPorts,
@@ -161,8 +183,39 @@ export class IndexReader {
   async current(): Promise<{ version: number; index: FileIndex }> {
     const pointer = await this.ports.pointers.read(this.name);
     const version = pointer?.version ?? 0;
-    if (this.cached?.version === version) return this.cached;
-    this.cached = { version, index: (await loadCommitted(this.ports, pointer)).index };
+    for (;;) {
+      if (this.cached && this.cached.version >= version) return this.cached;
+      if (!this.loading) break;
+      await this.loading.catch(() => undefined);
+    }
+    this.loading = this.catchUp(pointer).finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private async catchUp(pointer: IndexPointer | null): Promise<{ version: number; index: FileIndex }> {
+    const version = pointer?.version ?? 0;
+    const from = this.cached;
+    const segments = from?.pointer && pointer ? segmentsBetween(from.pointer, pointer) : null;
+    if (from && segments) {
+      // Read every segment before touching the index: a failure leaves the cached version whole.
+      const changes: IndexChange[] = [];
+      for (const key of segments) {
+        const body = await this.ports.blobs.get(key);
+        if (!body) throw new CorruptIndexError('Index::CorruptJournal', `journal segment ${key} is missing`);
+        changes.push(...decodeJournal(await collectBytes(body)));
+      }
+      for (const c of changes) from.index.apply(c);
+      this.cached = { pointer, version, index: from.index };
+      this.stats.updates++;
+      this.stats.segments += segments.length;
+      return this.cached;
+    }
+    const { index, recovered } = await loadCommitted(this.ports, pointer);
+    // A recovered load did not come from the pointer's own chain: never extend it incrementally.
+    this.cached = { pointer: recovered ? null : pointer, version, index };
+    this.stats.loads++;
     return this.cached;
   }
 }

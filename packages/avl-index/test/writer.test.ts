@@ -107,3 +107,53 @@ describe('collecting superseded snapshots and journal segments', () => {
     expect(blobs.objects.size).toBe(12 + 6);
   });
 });
+
+describe('the index reader', () => {
+  /** Count what the reader reads from the blob store. */
+  const counting = () => {
+    const p = ports();
+    const reads: string[] = [];
+    const get = p.blobs.get.bind(p.blobs);
+    p.blobs.get = async (key: string) => {
+      reads.push(key);
+      return get(key);
+    };
+    return { p, reads };
+  };
+
+  it('catches up by applying only the new journal segments, across new snapshots, and matches a full load', async () => {
+    const { p, reads } = counting();
+    const w = new IndexWriter(p, 'files', { snapshotEvery: 4 });
+    const reader = new IndexReader(p, 'files');
+    for (let i = 0; i < 30; i++) {
+      await w.apply([{ op: 'upsert', entry: entry(i) }, ...(i % 6 === 5 ? [{ op: 'remove' as const, file_id: entry(i - 3).file_id }] : [])]);
+      reads.length = 0;
+      const { index, version } = await reader.current();
+      expect(version).toBe(i + 1);
+      // Never a snapshot after the first load: one new segment per version.
+      if (i > 0) expect(reads.filter((k) => k.includes('/snapshots/'))).toEqual([]);
+      if (i > 0) expect(reads).toHaveLength(1);
+      const full = (await loadCommitted(p, await p.pointers.read('files'))).index;
+      expect(index.size).toBe(full.size);
+      expect(index.listAll({ limit: 1000 }).items.length).toBe(full.size);
+      expect(index.listAll({ limit: 1000 })).toEqual(full.listAll({ limit: 1000 }));
+    }
+    expect(reader.stats).toMatchObject({ loads: 1, updates: 29, segments: 29 });
+  });
+
+  it('loads whole when its version fell out of the chain, and shares one load among concurrent reads', async () => {
+    const { p, reads } = counting();
+    const w = new IndexWriter(p, 'files', { snapshotEvery: 2 });
+    const reader = new IndexReader(p, 'files');
+    await w.apply([{ op: 'upsert', entry: entry(1) }]);
+    await reader.current();
+    for (let i = 2; i < 8; i++) await w.apply([{ op: 'upsert', entry: entry(i) }]); // several snapshots later
+    reads.length = 0;
+    const all = await Promise.all(Array.from({ length: 10 }, () => reader.current()));
+    expect(new Set(all.map((a) => a.version))).toEqual(new Set([7]));
+    expect(all[0].index.size).toBe(7);
+    expect(reader.stats.loads).toBe(2);
+    // One snapshot read for the ten calls, not ten.
+    expect(reads.filter((k) => k.includes('/snapshots/'))).toHaveLength(1);
+  });
+});
