@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ingestObject, QUEUES } from '@david/core';
-import { analyzeFile, DspError, locateFfmpeg } from '@david/dsp';
+import { analyzeFile, DspError, locateFfmpeg, type ProbeResult } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -20,10 +20,10 @@ const ANALYSIS_BUDGET_MS = 30_000;
 const MARGIN_MS = 15_000;
 
 /** Loudness, peaks and spectral summary stored on the file record (a failure or a timeout never rejects the file). */
-const analyzeWithin = (invocationDeadline: number) => async (path: string) => {
+const analyzeWithin = (invocationDeadline: number) => async (path: string, _media: unknown, probe: ProbeResult) => {
   const deadline = Math.min(Date.now() + ANALYSIS_BUDGET_MS, invocationDeadline - MARGIN_MS);
   if (deadline <= Date.now()) throw new DspError('Analysis::TimedOut', 'no time was left for the analysis');
-  return { ...(await analyzeFile(path, { ffmpeg: await ffmpeg, deadline })) } as Record<string, unknown>;
+  return { ...(await analyzeFile(path, { ffmpeg: await ffmpeg, deadline, probe })) } as Record<string, unknown>;
 };
 
 async function recordHandler(record: SQSRecord, context?: Context): Promise<void> {

@@ -2,6 +2,7 @@ import type { Bundle } from '@david/bundle';
 import type { FunctionSpec } from '@david/core';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 
 /** Why an invocation failed in the runtime rather than in the handler (Lambda's own error types). */
@@ -27,6 +28,11 @@ export interface PoolOptions {
   readonly tmpRoot: string;
   /** How often memory and /tmp are measured. */
   readonly watchEveryMs?: number;
+  /**
+   * Scheduling niceness of its processes (0 = as the stack, up to 19). Background workers run below the stack so
+   * that, on a busy machine, the API and the emulators answer first (in the cloud they do not share cores at all).
+   */
+  readonly niceness?: number;
 }
 
 /** Lambda's default /tmp when a function sets no ephemeral storage. */
@@ -102,6 +108,13 @@ class Environment {
       detached: true,
       serialization: 'advanced',
     });
+    if (pool.niceness && this.child.pid) {
+      try {
+        setPriority(this.child.pid, pool.niceness);
+      } catch {
+        // not allowed here: it runs at the stack's priority
+      }
+    }
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (m: { type: string; id?: number; result?: unknown; error?: { name: string; message: string; stack?: string }; initMs?: number }) => {
         if (m.type === 'ready') {

@@ -154,6 +154,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
      */
     const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 2, index: 1, sweeper: 1 };
     const perEnvironment: Partial<Record<FunctionId, number>> = { api: 32 };
+    /** The queue and schedule workers yield the cores to the API, the gateway and the emulators when both want them. */
+    const niceness = (spec: FunctionSpec) => ('http' in spec.trigger ? 0 : 10);
     const pools: FunctionPool[] = [];
     const sources: SqsEventSource[] = [];
     let api: Handler<APIGatewayProxyEvent, APIGatewayProxyResult> | undefined;
@@ -161,7 +163,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       const spec: FunctionSpec = FUNCTIONS[id];
       const name = `david-${id}`;
       const concurrency = Math.min(spec.reservedConcurrency ?? Infinity, local[id]);
-      const pool = new FunctionPool({ name, spec, bundle: buildFunction(id, spec), environment, concurrency, tmpRoot, perEnvironment: perEnvironment[id] });
+      const pool = new FunctionPool({ name, spec, bundle: buildFunction(id, spec), environment, concurrency, tmpRoot, perEnvironment: perEnvironment[id], niceness: niceness(spec) });
       pools.push(pool);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- events cross a process boundary as data
       const handler = ((event: unknown) => pool.invoke(event)) as Handler<any, any>;

@@ -1,4 +1,4 @@
-import { FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo } from '@david/dsp';
+import { FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo, type ProbeResult } from '@david/dsp';
 import { failureInfo, isPermanentFailure, TransientError } from '../errors.ts';
 import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
@@ -25,7 +25,7 @@ export interface IngestOptions {
   readonly ffmpeg?: FfmpegInfo;
   readonly probeTimeoutMs?: number;
   /** Optional analysis of ready files (duration-bounded); failures here never reject a file. */
-  readonly analyze?: (path: string, media: MediaInfo) => Promise<Record<string, unknown> | undefined>;
+  readonly analyze?: (path: string, media: MediaInfo, probe: ProbeResult) => Promise<Record<string, unknown> | undefined>;
   /** SQS ApproximateReceiveCount and the queue's maxReceiveCount: on the last try a transient failure rejects the file with its reason. */
   readonly receiveCount?: number;
   readonly maxReceiveCount?: number;
@@ -119,11 +119,14 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
     throw err;
   }
   let media: MediaInfo;
+  let probe: ProbeResult;
   try {
-    const probe = await probeFile(localPath, {
+    // Probed once (the container is the one sniffed from the head); the analysis decodes from this probe.
+    probe = await probeFile(localPath, {
       timeoutMs: opts.probeTimeoutMs ?? 20_000,
       maxDurationSeconds: LIMITS.maxDurationSeconds,
       ffmpeg: opts.ffmpeg,
+      format: sniffed,
     });
     media = {
       format: probe.format,
@@ -146,7 +149,7 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
   let analysisError: ErrorInfo | undefined;
   if (opts.analyze) {
     try {
-      analysis = await opts.analyze(localPath, media);
+      analysis = await opts.analyze(localPath, media, probe);
     } catch (err) {
       analysisError = failureInfo(err);
     }

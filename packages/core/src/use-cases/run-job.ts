@@ -1,11 +1,11 @@
-import { applyChain, decodeFile, encodeToFile, type FfmpegInfo } from '@david/dsp';
+import { applyChain, decodeFile, encodeToFile, isFormat, type FfmpegInfo, type ProbeResult } from '@david/dsp';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { failureInfo, isPermanentFailure } from '../errors.ts';
 import { LIMITS } from '../resources.ts';
 import { contentTypeOf, type OutputFormat } from '../domain/formats.ts';
 import { outputKey } from '../domain/keys.ts';
-import type { ErrorInfo, Job, JobOutput } from '../domain/types.ts';
+import type { ErrorInfo, Job, JobOutput, MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 
 export interface RunJobOptions {
@@ -101,6 +101,12 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
   }
 }
 
+/** Ingest's probe of a file, from its record. */
+function probeOf(media: MediaInfo | undefined): ProbeResult | undefined {
+  if (!media || !isFormat(media.format)) return undefined;
+  return { format: media.format, codec: media.codec, durationSeconds: media.duration_s, sampleRate: media.sample_rate, channels: media.channels };
+}
+
 async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbeat: () => Promise<void>): Promise<RunJobOutcome> {
   const fail = async (error: ErrorInfo): Promise<RunJobOutcome> => {
     await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error });
@@ -118,7 +124,9 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     // Exactly the bytes ingest checked (a later write to the key is refused as File::Changed).
     await deps.store.downloadUpload(file.key, input, file.etag && file.size !== undefined ? { etag: file.etag, size: file.size } : undefined);
     const t1 = performance.now();
-    const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true });
+    // The bytes are the ones ingest probed (checked above), so its probe stands: no second ffmpeg run to look.
+    const probe = file.etag && file.size !== undefined ? probeOf(file.media) : undefined;
+    const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true, ...(probe ? { probe } : {}) });
     const { stream, format } = applyChain(decoded.stream, job.chain, decoded.format, opts.tempDir);
     // A WAV keeps the input's sample format where it can (16/24-bit PCM, else 32-bit float).
     const depth = file.media?.bit_depth;

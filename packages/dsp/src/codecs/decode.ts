@@ -2,7 +2,7 @@ import { LimitExceededError } from '../errors.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { locateFfmpeg, SAFE_INPUT_FLAGS, startFfmpeg, type FfmpegInfo } from './ffmpeg.ts';
 import { FORMATS, type ContainerFormat } from './formats.ts';
-import { DEFAULT_MAX_DURATION_SECONDS, probeFile, sniffFile } from './probe.ts';
+import { DEFAULT_MAX_DURATION_SECONDS, probeFile, sniffFile, type ProbeResult } from './probe.ts';
 import { deinterleave, readWavBlocks, readWavInfo } from './wav.ts';
 
 export interface DecodeOptions {
@@ -18,6 +18,11 @@ export interface DecodeOptions {
    * blocks by reference.
    */
   readonly reuseBlocks?: boolean;
+  /**
+   * What a probe of this very file found (ingest probes each upload once and passes it on): the file is then
+   * neither sniffed nor probed again, and a compressed one costs one ffmpeg run, the decode.
+   */
+  readonly probe?: ProbeResult;
 }
 
 export interface Decoded {
@@ -33,7 +38,7 @@ export interface Decoded {
 export async function decodeFile(path: string, opts: DecodeOptions = {}): Promise<Decoded> {
   const maxDuration = opts.maxDurationSeconds ?? DEFAULT_MAX_DURATION_SECONDS;
   const blockFrames = opts.blockFrames ?? 32768;
-  const source = await sniffFile(path);
+  const source = opts.probe?.format ?? (await sniffFile(path));
   if (source === 'wav') {
     const info = await readWavInfo(path);
     return {
@@ -42,7 +47,7 @@ export async function decodeFile(path: string, opts: DecodeOptions = {}): Promis
       stream: readWavBlocks(path, info, blockFrames, Math.floor(maxDuration * info.sampleRate), opts.reuseBlocks ?? false),
     };
   }
-  const probe = await probeFile(path, { maxDurationSeconds: maxDuration, ffmpeg: opts.ffmpeg });
+  const probe = opts.probe ?? (await probeFile(path, { maxDurationSeconds: maxDuration, ffmpeg: opts.ffmpeg, format: source }));
   const format = { sampleRate: probe.sampleRate, channels: probe.channels };
   const ffmpeg = opts.ffmpeg ?? (await locateFfmpeg());
   return { format, source, stream: ffmpegBlocks(ffmpeg, path, source, format, maxDuration, blockFrames, opts.timeoutMs ?? 15 * 60_000) };

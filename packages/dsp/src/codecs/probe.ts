@@ -19,6 +19,8 @@ export interface ProbeOptions {
   readonly maxDurationSeconds?: number;
   readonly maxChannels?: number;
   readonly ffmpeg?: FfmpegInfo;
+  /** The container, when the caller sniffed it already (the file is not read again for it). */
+  readonly format?: ContainerFormat;
 }
 
 export const DEFAULT_MAX_DURATION_SECONDS = 4 * 3600;
@@ -69,7 +71,7 @@ export function parseFfmpegInfo(stderr: string): { durationSeconds: number | nul
  * forced from the sniffed bytes, network protocols off, bounded probing and a wall-clock limit.
  */
 export async function probeFile(path: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
-  const format = await sniffFile(path);
+  const format = opts.format ?? (await sniffFile(path));
   const maxDuration = opts.maxDurationSeconds ?? DEFAULT_MAX_DURATION_SECONDS;
   const maxChannels = opts.maxChannels ?? 8;
   let result: ProbeResult;
