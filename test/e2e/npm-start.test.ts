@@ -46,13 +46,13 @@ async function startNpm(dir: string, [port, delivery, s3, sqs, ddb]: number[]) {
 }
 
 describe('npm start', () => {
-  it('stops cleanly when npm is sent SIGTERM (npm itself does not pass it on)', { timeout: 60_000 }, async () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops cleanly when npm alone is sent %s', { timeout: 60_000 }, async (signal) => {
     const dir = await mkdtemp(join(tmpdir(), 'david-npm-start-'));
     const ports = await freePorts(5);
     const npm = await startNpm(dir, ports);
     try {
       expect((await fetch(`http://127.0.0.1:${ports[0]}/health`)).status).toBe(200);
-      npm.proc.kill('SIGTERM'); // to npm alone
+      npm.proc.kill(signal); // to npm alone (it passes it on to the script, which execs node)
       await Promise.race([npm.stopped, new Promise((r) => setTimeout(r, 20_000))]);
       expect(npm.output()).toContain('stopped cleanly');
       await expect(fetch(`http://127.0.0.1:${ports[0]}/health`)).rejects.toThrow();
@@ -76,6 +76,7 @@ describe('npm start', () => {
       await api.waitFor(async () => ((await api.call('GET', `/api/audio/${s.session_id}/jobs/${job.body.job_id}`, { token: s.access_token })).body.status === 'processing' ? true : undefined), 'the job to start', 20_000);
       process.kill(-npm.proc.pid!, 'SIGINT'); // what a terminal's Ctrl-C does: every process of the foreground group
       await npm.stopped;
+      expect(npm.output()).not.toContain('forced exit'); // the copy npm passes on is not a second Ctrl-C
       npm = await start();
       const done = await api.waitForJob(s, job.body.job_id);
       expect(done).toMatchObject({ status: 'completed', attempts: 1 }); // finished before the stop, not redone after

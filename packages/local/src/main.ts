@@ -67,13 +67,17 @@ David is running (local stack on AWS-API emulators)
   ffmpeg       ${ffmpeg.path} (${ffmpeg.source}, ${ffmpeg.version})
 Press Ctrl-C to stop.`);
 
-let stopping = false;
+let stoppingSince = 0;
+/** A second signal this soon after the first is its copy, not a second Ctrl-C: a terminal's Ctrl-C reaches this
+ * process from the terminal and again from npm, which passes SIGINT and SIGTERM on to its script. */
+const SAME_SIGNAL_MS = 1000;
 const shutdown = async (signal: string) => {
-  if (stopping) {
+  if (stoppingSince) {
+    if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
     console.log('forced exit');
     process.exit(130);
   }
-  stopping = true;
+  stoppingSince = Date.now();
   console.log(`\n${signal}: finishing in-flight work and stopping (Ctrl-C again to force)...`);
   await stack.stop();
   console.log('stopped cleanly');
