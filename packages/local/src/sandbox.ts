@@ -136,6 +136,8 @@ class Environment {
         reject(new RuntimeError('Runtime.ExitError', `${pool.name}: ${why}`));
         for (const p of this.pending.values()) p.reject(new RuntimeError(this.killed?.type ?? 'Runtime.ExitError', `${pool.name}: ${why}`));
         this.pending.clear();
+        // A crashed environment's /tmp goes with it (a killed one's is removed by kill()).
+        void rm(this.tmp, { recursive: true, force: true }).catch(() => undefined);
       });
     });
     this.ready.catch(() => undefined);
