@@ -2,7 +2,7 @@
  * `npm run load [-- --files N --concurrency C]`: N uploads (short WAVs, 5 % junk) and one gain job per ready file on
  * a fresh local stack, then the invariants. Prints wall times, API latency percentiles (and /health's, sampled
  * throughout), DLQ depths and whether uploads = ready + rejected, jobs = completed + failed, one output per job and
- * index = records hold. Not part of `npm test`.
+ * index = records hold; then the latency of a file GET while two long jobs run. Not part of `npm test`.
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -141,6 +141,32 @@ try {
   sampling = false;
   await sampler;
 
+  // Reads while two long jobs run (30 min of audio through three reverbs each): a file GET every 50 ms until both
+  // are done.
+  const long = await Promise.all(
+    [0, 1].map(async (i) => {
+      const bytes = wav(1800, 330 + i * 110);
+      const req = await api('POST', '/api/audio/upload', token, { session_id: sid, filename: `long${i}.wav`, content_type: 'audio/wav', size: bytes.length });
+      const form = new FormData();
+      for (const [k, v] of Object.entries(req.body.upload.fields as Record<string, string>)) form.append(k, v);
+      form.append('file', new Blob([bytes], { type: 'audio/wav' }), `long${i}.wav`);
+      await fetch(req.body.upload.url, { method: 'POST', body: form });
+      while ((await api('GET', `/api/audio/${sid}/files/${req.body.file_id}?wait=20`, token)).body?.status === 'pending');
+      return req.body.file_id as string;
+    }),
+  );
+  const longJobs = await Promise.all(long.map(async (id) => (await api('POST', `/api/audio/${sid}/process`, token, { file_id: id, chain: [1, 2, 3].map(() => ({ effect: 'reverb' })) })).body.job_id as string));
+  const reads: number[] = [];
+  const probe = ready[0]?.id;
+  const running = async () =>
+    (await Promise.all(longJobs.map(async (id) => (await api('GET', `/api/audio/${sid}/jobs/${id}`, token)).body?.status))).some((st) => st === 'queued' || st === 'processing');
+  while (probe && (await running())) {
+    const t = performance.now();
+    await fetch(`${stack.apiUrl}/api/audio/${sid}/files/${probe}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.arrayBuffer());
+    reads.push(performance.now() - t);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const ok = (b: boolean) => (b ? 'yes' : 'NO');
   const rows: [string, string][] = [
@@ -157,6 +183,7 @@ try {
     ['all jobs finished', s(tJobs - t0)],
     ['API p50 / p99 / max (every call)', `${pct(latencies, 50).toFixed(0)} / ${pct(latencies, 99).toFixed(0)} / ${Math.max(...latencies).toFixed(0)} ms (long polls included)`],
     ['/health p50 / p99 / max during the run', `${pct(health, 50).toFixed(0)} / ${pct(health, 99).toFixed(0)} / ${Math.max(...health).toFixed(0)} ms`],
+    ['file GET p50 / p99 / max while two long jobs run', `${pct(reads, 50).toFixed(0)} / ${pct(reads, 99).toFixed(0)} / ${Math.max(...reads).toFixed(0)} ms (${reads.length} reads)`],
   ];
   console.log(`\n${N} files, concurrency ${C}\n\n| what | measured |\n| --- | --- |`);
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
