@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, functionEnvironment, MAX_WAIT_SECONDS, QUEUES, TABLE, type FunctionId, type FunctionSpec } from '@david/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { EMULATOR_CREDENTIALS, EMULATOR_KINDS, startEmulators, type EmulatorKind, type EmulatorPorts } from './emulators.ts';
