@@ -60,12 +60,19 @@ async function loadFrom(ports: IndexPorts, snapshotKey: string | null, journal: 
     if (!body) throw new CorruptIndexError('Index::TruncatedSnapshot', `snapshot ${snapshotKey} is missing`);
     index = await decodeSnapshot(body);
   }
-  for (const key of journal) {
+  for (const change of await readSegments(ports, journal)) index.apply(change);
+  return index;
+}
+
+/** The changes of journal segments, in order; a missing segment is a corrupt index. */
+async function readSegments(ports: IndexPorts, keys: readonly string[]): Promise<IndexChange[]> {
+  const changes: IndexChange[] = [];
+  for (const key of keys) {
     const body = await ports.blobs.get(key);
     if (!body) throw new CorruptIndexError('Index::CorruptJournal', `journal segment ${key} is missing`);
-    for (const change of decodeJournal(await collectBytes(body))) index.apply(change);
+    changes.push(...decodeJournal(await collectBytes(body)));
   }
-  return index;
+  return changes;
 }
 
 /**
@@ -200,13 +207,7 @@ export class IndexReader {
     const segments = from?.pointer && pointer ? segmentsBetween(from.pointer, pointer) : null;
     if (from && segments) {
       // Read every segment before touching the index: a failure leaves the cached version whole.
-      const changes: IndexChange[] = [];
-      for (const key of segments) {
-        const body = await this.ports.blobs.get(key);
-        if (!body) throw new CorruptIndexError('Index::CorruptJournal', `journal segment ${key} is missing`);
-        changes.push(...decodeJournal(await collectBytes(body)));
-      }
-      for (const c of changes) from.index.apply(c);
+      for (const c of await readSegments(this.ports, segments)) from.index.apply(c);
       this.cached = { pointer, version, index: from.index };
       this.stats.updates++;
       this.stats.segments += segments.length;
