@@ -80,14 +80,19 @@ try {
   const files = Array.from({ length: N }, (_, i) => ({ i, junk: i % 20 === 7, bytes: i % 20 === 7 ? Buffer.alloc(20_000, 9) : wav(1 + (i % 3), 200 + (i % 50) * 10) }));
   const t0 = performance.now();
   const accepted: { id: string; junk: boolean }[] = [];
-  await pool(files, C, async (f) => {
-    const req = await api('POST', '/api/audio/upload', token, { session_id: sid, filename: `f${f.i}.wav`, content_type: 'audio/wav', size: f.bytes.length });
-    if (req.status !== 201) return;
+  /** Ask for an upload and send the bytes through its presigned POST: the file id, or null when either was refused. */
+  const upload = async (filename: string, bytes: Buffer): Promise<string | null> => {
+    const req = await api('POST', '/api/audio/upload', token, { session_id: sid, filename, content_type: 'audio/wav', size: bytes.length });
+    if (req.status !== 201) return null;
     const form = new FormData();
     for (const [k, v] of Object.entries(req.body.upload.fields as Record<string, string>)) form.append(k, v);
-    form.append('file', new Blob([f.bytes], { type: 'audio/wav' }), `f${f.i}.wav`);
+    form.append('file', new Blob([bytes], { type: 'audio/wav' }), filename);
     const post = await fetch(req.body.upload.url, { method: 'POST', body: form });
-    if (post.status < 300) accepted.push({ id: req.body.file_id, junk: f.junk });
+    return post.status < 300 ? (req.body.file_id as string) : null;
+  };
+  await pool(files, C, async (f) => {
+    const id = await upload(`f${f.i}.wav`, f.bytes);
+    if (id) accepted.push({ id, junk: f.junk });
   });
   const tUploaded = performance.now();
   const status = new Map<string, string>();
@@ -145,14 +150,10 @@ try {
   // are done.
   const long = await Promise.all(
     [0, 1].map(async (i) => {
-      const bytes = wav(1800, 330 + i * 110);
-      const req = await api('POST', '/api/audio/upload', token, { session_id: sid, filename: `long${i}.wav`, content_type: 'audio/wav', size: bytes.length });
-      const form = new FormData();
-      for (const [k, v] of Object.entries(req.body.upload.fields as Record<string, string>)) form.append(k, v);
-      form.append('file', new Blob([bytes], { type: 'audio/wav' }), `long${i}.wav`);
-      await fetch(req.body.upload.url, { method: 'POST', body: form });
-      while ((await api('GET', `/api/audio/${sid}/files/${req.body.file_id}?wait=20`, token)).body?.status === 'pending');
-      return req.body.file_id as string;
+      const id = await upload(`long${i}.wav`, wav(1800, 330 + i * 110));
+      if (!id) throw new Error(`the long upload ${i} was refused`);
+      while ((await api('GET', `/api/audio/${sid}/files/${id}?wait=20`, token)).body?.status === 'pending');
+      return id;
     }),
   );
   const longJobs = await Promise.all(long.map(async (id) => (await api('POST', `/api/audio/${sid}/process`, token, { file_id: id, chain: [1, 2, 3].map(() => ({ effect: 'reverb' })) })).body.job_id as string));
