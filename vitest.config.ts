@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { defineConfig } from 'vitest/config';
 import { layerFfmpegBinary } from './packages/bundle/src/index.ts';
+import { motoAvailable } from './packages/local/src/moto.ts';
 
 const exclude = ['**/node_modules/**', '**/cdk.out/**'];
 
@@ -11,15 +11,8 @@ const exclude = ['**/node_modules/**', '**/cdk.out/**'];
  */
 const SECOND_EMULATOR = ['admin', 'contract', 'dlq', 'expiry', 'flaky-deps', 'index-stores', 'lease', 'pipeline', 'poison', 'remote', 'ttl', 'uploads'];
 
-const motoHere = (() => {
-  try {
-    execFileSync(process.env.MOTO_PYTHON ?? 'python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    console.warn('moto_server is not installed (python3 -c "import moto.server" failed): the second-emulator pass does not run');
-    return false;
-  }
-})();
+const motoHere = motoAvailable();
+if (!motoHere) console.warn('moto_server is not installed (python3 -c "import moto.server" failed): the second-emulator pass does not run');
 
 export default defineConfig({
   test: {

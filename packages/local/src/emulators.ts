@@ -9,6 +9,7 @@ import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import dynalite from 'dynalite';
 import { BUCKETS, LIMITS } from '@david/core';
 import { objectCreatedEvent } from './reconcile.ts';
+import { motoPython } from './moto.ts';
 import { startS3Gate } from './s3-gate.ts';
 import type { Server } from 'node:http';
 
@@ -174,18 +175,6 @@ async function startS3rverFauxqsDynalite(dataDir: string, ports: EmulatorPorts, 
       ]);
     },
   };
-}
-
-/** The Python interpreter that has moto (MOTO_PYTHON, default python3). */
-const motoPython = () => process.env.MOTO_PYTHON ?? 'python3';
-
-/** Whether moto_server can run here (the second emulator is optional on a machine). */
-export async function motoAvailable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const p = spawn(motoPython(), ['-c', 'import moto.server'], { stdio: 'ignore' });
-    p.on('error', () => resolve(false));
-    p.on('exit', (code) => resolve(code === 0));
-  });
 }
 
 /**

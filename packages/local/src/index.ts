@@ -4,3 +4,4 @@ export * from './http-gateway.ts';
 export * from './emulators.ts';
 export * from './reconcile.ts';
 export * from './sandbox.ts';
+export * from './moto.ts';

@@ -2,7 +2,8 @@ import { ENV } from '@david/core';
 import { locateFfmpeg } from '@david/dsp';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EMULATOR_KINDS, motoAvailable, type EmulatorKind } from './emulators.ts';
+import { EMULATOR_KINDS, type EmulatorKind } from './emulators.ts';
+import { motoAvailable } from './moto.ts';
 import { startLocalStack } from './stack.ts';
 
 /** `npm start`: the whole pipeline on this machine. */
@@ -31,7 +32,7 @@ if (!EMULATOR_KINDS.includes(emulator)) {
   console.error(`DAVID_EMULATOR=${emulator} is not one of ${EMULATOR_KINDS.join(', ')}`);
   process.exit(2);
 }
-if (emulator === 'moto' && !(await motoAvailable())) {
+if (emulator === 'moto' && !motoAvailable()) {
   console.error(`DAVID_EMULATOR=moto needs moto_server (python3 -c "import moto.server" failed; MOTO_PYTHON picks the interpreter)`);
   process.exit(2);
 }
