@@ -11,7 +11,11 @@ export interface AudioStore {
     expiresSeconds: number;
   }): Promise<{ url: string; fields: Record<string, string> }>;
   statUpload(key: string): Promise<{ size: number; etag: string; contentType?: string } | null>;
-  readUploadHead(key: string, bytes: number): Promise<Uint8Array>;
+  /**
+   * The upload's size and ETag with its first `bytes` bytes, in one read (the whole object when it is no longer):
+   * null when it is gone.
+   */
+  readUploadStart(key: string, bytes: number): Promise<{ size: number; etag: string; bytes: Uint8Array } | null>;
   /**
    * Download an upload; with `expect`, only the very bytes ingest checked (an ETag condition, and size and MD5
    * verified after the download): anything else is a permanent `File::Changed`.

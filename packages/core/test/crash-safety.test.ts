@@ -107,7 +107,7 @@ describe('ingest across crashes and retries', () => {
   });
 
   it('retries a transient failure and, on the last attempt, rejects the file with the reason instead of leaving it pending', async () => {
-    const { deps, file, obj, objects } = await pendingUpload(wav(), (o) => failFirst(memoryStore(o), 'downloadUpload', 99));
+    const { deps, file, obj, objects } = await pendingUpload(wav(), (o) => failFirst(memoryStore(o), 'readUploadStart', 99));
     const attempt = (receiveCount: number) => ingestObject(deps, obj, { tempDir, receiveCount, maxReceiveCount: 3 });
     await expect(attempt(1)).rejects.toThrow(/ECONNREFUSED/);
     await expect(attempt(2)).rejects.toThrow(/ECONNREFUSED/);

@@ -134,7 +134,7 @@ export function unreachableStore(): AudioStore {
   return {
     presignUpload: fail,
     statUpload: fail,
-    readUploadHead: fail,
+    readUploadStart: fail,
     downloadUpload: fail,
     deleteUpload: fail,
     presignDownload: fail,
@@ -175,8 +175,9 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
       const b = objects.get(key);
       return b ? { size: b.length, etag: createHash('md5').update(b).digest('hex') } : null;
     },
-    async readUploadHead(key, bytes) {
-      return new Uint8Array(objects.get(key)!.subarray(0, bytes));
+    async readUploadStart(key, bytes) {
+      const b = objects.get(key);
+      return b ? { size: b.length, etag: createHash('md5').update(b).digest('hex'), bytes: new Uint8Array(b.subarray(0, bytes)) } : null;
     },
     async downloadUpload(key, path) {
       const { writeFile } = await import('node:fs/promises');

@@ -60,10 +60,23 @@ export class S3AudioStore implements AudioStore {
     }
   }
 
-  async readUploadHead(key: string, bytes: number): Promise<Uint8Array> {
-    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key, Range: `bytes=0-${bytes - 1}` }));
-    const body = await res.Body!.transformToByteArray();
-    return body.subarray(0, bytes);
+  async readUploadStart(key: string, bytes: number) {
+    let res;
+    try {
+      res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key, Range: `bytes=0-${bytes - 1}` }));
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      // An empty object has no byte 0 to start a range at (416 InvalidRange): its size says so.
+      if (err instanceof S3ServiceException && err.$metadata?.httpStatusCode === 416) {
+        const stat = await this.statUpload(key);
+        return stat && { size: stat.size, etag: stat.etag, bytes: new Uint8Array(0) };
+      }
+      throw err;
+    }
+    const body = (await res.Body!.transformToByteArray()).subarray(0, bytes);
+    // `bytes a-b/total` on a ranged answer; a store that ignores the range sends the whole object.
+    const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
+    return { size: total !== undefined ? Number(total) : (res.ContentLength ?? body.length), etag: (res.ETag ?? '').replaceAll('"', ''), bytes: body };
   }
 
   async downloadUpload(key: string, path: string, expect?: { etag: string; size: number }): Promise<void> {

@@ -1,5 +1,6 @@
 import { FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo, type ProbeResult } from '@david/dsp';
 import { failureInfo, isPermanentFailure, TransientError } from '../errors.ts';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
@@ -31,7 +32,10 @@ export interface IngestOptions {
   readonly maxReceiveCount?: number;
 }
 
+/** What sniffing reads of an upload. */
 const HEAD_BYTES = 4096;
+/** An upload up to this size is read whole in the first request (size, ETag and bytes in one GET). */
+const WHOLE_BYTES = 1024 * 1024;
 
 /**
  * Decide what an uploaded object is and record it exactly once. Re-checks everything the presigned
@@ -96,8 +100,11 @@ async function recordRejection(deps: Deps, file: FileRecord, reason: ErrorInfo, 
 
 async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord, opts: IngestOptions): Promise<IngestOutcome> {
   const { session_id: sessionId, file_id: fileId } = file;
-  const stat = await deps.store.statUpload(obj.key);
-  if (!stat) return { outcome: 'ignored', reason: 'Ingest::ObjectGone' };
+  // One read says what is there and starts it: the whole upload when it is small (as most are), else its head.
+  const declared = file.declared_size;
+  const start = await deps.store.readUploadStart(obj.key, declared > HEAD_BYTES && declared <= WHOLE_BYTES ? declared : HEAD_BYTES);
+  if (!start) return { outcome: 'ignored', reason: 'Ingest::ObjectGone' };
+  const stat = { size: start.size, etag: start.etag };
 
   const reject = (code: string, message: string) => recordRejection(deps, file, { code, message }, stat);
 
@@ -106,13 +113,14 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
   // The presigned POST fixes the exact size; a store that does not enforce policies is checked here.
   if (stat.size !== file.declared_size) return reject('Upload::SizeMismatch', `the upload is ${stat.size} bytes, but ${file.declared_size} were declared`);
 
-  const head = await deps.store.readUploadHead(obj.key, HEAD_BYTES);
-  const sniffed = sniffFormat(head);
+  const sniffed = sniffFormat(start.bytes.subarray(0, HEAD_BYTES));
   if (!sniffed) return reject('Media::UnknownFormat', `the file is not audio in a format we read (${FORMAT_IDS.join(', ')})`);
 
   const localPath = join(opts.tempDir, `${fileId}-${file.filename}`);
   try {
-    await deps.store.downloadUpload(obj.key, localPath, stat);
+    // Read whole already (the same response gave its size and ETag), or downloaded pinned to what was looked at.
+    if (start.bytes.length === stat.size) await writeFile(localPath, start.bytes);
+    else await deps.store.downloadUpload(obj.key, localPath, stat);
   } catch (err) {
     // Replaced between the look and the download: look again (its own event follows).
     if ((err as { code?: string }).code === 'File::Changed') throw new TransientError('Ingest::ObjectChanged', 'the upload changed while it was checked', { cause: err });
