@@ -62,6 +62,9 @@ function toRecord(m: Message, queueArn: string): SQSRecord {
   };
 }
 
+/** How often a batch held in its batching window looks for more messages. */
+const TOP_UP_MS = 200;
+
 export interface EventSourceOptions {
   readonly name: string;
   readonly fn: FunctionSpec;
@@ -69,6 +72,11 @@ export interface EventSourceOptions {
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly batchSize: number;
+  /**
+   * MaximumBatchingWindowInSeconds: a batch short of `batchSize` is held (its messages invisible) and topped up
+   * for up to this long before the function is invoked, as Lambda's pollers do. 0 invokes at once.
+   */
+  readonly batchingWindowSeconds?: number;
   readonly waitSeconds: number;
   /** Parallel pollers (Lambda scales out; here it is bounded by the machine). */
   readonly concurrency: number;
@@ -117,11 +125,12 @@ export class SqsEventSource {
           { abortSignal: this.abort.signal },
         );
         messages = res.Messages ?? [];
+        if (messages.length > 0) messages = await this.topUp(messages);
       } catch (err) {
         if (this.abort.signal.aborted) return;
         this.opts.onError?.(err);
         await new Promise((r) => setTimeout(r, 500));
-        continue;
+        if (messages.length === 0) continue;
       }
       if (messages.length === 0) continue;
       this.inFlight++;
@@ -135,6 +144,26 @@ export class SqsEventSource {
         this.inFlight--;
       }
     }
+  }
+
+  /** Fill a short batch within the batching window: a short receive every TOP_UP_MS until it is full or the window ends. */
+  private async topUp(messages: Message[]): Promise<Message[]> {
+    const { batchSize, batchingWindowSeconds = 0, sqs, queueUrl } = this.opts;
+    const until = Date.now() + batchingWindowSeconds * 1000;
+    while (messages.length < batchSize && Date.now() < until && !this.abort.signal.aborted) {
+      await new Promise((r) => setTimeout(r, Math.min(TOP_UP_MS, until - Date.now())));
+      const res = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: batchSize - messages.length,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      messages = [...messages, ...(res.Messages ?? [])];
+    }
+    return messages;
   }
 
   private async deliver(messages: Message[]): Promise<void> {

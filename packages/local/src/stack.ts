@@ -179,6 +179,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
             queueUrl: queue.url,
             queueArn: queue.arn,
             batchSize: EVENT_SOURCES[trigger.queue].batchSize,
+            batchingWindowSeconds: EVENT_SOURCES[trigger.queue].maxBatchingWindowSeconds,
             waitSeconds: QUEUES[trigger.queue].receiveWaitSeconds,
             concurrency,
             handler,
