@@ -3,7 +3,7 @@ import { buildFunction } from '@david/bundle';
 import { EMULATOR_CREDENTIALS, FunctionPool, RuntimeError, SqsEventSource, startEmulators, startLocalStack, type Emulators } from '@david/local';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync, existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,19 @@ describe('the local Lambda runtime', () => {
   });
 
   // Environments start on demand, as in Lambda: the API's is there once a request came.
+  /** The process listening on a loopback TCP port (from /proc/net/tcp's socket inode and the processes' fds). */
+  const listenerOf = async (port: number): Promise<number | undefined> => {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    const row = (await readFile('/proc/net/tcp', 'utf8')).split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[1]?.endsWith(`:${hex}`) && f[3] === '0A');
+    if (!row) return undefined;
+    const socket = `socket:[${row[9]}]`;
+    for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+      const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+      for (const fd of fds) if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === socket) return Number(pid);
+    }
+    return undefined;
+  };
+
   it('is what the local stack runs: a function from its bundle under .build, in a process apart from the emulators', async () => {
     const stack = await startLocalStack({ dataDir: join(dir, 'stack'), port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
     try {
@@ -103,6 +116,12 @@ describe('the local Lambda runtime', () => {
         if (b) bundles.push(b.slice('DAVID_BUNDLE='.length));
       }
       expect(bundles.some((b) => /\/\.build\/functions\/api\/[0-9a-f]{16}\/index\.mjs$/.test(b))).toBe(true);
+      // The emulators listen in a process of their own (a child of the stack), not in the stack's.
+      for (const url of Object.values(stack.endpoints)) {
+        const owner = await listenerOf(Number(new URL(url).port));
+        expect(owner).not.toBe(process.pid);
+        expect(await readFile(`/proc/${owner}/environ`, 'utf8')).toContain('DAVID_EMULATORS=');
+      }
       for (const b of bundles) {
         expect(existsSync(b)).toBe(true);
         // Self-contained: the SDK is inside, not left to the runtime.

@@ -1,9 +1,10 @@
 import { CreateBucketCommand, PutBucketCorsCommand, PutBucketNotificationConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import dynalite from 'dynalite';
@@ -268,3 +269,53 @@ async function freeLoopbackPort(): Promise<number> {
   });
 }
 
+
+/**
+ * The same emulators in a child process (emulators-process.ts), apart from the stack: what `npm start` runs. The
+ * child leaves with its parent, kill -9 included (its IPC channel closes).
+ */
+export async function startEmulatorsApart(kind: EmulatorKind, dataDir: string, ports: EmulatorPorts, buckets: string[]): Promise<Emulators> {
+  const child = fork(fileURLToPath(new URL('./emulators-process.ts', import.meta.url)), [], {
+    env: { ...process.env, DAVID_EMULATORS: JSON.stringify({ kind, dataDir, ports, buckets }) },
+    execArgv: ['--import', 'tsx'],
+    // Its own process group: a terminal's Ctrl-C reaches only the stack, which still needs the emulators to finish.
+    detached: true,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endpoints = await new Promise<Emulators['endpoints']>((resolve, reject) => {
+    child.once('message', (m: { type: string; endpoints?: Emulators['endpoints']; message?: string }) =>
+      m.type === 'up' ? resolve(m.endpoints!) : reject(new Error(`the emulators did not start: ${m.message}`)),
+    );
+    child.once('exit', (code) => reject(new Error(`the emulators' process exited (${code}) before it was up`)));
+  });
+  let next = 0;
+  const calls = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  let onError: (err: unknown) => void = () => undefined;
+  child.on('message', (m: { type: string; id?: number; error?: string; message?: string }) => {
+    if (m.type === 'error') onError(new Error(m.message));
+    if (m.type !== 'done') return;
+    const call = calls.get(m.id!);
+    calls.delete(m.id!);
+    if (m.error) call?.reject(new Error(m.error));
+    else call?.resolve();
+  });
+  const call = (message: object) =>
+    new Promise<void>((resolve, reject) => {
+      const id = next++;
+      calls.set(id, { resolve, reject });
+      child.send({ ...message, id });
+    });
+  return {
+    kind,
+    endpoints,
+    async notifyUploads(_sqs, queue, report) {
+      onError = report;
+      await call({ type: 'notify', queue });
+    },
+    async stop() {
+      if (child.exitCode === null && child.connected) await call({ type: 'stop' }).catch(() => undefined);
+      await exited;
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, functionEnvironment, MAX_WAIT_S
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
-import { EMULATOR_CREDENTIALS, EMULATOR_KINDS, startEmulators, type EmulatorKind, type EmulatorPorts } from './emulators.ts';
+import { EMULATOR_CREDENTIALS, EMULATOR_KINDS, startEmulatorsApart, type EmulatorKind, type EmulatorPorts } from './emulators.ts';
 import { startApiGateway, startDelivery } from './http-gateway.ts';
 import { reconcileUploads } from './reconcile.ts';
 import { invoke, SqsEventSource, type Handler } from './lambda-runtime.ts';
@@ -78,16 +78,16 @@ const close = (server: Server) =>
   });
 
 /**
- * Boot the whole pipeline on one machine: S3/SQS/DynamoDB emulators over HTTP, resources created from the
- * shared definitions, the same Lambda handlers behind an API Gateway stand-in and SQS event sources, and a
- * CloudFront stand-in for delivery. State persists under `dataDir`.
+ * Boot the whole pipeline on one machine: S3/SQS/DynamoDB emulators over HTTP (in a process of their own),
+ * resources created from the shared definitions, the same Lambda handlers behind an API Gateway stand-in and SQS
+ * event sources, and a CloudFront stand-in for delivery. State persists under `dataDir`.
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const host = opts.host ?? '127.0.0.1';
   const onError = opts.onError ?? ((where, err) => console.error(`[local] ${where}:`, err));
   const kind = opts.emulator ?? (process.env.DAVID_EMULATOR as EmulatorKind | undefined) ?? 's3rver';
   if (!EMULATOR_KINDS.includes(kind)) throw new Error(`unknown emulator '${kind}': use one of ${EMULATOR_KINDS.join(', ')}`);
-  const emulators = await startEmulators(kind, opts.dataDir, opts.emulatorPorts ?? {}, [BUCKETS.uploads.name, BUCKETS.processed.name, BUCKETS.index.name]);
+  const emulators = await startEmulatorsApart(kind, opts.dataDir, opts.emulatorPorts ?? {}, [BUCKETS.uploads.name, BUCKETS.processed.name, BUCKETS.index.name]);
   const stopping: (() => Promise<void>)[] = [() => emulators.stop()];
   try {
     const { endpoints } = emulators;
@@ -150,10 +150,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     /**
      * Environments per function on this machine (Lambda scales out; reserved concurrency still caps). The API's take
      * many requests each, as Lambda Managed Instances do: its requests mostly wait (long polls), and a process per
-     * waiting request would starve two cores.
+     * waiting request would starve two cores. 128 each, so that 100 clients' long polls leave room for the
+     * requests that need an answer now (/health waited for a free slot behind them at 32).
      */
     const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 2, index: 1, sweeper: 1 };
-    const perEnvironment: Partial<Record<FunctionId, number>> = { api: 32 };
+    const perEnvironment: Partial<Record<FunctionId, number>> = { api: 128 };
     /** The queue and schedule workers yield the cores to the API, the gateway and the emulators when both want them. */
     const niceness = (spec: FunctionSpec) => ('http' in spec.trigger ? 0 : 10);
     const pools: FunctionPool[] = [];
