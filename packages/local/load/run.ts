@@ -1,19 +1,31 @@
 /**
- * `npm run load [-- --files N --concurrency C]`: N uploads (short WAVs, 5 % junk) and one gain job per ready file on
- * a fresh local stack, then the invariants. Prints wall times, API latency percentiles (and /health's, sampled
- * throughout), DLQ depths and whether uploads = ready + rejected, jobs = completed + failed, one output per job and
- * index = records hold; then the latency of a file GET while two long jobs run. Not part of `npm test`.
+ * `npm run load [-- --files N --concurrency C --phased]`: N uploads (short WAVs, 5 % junk) and one gain job per
+ * ready file on a fresh local stack, started as `npm start` starts it (its own process; this client apart), then the
+ * invariants. By default C uploaders send every file at once while C watchers long-poll each accepted file and ask
+ * for its job as soon as it is ready, as a client does; `--phased` does every upload, then waits for every ingest,
+ * then runs every job (the harness of the crash-safety issue). Prints wall times, API latency percentiles (and
+ * /health's, sampled throughout), DLQ depths and whether uploads = ready + rejected, jobs = completed + failed, one
+ * output per job and index = records hold; then the latency of a file GET while two long jobs run. Not part of
+ * `npm test`.
  */
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BUCKETS, QUEUES } from '@david/core';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startLocalStack } from '../src/stack.ts';
+import { EMULATOR_CREDENTIALS } from '../src/emulators.ts';
+import { dlqNameOf } from '../src/provision.ts';
+import { freePorts } from '../../../test/helpers/ports.ts';
 
-const { values } = parseArgs({ options: { files: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '50' } }, strict: true });
+const { values } = parseArgs({
+  options: { files: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '50' }, phased: { type: 'boolean', default: false } },
+  strict: true,
+});
 const N = Number(values.files);
 const C = Number(values.concurrency);
 if (!Number.isInteger(N) || N < 1 || !Number.isInteger(C) || C < 1) throw new Error('--files and --concurrency take whole numbers ≥ 1');
@@ -50,7 +62,35 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'david-load-'));
-const stack = await startLocalStack({ dataDir: join(dir, 'data'), port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
+// The stack as a user runs it (`npm start`, its own process); this client apart from it, as users are.
+const [port] = await freePorts(1);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/local/src/main.ts')], {
+  cwd: root,
+  env: { ...process.env, DATA_DIR: join(dir, 'data'), PORT: String(port), DELIVERY_PORT: '0', S3_PORT: '0', SQS_PORT: '0', DYNAMODB_PORT: '0', LOG_LEVEL: 'SILENT' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let banner = '';
+await new Promise<void>((ok, fail) => {
+  child.stdout!.on('data', (d: Buffer) => {
+    banner += d.toString();
+    if (banner.includes('Press Ctrl-C')) ok();
+  });
+  child.once('exit', (code) => fail(new Error(`npm start exited (${code}) before it was up:\n${banner}`)));
+});
+const shown = (label: string) => new RegExp(`^\\s+${label}\\s+(\\S+)`, 'm').exec(banner)![1];
+const endpointOpts = { region: 'us-east-1', credentials: EMULATOR_CREDENTIALS };
+const stack = {
+  apiUrl: shown('API'),
+  clients: {
+    s3: new S3Client({ ...endpointOpts, endpoint: shown('S3'), forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+    sqs: new SQSClient({ ...endpointOpts, endpoint: shown('SQS') }),
+  },
+  async stop() {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await once(child, 'exit');
+  },
+};
 const api = async (method: string, path: string, token?: string, body?: unknown) => {
   const t0 = performance.now();
   const res = await fetch(stack.apiUrl + path, {
@@ -90,32 +130,68 @@ try {
     const post = await fetch(req.body.upload.url, { method: 'POST', body: form });
     return post.status < 300 ? (req.body.file_id as string) : null;
   };
-  await pool(files, C, async (f) => {
-    const id = await upload(`f${f.i}.wav`, f.bytes);
-    if (id) accepted.push({ id, junk: f.junk });
-  });
-  const tUploaded = performance.now();
   const status = new Map<string, string>();
-  await pool(accepted, C, async (a) => {
-    for (;;) {
-      const r = await api('GET', `/api/audio/${sid}/files/${a.id}?wait=20`, token);
-      if (r.body?.status && r.body.status !== 'pending') return void status.set(a.id, r.body.status);
-    }
-  });
-  const tIngested = performance.now();
-  const ready = accepted.filter((a) => status.get(a.id) === 'ready');
   const jobs: string[] = [];
-  await pool(ready, C, async (a) => {
-    const r = await api('POST', `/api/audio/${sid}/process`, token, { file_id: a.id, effect: 'gain', parameters: { gainDb: -3 } });
-    if (r.status === 202) jobs.push(r.body.job_id);
-  });
   const jobStatus = new Map<string, string>();
-  await pool(jobs, C, async (id) => {
+  let tUploaded = 0;
+  let tIngested = 0;
+  /** Long-poll a file until it is no longer pending; its status. */
+  const settle = async (id: string) => {
     for (;;) {
-      const r = await api('GET', `/api/audio/${sid}/jobs/${id}?wait=20`, token);
-      if (r.body?.status === 'completed' || r.body?.status === 'failed') return void jobStatus.set(id, r.body.status);
+      const r = await api('GET', `/api/audio/${sid}/files/${id}?wait=20`, token);
+      if (r.body?.status && r.body.status !== 'pending') {
+        status.set(id, r.body.status);
+        tIngested = performance.now();
+        return r.body.status as string;
+      }
     }
-  });
+  };
+  const submitAndFinish = async (id: string) => {
+    const r = await api('POST', `/api/audio/${sid}/process`, token, { file_id: id, effect: 'gain', parameters: { gainDb: -3 } });
+    if (r.status !== 202) return;
+    jobs.push(r.body.job_id);
+    for (;;) {
+      const j = await api('GET', `/api/audio/${sid}/jobs/${r.body.job_id}?wait=20`, token);
+      if (j.body?.status === 'completed' || j.body?.status === 'failed') return void jobStatus.set(r.body.job_id, j.body.status);
+    }
+  };
+  if (values.phased) {
+    // Each stage for every file before the next starts (the harness of the crash-safety issue).
+    await pool(files, C, async (f) => {
+      const id = await upload(`f${f.i}.wav`, f.bytes);
+      if (id) accepted.push({ id, junk: f.junk });
+    });
+    tUploaded = performance.now();
+    await pool(accepted, C, async (a) => void (await settle(a.id)));
+    await pool(accepted.filter((a) => status.get(a.id) === 'ready'), C, (a) => submitAndFinish(a.id));
+  } else {
+    // As a client does: uploads go out at full speed, and each file's job is asked for as soon as that file is
+    // ready (C uploaders, C watchers).
+    let uploading = true;
+    const waiting: (() => void)[] = [];
+    const wake = () => waiting.splice(0).forEach((f) => f());
+    let taken = 0;
+    const watch = async () => {
+      for (;;) {
+        if (taken < accepted.length) {
+          const id = accepted[taken++].id;
+          if ((await settle(id)) === 'ready') await submitAndFinish(id);
+        } else if (uploading) await new Promise<void>((r) => waiting.push(r));
+        else return;
+      }
+    };
+    const watchers = Array.from({ length: C }, watch);
+    await pool(files, C, async (f) => {
+      const id = await upload(`f${f.i}.wav`, f.bytes);
+      if (id) accepted.push({ id, junk: f.junk });
+      wake();
+    });
+    tUploaded = performance.now();
+    uploading = false;
+    wake();
+    await Promise.all(watchers);
+  }
+  const ready = accepted.filter((a) => status.get(a.id) === 'ready');
   const tJobs = performance.now();
 
   // Invariants.
@@ -140,7 +216,8 @@ try {
   const indexLag = performance.now() - tIndex0;
   const dlq: Record<string, number> = {};
   for (const name of Object.keys(QUEUES) as (keyof typeof QUEUES)[]) {
-    const a = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queues[name].dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const { QueueUrl } = await stack.clients.sqs.send(new GetQueueUrlCommand({ QueueName: dlqNameOf(QUEUES[name]) }));
+    const a = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     dlq[name] = Number(a.Attributes?.ApproximateNumberOfMessages ?? 0);
   }
   sampling = false;
@@ -186,7 +263,7 @@ try {
     ['/health p50 / p99 / max during the run', `${pct(health, 50).toFixed(0)} / ${pct(health, 99).toFixed(0)} / ${Math.max(...health).toFixed(0)} ms`],
     ['file GET p50 / p99 / max while two long jobs run', `${pct(reads, 50).toFixed(0)} / ${pct(reads, 99).toFixed(0)} / ${Math.max(...reads).toFixed(0)} ms (${reads.length} reads)`],
   ];
-  console.log(`\n${N} files, concurrency ${C}\n\n| what | measured |\n| --- | --- |`);
+  console.log(`\n${N} files, concurrency ${C}, ${values.phased ? 'phased (every upload, then every ingest, then every job)' : 'each job asked for when its file is ready'}\n\n| what | measured |\n| --- | --- |`);
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 } finally {
   sampling = false;

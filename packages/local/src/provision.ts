@@ -24,10 +24,13 @@ async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<stri
   }
 }
 
+/** A queue's dead-letter queue: `<name>-dlq`, before the `.fifo` suffix of a FIFO queue. */
+export const dlqNameOf = (spec: QueueSpec) => (spec.fifo ? spec.name.replace(/\.fifo$/, '-dlq.fifo') : `${spec.name}-dlq`);
+
 /** Create a queue and its DLQ with the settings from the shared resource definitions (the same ones the CDK uses). */
 async function createQueue(sqs: SQSClient, spec: QueueSpec, visibilitySeconds?: number) {
   const fifo: Record<string, string> = spec.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-  const dlqName = spec.fifo ? spec.name.replace(/\.fifo$/, '-dlq.fifo') : `${spec.name}-dlq`;
+  const dlqName = dlqNameOf(spec);
   const dlqUrl = await ensureQueue(sqs, dlqName, { ...fifo, MessageRetentionPeriod: String(spec.dlqRetentionDays * DAY) });
   const dlqAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
   const url = await ensureQueue(sqs, spec.name, {
