@@ -116,12 +116,15 @@ describe('the local Lambda runtime', () => {
         if (b) bundles.push(b.slice('DAVID_BUNDLE='.length));
       }
       expect(bundles.some((b) => /\/\.build\/functions\/api\/[0-9a-f]{16}\/index\.mjs$/.test(b))).toBe(true);
-      // The emulators listen in a process of their own (a child of the stack), not in the stack's.
+      // Each emulator listens in a process of its own (a child of the stack), not in the stack's.
+      const owners = new Set<number | undefined>();
       for (const url of Object.values(stack.endpoints)) {
         const owner = await listenerOf(Number(new URL(url).port));
         expect(owner).not.toBe(process.pid);
         expect(await readFile(`/proc/${owner}/environ`, 'utf8')).toContain('DAVID_EMULATORS=');
+        owners.add(owner);
       }
+      expect(owners.size).toBe(3);
       for (const b of bundles) {
         expect(existsSync(b)).toBe(true);
         // Self-contained: the SDK is inside, not left to the runtime.

@@ -100,26 +100,40 @@ export function startEmulators(kind: EmulatorKind, dataDir: string, ports: Emula
   return kind === 'moto' ? startMoto(ports, buckets) : startS3rverFauxqsDynalite(dataDir, ports, buckets);
 }
 
-/**
- * Start the three AWS-API emulators over real HTTP on loopback, each persisting under `dataDir`:
- * s3rver (S3, with in-process object events), fauxqs (SQS with visibility, long polling, DLQ redrive, FIFO),
- * dynalite (DynamoDB with conditional writes).
- */
-async function startS3rverFauxqsDynalite(dataDir: string, ports: EmulatorPorts, corsBuckets: string[]): Promise<Emulators> {
-  const s3Dir = join(dataDir, 's3');
-  const sqsDir = join(dataDir, 'sqs');
-  const ddbDir = join(dataDir, 'dynamodb');
-  await Promise.all([s3Dir, sqsDir, ddbDir].map((d) => mkdir(d, { recursive: true })));
+/** One of the three AWS APIs the default emulators serve, each from its own emulator. */
+export type EmulatedService = 's3' | 'sqs' | 'dynamodb';
+export const EMULATED_SERVICES: readonly EmulatedService[] = ['s3', 'sqs', 'dynamodb'];
 
-  await removeHalfWrittenObjects(s3Dir);
+interface ServiceHandle {
+  readonly endpoint: string;
+  /** S3 only: forward ObjectCreated events of the uploads bucket to the ingest queue. */
+  readonly notifyUploads?: Emulators['notifyUploads'];
+  stop(): Promise<void>;
+}
+
+/**
+ * One of the default emulators over real HTTP on loopback, persisting under `dataDir`: s3rver behind the
+ * authenticating gate (S3, with in-process object events), fauxqs (SQS with visibility, long polling, DLQ redrive,
+ * FIFO) or dynalite (DynamoDB with conditional writes).
+ */
+export async function startEmulatedService(service: EmulatedService, dataDir: string, ports: EmulatorPorts, corsBuckets: string[]): Promise<ServiceHandle> {
+  const dir = join(dataDir, service);
+  await mkdir(dir, { recursive: true });
+  if (service === 'sqs') {
+    const fauxqs = await startFauxqs({ port: ports.sqs ?? 0, host: HOST, logger: false, dataDir: dir });
+    return { endpoint: `http://${HOST}:${fauxqs.port}`, stop: () => fauxqs.stop() };
+  }
+  if (service === 'dynamodb') {
+    const ddb = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+    await new Promise<void>((resolve, reject) => {
+      ddb.once('error', reject);
+      ddb.listen(ports.dynamodb ?? 0, HOST, () => resolve());
+    });
+    return { endpoint: `http://${HOST}:${(ddb.address() as AddressInfo).port}`, stop: () => closeServer(ddb) };
+  }
+  await removeHalfWrittenObjects(dir);
   // s3rver on a port of its own; the S3 endpoint is the authenticating gate in front of it (see s3-gate.ts).
-  const s3rver = new S3rver({
-    address: HOST,
-    port: 0,
-    directory: s3Dir,
-    silent: true,
-    configureBuckets: corsBuckets.map((name) => ({ name, configs: [CORS_XML] })),
-  });
+  const s3rver = new S3rver({ address: HOST, port: 0, directory: dir, silent: true, configureBuckets: corsBuckets.map((name) => ({ name, configs: [CORS_XML] })) });
   const s3Addr = (await s3rver.run()) as AddressInfo;
   let gate: Server;
   try {
@@ -128,32 +142,8 @@ async function startS3rverFauxqsDynalite(dataDir: string, ports: EmulatorPorts, 
     await s3rver.close().catch(() => undefined);
     throw err;
   }
-  const gatePort = (gate.address() as AddressInfo).port;
-
-  let fauxqs: FauxqsServer | undefined;
-  let ddb: Server | undefined;
-  try {
-    fauxqs = await startFauxqs({ port: ports.sqs ?? 0, host: HOST, logger: false, dataDir: sqsDir });
-    ddb = dynalite({ path: ddbDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
-    await new Promise<void>((resolve, reject) => {
-      ddb!.once('error', reject);
-      ddb!.listen(ports.dynamodb ?? 0, HOST, () => resolve());
-    });
-  } catch (err) {
-    await s3rver.close().catch(() => undefined);
-    gate.close();
-    await fauxqs?.stop().catch(() => undefined);
-    throw err;
-  }
-  const ddbAddr = ddb.address() as AddressInfo;
-
   return {
-    kind: 's3rver',
-    endpoints: {
-      s3: `http://${HOST}:${gatePort}`,
-      sqs: `http://${HOST}:${fauxqs.port}`,
-      dynamodb: `http://${HOST}:${ddbAddr.port}`,
-    },
+    endpoint: `http://${HOST}:${(gate.address() as AddressInfo).port}`,
     // s3rver announces writes as in-process events (lost in a crash: reconcileUploads covers that at start-up).
     async notifyUploads(sqs, queue, onError) {
       s3rver.on('event', (ev: { Records: S3RecordLike[] }) => {
@@ -165,15 +155,31 @@ async function startS3rverFauxqsDynalite(dataDir: string, ports: EmulatorPorts, 
       });
     },
     async stop() {
-      await Promise.allSettled([
-        closeServer(gate),
-        s3rver.close(),
-        fauxqs!.stop(),
-        new Promise<void>((resolve) => {
-          ddb!.close(() => resolve());
-          (ddb as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-        }),
-      ]);
+      await Promise.allSettled([closeServer(gate), s3rver.close()]);
+    },
+  };
+}
+
+/** The default emulators as one set: S3, SQS and DynamoDB from the services above (in this process). */
+async function startS3rverFauxqsDynalite(dataDir: string, ports: EmulatorPorts, corsBuckets: string[]): Promise<Emulators> {
+  return composeServices(EMULATED_SERVICES.map((service) => () => startEmulatedService(service, dataDir, ports, corsBuckets)));
+}
+
+async function composeServices(starts: (() => Promise<ServiceHandle>)[]): Promise<Emulators> {
+  const settled = await Promise.allSettled(starts.map((start) => start()));
+  const up = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(up.map((h) => h.stop()));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [s3, sqs, dynamodb] = up;
+  return {
+    kind: 's3rver',
+    endpoints: { s3: s3.endpoint, sqs: sqs.endpoint, dynamodb: dynamodb.endpoint },
+    notifyUploads: (client, queue, onError) => s3.notifyUploads!(client, queue, onError),
+    async stop() {
+      await Promise.allSettled(up.map((h) => h.stop()));
     },
   };
 }
@@ -271,23 +277,58 @@ async function freeLoopbackPort(): Promise<number> {
 
 
 /**
- * The same emulators in a child process (emulators-process.ts), apart from the stack: what `npm start` runs. The
- * child leaves with its parent, kill -9 included (its IPC channel closes).
+ * The same emulators in child processes (emulators-process.ts), apart from the stack and from each other: what
+ * `npm start` runs, so the gateway, the API, S3, SQS and DynamoDB never wait behind one another's work on one event
+ * loop (a 300 MB output written to S3 does not hold up a DynamoDB read). Each child leaves with its parent, kill -9
+ * included (its IPC channel closes).
  */
 export async function startEmulatorsApart(kind: EmulatorKind, dataDir: string, ports: EmulatorPorts, buckets: string[]): Promise<Emulators> {
+  if (kind === 'moto') {
+    // moto is one process already; its child holds the gate.
+    const child = await emulatorChild({ kind, dataDir, ports, buckets });
+    return {
+      kind,
+      endpoints: child.up.endpoints!,
+      notifyUploads: (_sqs, queue, onError) => child.call({ type: 'notify', queue }, onError),
+      stop: child.stop,
+    };
+  }
+  let sqsEndpoint = '';
+  const emulators = await composeServices(
+    EMULATED_SERVICES.map((service) => async () => {
+      const child = await emulatorChild({ service, dataDir, ports, buckets });
+      return {
+        endpoint: child.up.endpoint!,
+        // Only S3's child forwards events; it sends them to the SQS child.
+        notifyUploads: (_sqs, queue, onError) => child.call({ type: 'notify', queue, sqsEndpoint }, onError),
+        stop: child.stop,
+      };
+    }),
+  );
+  sqsEndpoint = emulators.endpoints.sqs;
+  return emulators;
+}
+
+interface EmulatorChild {
+  readonly up: { endpoint?: string; endpoints?: Emulators['endpoints'] };
+  call(message: object, onError?: (err: unknown) => void): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function emulatorChild(settings: object): Promise<EmulatorChild> {
   const child = fork(fileURLToPath(new URL('./emulators-process.ts', import.meta.url)), [], {
-    env: { ...process.env, DAVID_EMULATORS: JSON.stringify({ kind, dataDir, ports, buckets }) },
+    env: { ...process.env, DAVID_EMULATORS: JSON.stringify(settings) },
     execArgv: ['--import', 'tsx'],
     // Its own process group: a terminal's Ctrl-C reaches only the stack, which still needs the emulators to finish.
     detached: true,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const endpoints = await new Promise<Emulators['endpoints']>((resolve, reject) => {
-    child.once('message', (m: { type: string; endpoints?: Emulators['endpoints']; message?: string }) =>
-      m.type === 'up' ? resolve(m.endpoints!) : reject(new Error(`the emulators did not start: ${m.message}`)),
+  const up = await new Promise<EmulatorChild['up']>((resolve, reject) => {
+    child.once('message', (m: { type: string; message?: string } & EmulatorChild['up']) =>
+      m.type === 'up' ? resolve(m) : reject(new Error(`an emulator did not start: ${m.message}`)),
     );
-    child.once('exit', (code) => reject(new Error(`the emulators' process exited (${code}) before it was up`)));
+    child.once('exit', (code) => reject(new Error(`an emulator's process exited (${code}) before it was up`)));
   });
   let next = 0;
   const calls = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -300,19 +341,16 @@ export async function startEmulatorsApart(kind: EmulatorKind, dataDir: string, p
     if (m.error) call?.reject(new Error(m.error));
     else call?.resolve();
   });
-  const call = (message: object) =>
+  const call = (message: object, report?: (err: unknown) => void) =>
     new Promise<void>((resolve, reject) => {
+      if (report) onError = report;
       const id = next++;
       calls.set(id, { resolve, reject });
       child.send({ ...message, id });
     });
   return {
-    kind,
-    endpoints,
-    async notifyUploads(_sqs, queue, report) {
-      onError = report;
-      await call({ type: 'notify', queue });
-    },
+    up,
+    call,
     async stop() {
       if (child.exitCode === null && child.connected) await call({ type: 'stop' }).catch(() => undefined);
       await exited;
