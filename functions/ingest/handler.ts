@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ingestObject, QUEUES } from '@david/core';
+import { ingestObject, LIMITS, QUEUES } from '@david/core';
 import { analyzeFile, DspError, locateFfmpeg, type ProbeResult } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
@@ -43,8 +43,16 @@ async function recordHandler(record: SQSRecord, context?: Context): Promise<void
   }
 }
 
-// One record at a time: each downloads up to the upload limit into /tmp, so parallel records could overflow it.
+/**
+ * A batch whose uploads together fit well inside /tmp (512 MB) is ingested all at once, so one file's reads and
+ * writes overlap another's analysis; otherwise one record at a time, as each may download up to the upload limit.
+ * An upload of unknown size counts as the limit.
+ */
+const PARALLEL_BATCH_BYTES = 64 * 1024 * 1024;
+const batchBytes = (event: SQSEvent) =>
+  event.Records.reduce((sum, r) => sum + (objectsInS3Message(r.body) ?? []).reduce((s, o) => s + (o.size ?? LIMITS.maxUploadBytes), 0), 0);
+
 export const lambdaHandler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+  processPartialResponse(event, recordHandler, processor, { context, processInParallel: batchBytes(event) <= PARALLEL_BATCH_BYTES });
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));
