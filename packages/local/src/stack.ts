@@ -151,9 +151,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
      * Environments per function on this machine (Lambda scales out; reserved concurrency still caps). The API's take
      * many requests each, as Lambda Managed Instances do: its requests mostly wait (long polls), and a process per
      * waiting request would starve two cores. 128 each, so that 100 clients' long polls leave room for the
-     * requests that need an answer now (/health waited for a free slot behind them at 32).
+     * requests that need an answer now (/health waited for a free slot behind them at 32). Four process
+     * environments: short jobs wait mostly on S3 and DynamoDB, and four kept both cores busy where two did not.
      */
-    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 2, index: 1, sweeper: 1 };
+    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 4, index: 1, sweeper: 1 };
     const perEnvironment: Partial<Record<FunctionId, number>> = { api: 128 };
     /** The queue and schedule workers yield the cores to the API, the gateway and the emulators when both want them. */
     const niceness = (spec: FunctionSpec) => ('http' in spec.trigger ? 0 : 10);
