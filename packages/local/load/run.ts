@@ -61,6 +61,18 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
   }));
 }
 
+/**
+ * How fast this machine's CPU is just now (its speed drifts by tens of percent over minutes here): a fixed loop,
+ * timed before and after the run, so runs taken at different times can be told apart.
+ */
+let probeSink = 0;
+const cpuProbe = () => {
+  const t = performance.now();
+  for (let i = 0; i < 1e8; i++) probeSink += i;
+  return `${Math.round(performance.now() - t)} ms`;
+};
+const probeBefore = cpuProbe();
+
 const dir = await mkdtemp(join(tmpdir(), 'david-load-'));
 // The stack as a user runs it (`npm start`, its own process); this client apart from it, as users are.
 const [port] = await freePorts(1);
@@ -261,6 +273,7 @@ try {
     ['all jobs finished', s(tJobs - t0)],
     ['API p50 / p99 / max (every call)', `${pct(latencies, 50).toFixed(0)} / ${pct(latencies, 99).toFixed(0)} / ${Math.max(...latencies).toFixed(0)} ms (long polls included)`],
     ['/health p50 / p99 / max during the run', `${pct(health, 50).toFixed(0)} / ${pct(health, 99).toFixed(0)} / ${Math.max(...health).toFixed(0)} ms`],
+    ['CPU probe (1e8 additions) before / after', `${probeBefore} / ${cpuProbe()}`],
     ['file GET p50 / p99 / max while two long jobs run', `${pct(reads, 50).toFixed(0)} / ${pct(reads, 99).toFixed(0)} / ${Math.max(...reads).toFixed(0)} ms (${reads.length} reads)`],
   ];
   console.log(`\n${N} files, concurrency ${C}, ${values.phased ? 'phased (every upload, then every ingest, then every job)' : 'each job asked for when its file is ready'}\n\n| what | measured |\n| --- | --- |`);
