@@ -6,28 +6,20 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { FUNCTIONS } from '@david/core';
-import { EMULATOR_CREDENTIALS, SqsEventSource, startEmulators, type Emulators } from '@david/local';
+import { EMULATOR_CREDENTIALS, SqsEventSource } from '@david/local';
 import type { SQSEvent } from 'aws-lambda';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { emulatorsForFile } from '../helpers/emulators.ts';
 
 /*
  * On the default emulators only: moto 5.2 takes ten of a FIFO group at once too, but after their visibility runs out
  * it gave back the last one alone (out of order), so this file is not in the second-emulator pass (vitest.config.ts).
  */
-let dir: string;
-let emulators: Emulators;
+const shared = emulatorsForFile('david-batching-');
 let sqs: SQSClient;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'david-batching-'));
-  emulators = await startEmulators('s3rver', join(dir, 'data'), {}, []);
-  sqs = new SQSClient({ region: 'us-east-1', endpoint: emulators.endpoints.sqs, credentials: EMULATOR_CREDENTIALS, useQueueUrlAsEndpoint: false });
-});
-afterAll(async () => {
-  await emulators?.stop();
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  sqs = new SQSClient({ region: 'us-east-1', endpoint: shared.emulators.endpoints.sqs, credentials: EMULATOR_CREDENTIALS, useQueueUrlAsEndpoint: false });
 });
 
 const bodies = (ms: { Body?: string }[] | undefined) => (ms ?? []).map((m) => m.Body);

@@ -1,33 +1,23 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { FUNCTIONS } from '@david/core';
-import { EMULATOR_CREDENTIALS, SqsEventSource, startEmulators, type Emulators } from '@david/local';
+import { EMULATOR_CREDENTIALS, SqsEventSource } from '@david/local';
 import type { SQSEvent } from 'aws-lambda';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { emulatorsForFile } from '../helpers/emulators.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
 
-let dir: string;
-let emulators: Emulators;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'david-faults-'));
-  emulators = await startEmulators('s3rver', join(dir, 'data'), {}, []);
-});
-afterAll(async () => {
-  await emulators?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const shared = emulatorsForFile('david-faults-');
 
 const client = (endpoint: string) =>
   new SQSClient({ region: 'us-east-1', endpoint, credentials: EMULATOR_CREDENTIALS, useQueueUrlAsEndpoint: false, maxAttempts: 1 });
 
 describe('the local event source when SQS fails', () => {
   it('survives acknowledgements that fail: the batch comes back and is handled again, and polling goes on', async () => {
-    const direct = client(emulators.endpoints.sqs);
+    const direct = client(shared.emulators.endpoints.sqs);
     const { QueueUrl } = await direct.send(new CreateQueueCommand({ QueueName: 'faulty', Attributes: { VisibilityTimeout: '1' } }));
     let refusals = 4; // more than the event source's own three tries
-    const proxy = await startFaultProxy(emulators.endpoints.sqs, (req) =>
+    const proxy = await startFaultProxy(shared.emulators.endpoints.sqs, (req) =>
       String(req.headers['x-amz-target']).endsWith('.DeleteMessageBatch') && refusals-- > 0
         ? { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'injected' }) }
         : 'pass',

@@ -1,25 +1,16 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildFunction } from '@david/bundle';
-import { EMULATOR_CREDENTIALS, FunctionPool, RuntimeError, SqsEventSource, startEmulators, startLocalStack, type Emulators } from '@david/local';
+import { EMULATOR_CREDENTIALS, FunctionPool, RuntimeError, SqsEventSource, startLocalStack } from '@david/local';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync, existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { emulatorsForFile } from '../helpers/emulators.ts';
 import { ApiClient } from '../helpers/client.ts';
 
-let dir: string;
-let emulators: Emulators;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'david-sandbox-'));
-  emulators = await startEmulators('s3rver', join(dir, 'data'), {}, []);
-});
-afterAll(async () => {
-  await emulators?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const shared = emulatorsForFile('david-sandbox-');
 
 // 256 MB, 2 s, 64 MB of /tmp: the limits the fixture breaks.
 const spec = { entry: 'test/fixtures/limits-handler.ts', memoryMb: 256, timeoutSeconds: 2, ephemeralStorageMb: 64, trigger: { queue: 'ingest' }, access: {} } as const;
@@ -27,7 +18,7 @@ const bundle = () => buildFunction('test-limits', spec);
 
 describe('the local Lambda runtime', () => {
   it('runs the bundle, not the sources, in a process of its own with its own /tmp, reused warm', async () => {
-    const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, tmpRoot: join(dir, 'tmp') });
+    const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, tmpRoot: join(shared.dir, 'tmp') });
     try {
       const first = (await pool.invoke({ probe: true })) as { url: string; tmp: string; pid: number };
       const second = (await pool.invoke({ probe: true })) as { url: string; tmp: string; pid: number };
@@ -35,7 +26,7 @@ describe('the local Lambda runtime', () => {
       expect(first.url).not.toMatch(/\.ts$/);
       expect(first.pid).not.toBe(process.pid);
       expect(second.pid).toBe(first.pid); // warm
-      expect(first.tmp.startsWith(join(dir, 'tmp'))).toBe(true);
+      expect(first.tmp.startsWith(join(shared.dir, 'tmp'))).toBe(true);
       expect(pool.starts).toHaveLength(1);
     } finally {
       await pool.stop();
@@ -43,9 +34,9 @@ describe('the local Lambda runtime', () => {
   });
 
   it('kills an invocation past its memory, timeout or /tmp size, and the message comes back and succeeds', { timeout: 90_000 }, async () => {
-    const sqs = new SQSClient({ region: 'us-east-1', endpoint: emulators.endpoints.sqs, credentials: EMULATOR_CREDENTIALS, useQueueUrlAsEndpoint: false });
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: shared.emulators.endpoints.sqs, credentials: EMULATOR_CREDENTIALS, useQueueUrlAsEndpoint: false });
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'limits', Attributes: { VisibilityTimeout: '1' } }));
-    const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, tmpRoot: join(dir, 'tmp'), watchEveryMs: 50 });
+    const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, tmpRoot: join(shared.dir, 'tmp'), watchEveryMs: 50 });
     const errors: RuntimeError[] = [];
     const seen: { body: string; count: string; ok: boolean }[] = [];
     const source = new SqsEventSource({
@@ -106,7 +97,7 @@ describe('the local Lambda runtime', () => {
   };
 
   it('is what the local stack runs: a function from its bundle under .build, in a process apart from the emulators', async () => {
-    const stack = await startLocalStack({ dataDir: join(dir, 'stack'), port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
+    const stack = await startLocalStack({ dataDir: join(shared.dir, 'stack'), port: 0, deliveryPort: 0, logLevel: 'SILENT', onError: () => undefined });
     try {
       expect((await new ApiClient(stack.apiUrl).call('GET', '/health')).status).toBe(200);
       const bundles: string[] = [];
@@ -135,7 +126,7 @@ describe('the local Lambda runtime', () => {
     }
     // Stopped: no environment of it is left.
     const left = (await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').catch(() => '')).split(/\s+/).filter(Boolean);
-    for (const pid of left) expect((await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')).includes(join(dir, 'stack'))).toBe(false);
-    expect(await readdir(join(dir, 'stack', 'lambda-tmp')).catch(() => [])).toEqual([]);
+    for (const pid of left) expect((await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')).includes(join(shared.dir, 'stack'))).toBe(false);
+    expect(await readdir(join(shared.dir, 'stack', 'lambda-tmp')).catch(() => [])).toEqual([]);
   });
 });
