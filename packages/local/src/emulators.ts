@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { startFauxqs } from 'fauxqs';
 import dynalite from 'dynalite';
 import { BUCKETS, LIMITS } from '@david/core';
 import { objectCreatedEvent } from './reconcile.ts';
