@@ -107,6 +107,12 @@ export const ErrorBody = z
   .openapi('Error');
 
 const ErrorInfo = z.object({ code: z.string(), message: z.string() });
+const Progress = z
+  .object({
+    phase: z.enum(['downloading', 'decoding', 'processing', 'encoding', 'uploading']),
+    percent: z.number().min(0).max(100).openapi({ description: 'of the whole job (or ingest), never falling; from frames done over frames expected while processing' }),
+  })
+  .openapi('Progress', { description: 'updated at most every ~250 ms while it runs (a run shorter than that reports none); pushed as `job.progress` on the events socket' });
 const Media = {
   format: z.string().optional(),
   codec: z.string().optional(),
@@ -130,6 +136,7 @@ export const FileView = z
     rejection: ErrorInfo.optional(),
     analysis_error: ErrorInfo.optional().openapi({ description: 'why there is no analysis (Analysis::TimedOut: it did not finish within ingest’s time)' }),
     overwritten_at: z.string().optional().openapi({ description: 'the upload was written again after it was checked; jobs refuse it (File::Changed)' }),
+    progress: Progress.optional().openapi({ description: 'ingest’s progress while pending' }),
   })
   .openapi('File');
 const Output = z.object({ url: z.string(), format: z.string(), duration_s: z.number(), size: z.number(), sample_rate: z.number(), channels: z.number() }).openapi('Output');
@@ -148,10 +155,21 @@ export const JobView = z
     outputs: z.array(Output).optional(),
     error: ErrorInfo.optional(),
     timings_ms: z.record(z.string(), z.number()).optional(),
+    progress: Progress.optional().openapi({ description: 'while processing: the current attempt’s; 100 once completed' }),
   })
   .openapi('Job');
 export const SessionCreated = z
-  .object({ session_id: z.string(), name: z.string(), created_at: z.string(), access_token: z.string().openapi({ description: 'keep it: only its hash is stored' }) })
+  .object({
+    session_id: z.string(),
+    name: z.string(),
+    created_at: z.string(),
+    access_token: z.string().openapi({ description: 'keep it: only its hash is stored' }),
+    events_url: z.string().optional().openapi({
+      description:
+        'the session’s push channel: open a WebSocket to `<events_url>?token=<access_token>` for `file.updated`, `job.progress` and `job.updated` messages, starting with the state of every unfinished file and job',
+      example: 'wss://abc123.execute-api.eu-west-1.amazonaws.com/v1',
+    }),
+  })
   .openapi('SessionCreated');
 export const SessionInfo = z
   .object({

@@ -2,8 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { IndexPorts } from '@david/avl-index';
 import {
+  ApiGatewayPushChannel,
+  CONNECTIONS,
+  DynamoConnectionRepository,
   DynamoFileRepository,
   DynamoJobRepository,
   DynamoPointerStore,
@@ -11,10 +15,13 @@ import {
   ENV,
   S3BlobStore,
   S3AudioStore,
+  SqsEventFeed,
   SqsIndexFeed,
   SqsJobQueue,
   systemClock,
+  type ConnectionRepository,
   type Deps,
+  type PushChannel,
 } from '@david/core';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -29,7 +36,14 @@ function required(env: Env, name: string): string {
  * Build the AWS clients and adapters once per handler module (module scope), from the handler's environment.
  * Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables, so the same code talks to AWS or the emulators.
  */
-export function buildDeps(env: Env): Deps & { s3: S3Client; ddb: DynamoDBClient; sqs: SQSClient; indexPorts: IndexPorts } {
+export function buildDeps(env: Env): Deps & {
+  s3: S3Client;
+  ddb: DynamoDBClient;
+  sqs: SQSClient;
+  indexPorts: IndexPorts;
+  connections?: ConnectionRepository;
+  push?: PushChannel;
+} {
   const s3 = new S3Client({
     forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -41,6 +55,9 @@ export function buildDeps(env: Env): Deps & { s3: S3Client; ddb: DynamoDBClient;
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const table = required(env, ENV.tableName);
   const indexQueue = env[ENV.indexQueueUrl];
+  const eventsQueue = env[ENV.eventsQueueUrl];
+  const connectionsTable = env[ENV.connectionsTable];
+  const connectionsEndpoint = env[ENV.connectionsEndpoint];
   return {
     s3,
     ddb,
@@ -52,6 +69,10 @@ export function buildDeps(env: Env): Deps & { s3: S3Client; ddb: DynamoDBClient;
     store: new S3AudioStore(s3, { uploads: required(env, ENV.uploadsBucket), processed: required(env, ENV.processedBucket) }),
     queue: new SqsJobQueue(sqs, env[ENV.processQueueUrl] ?? ''),
     ...(indexQueue ? { index: new SqsIndexFeed(sqs, indexQueue) } : {}),
+    ...(eventsQueue ? { events: new SqsEventFeed(sqs, eventsQueue) } : {}),
+    ...(connectionsTable ? { connections: new DynamoConnectionRepository(db, connectionsTable, CONNECTIONS.sessionIndex) } : {}),
+    ...(connectionsEndpoint ? { push: new ApiGatewayPushChannel(new ApiGatewayManagementApiClient({ endpoint: connectionsEndpoint })) } : {}),
+    ...(env[ENV.eventsUrl] ? { eventsUrl: env[ENV.eventsUrl] } : {}),
     clock: systemClock,
     deliveryBaseUrl: env[ENV.deliveryBaseUrl] ?? '',
     ...(env[ENV.sessionIdleSeconds] ? { sessionIdleSeconds: Number(env[ENV.sessionIdleSeconds]) } : {}),

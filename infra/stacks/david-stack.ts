@@ -1,5 +1,8 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -16,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import {
   API,
   BUCKETS,
+  CONNECTIONS,
   DELIVERY,
   EVENT_SOURCES,
   FUNCTIONS,
@@ -48,7 +52,7 @@ export interface DavidStackProps extends StackProps {
 }
 
 /** The construct id of each function (kept as they were, so logical ids and deployed resources stay). */
-const CONSTRUCT_IDS: Record<FunctionId, string> = { api: 'Api', ingest: 'Ingest', process: 'Process', index: 'Indexer', sweeper: 'Sweeper' };
+const CONSTRUCT_IDS: Record<FunctionId, string> = { api: 'Api', ingest: 'Ingest', process: 'Process', index: 'Indexer', sweeper: 'Sweeper', sockets: 'Sockets', notify: 'Notify' };
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -109,6 +113,7 @@ export class DavidStack extends Stack {
     const ingestQ = new QueueWithDlq(this, 'IngestQueue', { spec: QUEUES.ingest });
     const processQ = new QueueWithDlq(this, 'ProcessQueue', { spec: QUEUES.process });
     const indexQ = new QueueWithDlq(this, 'IndexQueue', { spec: QUEUES.index });
+    const eventsQ = new QueueWithDlq(this, 'EventsQueue', { spec: QUEUES.events });
     uploads.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(ingestQ.queue), { prefix: BUCKETS.uploads.prefix });
 
     const table = new dynamodb.TableV2(this, 'Table', {
@@ -119,6 +124,27 @@ export class DavidStack extends Stack {
       timeToLiveAttribute: TABLE.ttlAttribute,
       deletionProtection: retain,
       removalPolicy,
+    });
+
+    // WebSocket connections: short-lived, so no backups and nothing retained; TTL removes those never disconnected.
+    const connectionsTable = new dynamodb.TableV2(this, 'Connections', {
+      partitionKey: { name: CONNECTIONS.partitionKey, type: dynamodb.AttributeType.STRING },
+      globalSecondaryIndexes: [{ indexName: CONNECTIONS.sessionIndex, partitionKey: { name: CONNECTIONS.sessionKey, type: dynamodb.AttributeType.STRING } }],
+      billing: dynamodb.Billing.onDemand(),
+      timeToLiveAttribute: CONNECTIONS.ttlAttribute,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // The push channel: a WebSocket API whose routes are wired once the sockets function exists (below).
+    const eventsApi = new apigwv2.WebSocketApi(this, 'EventsApi', { description: 'David: state changes pushed to the clients of a session' });
+    const eventsStage = new apigwv2.WebSocketStage(this, 'EventsStage', {
+      webSocketApi: eventsApi,
+      stageName: API.stageName,
+      autoDeploy: true,
+      throttle: { rateLimit: API.throttleRateLimit, burstLimit: API.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(new logs.LogGroup(this, 'EventsAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })),
+      },
     });
 
     // Delivery: CloudFront over the processed bucket through Origin Access Control.
@@ -153,8 +179,11 @@ export class DavidStack extends Stack {
     const env = functionEnvironment({
       tableName: table.tableName,
       buckets: { uploads: uploads.bucketName, processed: processed.bucketName, index: indexBucket.bucketName },
-      queueUrls: { process: processQ.queue.queueUrl, index: indexQ.queue.queueUrl },
+      queueUrls: { process: processQ.queue.queueUrl, index: indexQ.queue.queueUrl, events: eventsQ.queue.queueUrl },
       deliveryBaseUrl: `https://${distribution.distributionDomainName}`,
+      connectionsTable: connectionsTable.tableName,
+      eventsUrl: eventsStage.url,
+      connectionsEndpoint: eventsStage.callbackUrl,
       logLevel: 'INFO',
       ffmpegPath: props.ffmpeg?.path ?? '/opt/ffmpeg',
       operatorKeySha256: props.operatorKeySha256,
@@ -162,7 +191,7 @@ export class DavidStack extends Stack {
 
     // Every function from its one declaration (FUNCTIONS in resources.ts): trigger, layer and grants included.
     const buckets: Record<BucketId, s3.Bucket> = { uploads, processed, index: indexBucket };
-    const queues: Record<QueueId, QueueWithDlq> = { ingest: ingestQ, process: processQ, index: indexQ };
+    const queues: Record<QueueId, QueueWithDlq> = { ingest: ingestQ, process: processQ, index: indexQ, events: eventsQ };
     const fns = {} as Record<FunctionId, lambda.Function>;
     for (const name of Object.keys(FUNCTIONS) as FunctionId[]) {
       const spec: FunctionSpec = FUNCTIONS[name];
@@ -182,6 +211,9 @@ export class DavidStack extends Stack {
       }
       // Grants, not hand-written policies.
       if (spec.access.table === 'readWrite') table.grantReadWriteData(fn);
+      if (spec.access.connections === 'readWrite') connectionsTable.grantReadWriteData(fn);
+      else if (spec.access.connections === 'read') connectionsTable.grantReadData(fn);
+      if (spec.access.pushes) eventsApi.grantManageConnections(fn);
       for (const [id, rights] of Object.entries(spec.access.buckets ?? {}) as [BucketId, readonly string[]][]) {
         const b = buckets[id];
         for (const right of rights) {
@@ -195,6 +227,20 @@ export class DavidStack extends Stack {
       fns[name] = fn;
     }
     const api = fns.api;
+
+    // The WebSocket routes, all on the one function that declares the websocket trigger: the token in `?token=` is
+    // checked by the $connect authoriser; $default answers (two-way) that the channel only sends.
+    const socketFns = (Object.keys(FUNCTIONS) as FunctionId[]).filter((n) => 'websocket' in FUNCTIONS[n].trigger).map((n) => fns[n]);
+    if (socketFns.length !== 1) throw new Error('exactly one function may take the websocket trigger');
+    const [sockets] = socketFns;
+    // (Not 'Default': CDK drops a 'Default' path part from logical ids, and the integration's would equal the route's.)
+    const socketRoute = (id: string) => new WebSocketLambdaIntegration(`${id}Integration`, sockets);
+    eventsApi.addRoute('$connect', {
+      integration: socketRoute('Connect'),
+      authorizer: new WebSocketLambdaAuthorizer('TokenAuthorizer', sockets, { identitySource: ['route.request.querystring.token'] }),
+    });
+    eventsApi.addRoute('$disconnect', { integration: socketRoute('Disconnect') });
+    eventsApi.addRoute('$default', { integration: socketRoute('Message'), returnResponse: true });
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const rest = new apigw.LambdaRestApi(this, 'RestApi', {
@@ -215,8 +261,27 @@ export class DavidStack extends Stack {
     });
 
     this.acknowledge(rest, distribution, Object.values(fns), [uploads, processed, indexBucket]);
+    for (const route of ['$disconnect-Route', '$default-Route']) {
+      Validations.of(eventsApi.node.findChild(route)).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'API Gateway authorises a WebSocket once, at $connect (the token authoriser); later routes belong to that connection.',
+      });
+    }
+    const connectionsIndex = this.getLogicalId(connectionsTable.node.defaultChild as dynamodb.CfnGlobalTable);
+    const eventsApiId = this.getLogicalId(eventsApi.node.defaultChild as apigwv2.CfnApi);
+    for (const fn of [fns.sockets, fns.notify]) {
+      Validations.of(fn).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${connectionsIndex}.Arn>/index/*]`, reason: 'The connections table’s by-session index, from a table grant.' });
+    }
+    // As cdk-nag prints it: a pseudo parameter as <AWS::Name> unless the stack's environment fixed it.
+    const shown = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
+    const arnHead = `arn:${shown(this.partition, 'Partition')}:execute-api:${shown(this.region, 'Region')}:${shown(this.account, 'AccountId')}`;
+    Validations.of(fns.notify).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arnHead}:<${eventsApiId}>/*/*/@connections/*]`,
+      reason: 'Posting to any connection of our own WebSocket API (connection ids are only known at run time), from grantManageConnections.',
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: rest.url });
+    new CfnOutput(this, 'EventsUrl', { value: eventsStage.url });
     new CfnOutput(this, 'DeliveryDomain', { value: distribution.distributionDomainName });
     new CfnOutput(this, 'UploadsBucket', { value: uploads.bucketName });
     new CfnOutput(this, 'ProcessedBucket', { value: processed.bucketName });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { API, DELIVERY, EVENT_SOURCES, FUNCTIONS, JOBS, NONCURRENT_VERSION_DAYS, QUEUES, TABLE, type FunctionSpec } from '../../packages/core/src/resources.ts';
+import { API, CONNECTIONS, DELIVERY, ENV, EVENT_SOURCES, FUNCTIONS, JOBS, NONCURRENT_VERSION_DAYS, QUEUES, TABLE, type FunctionSpec } from '../../packages/core/src/resources.ts';
 import { DavidStack } from '../stacks/david-stack.ts';
 
 let template: Template;
@@ -92,7 +92,7 @@ describe('the CDK app', () => {
 
   it('gives each queue a DLQ with the shared maxReceiveCount, and a visibility of at least 6x its function timeout', () => {
     for (const [name, spec] of Object.entries(QUEUES)) {
-      const fn = FUNCTIONS[name as keyof typeof FUNCTIONS];
+      const fn: FunctionSpec = Object.values(FUNCTIONS).find((f: FunctionSpec) => 'queue' in f.trigger && f.trigger.queue === name)!;
       expect(spec.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * fn.timeoutSeconds);
       template.hasResourceProperties('AWS::SQS::Queue', {
         VisibilityTimeout: spec.visibilityTimeoutSeconds,
@@ -203,6 +203,48 @@ describe('the CDK app', () => {
       MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: API.throttleRateLimit, ThrottlingBurstLimit: API.throttleBurstLimit })]),
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+  });
+
+  it('pushes changes through a WebSocket API: token authoriser on $connect, three routes on the sockets function, a connections table with TTL', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: API.stageName,
+      AutoDeploy: true,
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: API.throttleRateLimit, ThrottlingBurstLimit: API.throttleBurstLimit }),
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+    // The authoriser reads the token from the query string (browsers cannot send headers on a WebSocket) and runs
+    // the function that declares the websocket trigger.
+    const sockets = functionWithMemory(FUNCTIONS.sockets.memoryMb, FUNCTIONS.sockets.timeoutSeconds);
+    const [socketsId] = Object.keys(sockets);
+    const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: { AuthorizerType: 'REQUEST', IdentitySource: ['route.request.querystring.token'] } });
+    expect(Object.keys(authorizers)).toHaveLength(1);
+    expect(JSON.stringify(Object.values(authorizers)[0])).toContain(socketsId);
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const byKey = Object.fromEntries(Object.values(routes).map((r) => [r.Properties.RouteKey, r.Properties]));
+    expect(Object.keys(byKey).sort()).toEqual(['$connect', '$default', '$disconnect']);
+    expect(byKey.$connect.AuthorizationType).toBe('CUSTOM');
+    expect(byKey.$connect.AuthorizerId).toEqual({ Ref: Object.keys(authorizers)[0] });
+    // $default answers the client (a two-way route), so nothing a client sends goes unanswered.
+    expect(byKey.$default.RouteResponseSelectionExpression).toBe('$default');
+    template.resourceCountIs('AWS::ApiGatewayV2::RouteResponse', 1);
+    const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
+    expect(integrations).toHaveLength(3);
+    for (const i of integrations) expect(JSON.stringify(i.Properties.IntegrationUri)).toContain(socketsId);
+
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: CONNECTIONS.partitionKey, KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: CONNECTIONS.ttlAttribute, Enabled: true },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: CONNECTIONS.sessionIndex, KeySchema: [{ AttributeName: CONNECTIONS.sessionKey, KeyType: 'HASH' }] })],
+    });
+    // Only the notifier may post to connections; the API tells clients where to connect.
+    const manage = template.findResources('AWS::IAM::Policy', { Properties: { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'execute-api:ManageConnections' })]) } } });
+    expect(Object.keys(manage)).toHaveLength(1);
+    const api = functionWithMemory(FUNCTIONS.api.memoryMb, FUNCTIONS.api.timeoutSeconds);
+    const apiEnv = Object.values(api)[0].Properties.Environment.Variables;
+    expect(JSON.stringify(apiEnv[ENV.eventsUrl])).toMatch(/wss:\/\//);
+    const notify = Object.values(functionWithMemory(FUNCTIONS.notify.memoryMb, FUNCTIONS.notify.timeoutSeconds))[0];
+    expect(JSON.stringify(notify.Properties.Environment.Variables[ENV.connectionsEndpoint])).toMatch(/https:\/\//);
   });
 
   it('delivers through CloudFront with Origin Access Control, and only the distribution may read the bucket', () => {

@@ -828,6 +828,11 @@ export interface components {
             created_at: string;
             /** @description keep it: only its hash is stored */
             access_token: string;
+            /**
+             * @description the session’s push channel: open a WebSocket to `<events_url>?token=<access_token>` for `file.updated`, `job.progress` and `job.updated` messages, starting with the state of every unfinished file and job
+             * @example wss://abc123.execute-api.eu-west-1.amazonaws.com/v1
+             */
+            events_url?: string;
         };
         CreateSessionRequest: {
             /**
@@ -912,6 +917,14 @@ export interface components {
             };
             /** @description the upload was written again after it was checked; jobs refuse it (File::Changed) */
             overwritten_at?: string;
+            progress?: components["schemas"]["Progress"];
+        };
+        /** @description ingest’s progress while pending */
+        Progress: {
+            /** @enum {string} */
+            phase: "downloading" | "decoding" | "processing" | "encoding" | "uploading";
+            /** @description of the whole job (or ingest), never falling; from frames done over frames expected while processing */
+            percent: number;
         };
         Job: {
             job_id: string;
@@ -938,6 +951,7 @@ export interface components {
             timings_ms?: {
                 [key: string]: number;
             };
+            progress?: components["schemas"]["Progress"] & unknown;
         };
         /** @description the first of outputs */
         Output: {

@@ -9,9 +9,18 @@ export const newSessionId = () => randomId('ses');
 export const newFileId = () => randomId('fil');
 export const newJobId = () => randomId('job');
 
-/** 256-bit bearer token; only its SHA-256 is ever stored. */
-export function newAccessToken(): string {
-  return randomBytes(32).toString('base64url');
+/**
+ * A bearer token: the session id, a dot, 256 random bits; only its SHA-256 is ever stored. The session id in it lets
+ * a WebSocket connect with the token alone (`?token=`), as browsers cannot send headers there.
+ */
+export function newAccessToken(sessionId: string): string {
+  return `${sessionId}.${randomBytes(32).toString('base64url')}`;
+}
+
+/** The session a token names (tokens issued before they carried one name none). */
+export function sessionOfToken(token: string): string | null {
+  const dot = token.indexOf('.');
+  return dot > 0 ? token.slice(0, dot) : null;
 }
 
 export function hashToken(token: string): string {

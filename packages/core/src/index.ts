@@ -21,3 +21,5 @@ export * from './adapters/sqs-queues.ts';
 export * from './use-cases/file-index.ts';
 export * from './adapters/index-stores.ts';
 export * from './use-cases/idempotency.ts';
+export * from './use-cases/live.ts';
+export * from './adapters/push-channel.ts';

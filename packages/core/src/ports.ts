@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { FileRecord, Job, Session } from './domain/types.ts';
+import type { Connection, FileRecord, Job, LiveEvent, Progress, Session } from './domain/types.ts';
 
 /** Where audio bytes live (S3 in the cloud and locally on the S3 emulator). Methods are named by purpose. */
 export interface AudioStore {
@@ -62,6 +62,8 @@ export interface FileRepository {
   watchPending(sessionId: string, fileId: string, dueAt: string): Promise<void>;
   unwatchPending(sessionId: string, fileId: string, dueAt: string): Promise<void>;
   listPendingDue(now: string): Promise<{ session_id: string; file_id: string; due_at: string }[]>;
+  /** Ingest's progress on a pending file (false, and nothing written, once it is decided or gone). */
+  reportProgress(sessionId: string, fileId: string, progress: Progress): Promise<boolean>;
   /** Note a later write to a ready file's key (only while the file exists). */
   recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void>;
 }
@@ -84,6 +86,8 @@ export interface JobRepository {
   delete(sessionId: string, jobId: string): Promise<void>;
   /** The heartbeat: extend the lease of the attempt that holds it (false when the job is finished or taken over). */
   renewLease(sessionId: string, jobId: string, attempt: number, leaseUntil: Date): Promise<boolean>;
+  /** Progress of the attempt that holds the job (false when it is finished or taken over). */
+  reportProgress(sessionId: string, jobId: string, attempt: number, progress: Progress): Promise<boolean>;
   /** The leases of running jobs, for the sweeper (one small item per running job). */
   trackLease(lease: JobLease): Promise<void>;
   dropLease(sessionId: string, jobId: string): Promise<void>;
@@ -94,7 +98,7 @@ export interface JobRepository {
    */
   claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null>;
   /** Finish the job; only the holder of the current attempt can finish it, and only once. */
-  finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms'>): Promise<boolean>;
+  finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms' | 'progress'>): Promise<boolean>;
 }
 
 export interface JobQueue {
@@ -107,6 +111,27 @@ import type { IndexChange } from '@david/avl-index';
 
 export interface IndexFeed {
   publish(change: IndexChange, dedupId: string): Promise<void>;
+}
+
+/**
+ * Where state changes go to reach clients (a FIFO queue, one message group per session so they keep their order).
+ * At least once: a consumer may see a change twice.
+ */
+export interface EventFeed {
+  publish(event: LiveEvent): Promise<void>;
+}
+
+/** Open WebSocket connections by session (a DynamoDB table with TTL). */
+export interface ConnectionRepository {
+  put(connection: Connection, expiresAt: number): Promise<void>;
+  get(connectionId: string): Promise<Connection | null>;
+  delete(connectionId: string): Promise<void>;
+  listBySession(sessionId: string): Promise<Connection[]>;
+}
+
+/** Sends a message down one connection (API Gateway's management API); 'gone' when the client has left. */
+export interface PushChannel {
+  send(connectionId: string, data: string): Promise<'sent' | 'gone'>;
 }
 
 /** The clock, so tests can move time. */

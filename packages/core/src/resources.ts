@@ -23,14 +23,21 @@ export const LIMITS = {
 } as const;
 
 export type BucketId = 'uploads' | 'processed' | 'index';
-export type QueueId = 'ingest' | 'process' | 'index';
+export type QueueId = 'ingest' | 'process' | 'index' | 'events';
 
-/** What invokes a function: API Gateway, an SQS event source mapping, or a schedule. */
-export type Trigger = { readonly http: true } | { readonly queue: QueueId } | { readonly everySeconds: number };
+/**
+ * What invokes a function: API Gateway (REST), an SQS event source mapping, a schedule, or the WebSocket API (its
+ * $connect authoriser and its $connect, $disconnect and $default routes).
+ */
+export type Trigger = { readonly http: true } | { readonly queue: QueueId } | { readonly everySeconds: number } | { readonly websocket: true };
 
 /** What a function may touch: the CDK turns this into grants (the local emulators have no IAM). */
 export interface Access {
   readonly table?: 'readWrite';
+  /** The WebSocket connections table. */
+  readonly connections?: 'read' | 'readWrite';
+  /** Posts to WebSocket connections (API Gateway's management API). */
+  readonly pushes?: true;
   readonly buckets?: Partial<Record<BucketId, readonly ('read' | 'put' | 'delete' | 'readWrite')[]>>;
   /** Queues it sends to (a queue-triggered function consumes its own through the event source). */
   readonly sends?: readonly QueueId[];
@@ -77,7 +84,7 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     timeoutSeconds: 29,
     trigger: { http: true },
-    access: { table: 'readWrite', buckets: { uploads: ['put', 'read', 'delete'], processed: ['read', 'delete'], index: ['read'] }, sends: ['process', 'index'] },
+    access: { table: 'readWrite', buckets: { uploads: ['put', 'read', 'delete'], processed: ['read', 'delete'], index: ['read'] }, sends: ['process', 'index', 'events'] },
     // The /docs page's assets (Swagger UI), served by the function itself.
     bundleFiles: { package: 'swagger-ui-dist', files: ['swagger-ui.css', 'swagger-ui-bundle.js'], into: 'swagger-ui' },
   },
@@ -86,7 +93,7 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     timeoutSeconds: 60,
     trigger: { queue: 'ingest' },
-    access: { table: 'readWrite', buckets: { uploads: ['read', 'delete'] }, sends: ['index'] },
+    access: { table: 'readWrite', buckets: { uploads: ['read', 'delete'] }, sends: ['index', 'events'] },
     ffmpeg: true,
   },
   process: {
@@ -95,7 +102,7 @@ export const FUNCTIONS = {
     timeoutSeconds: 300,
     ephemeralStorageMb: 4096,
     trigger: { queue: 'process' },
-    access: { table: 'readWrite', buckets: { uploads: ['read'], processed: ['put', 'delete'] }, sends: ['index'] },
+    access: { table: 'readWrite', buckets: { uploads: ['read'], processed: ['put', 'delete'] }, sends: ['index', 'events'] },
     ffmpeg: true,
   },
   // The whole index lives in memory while a batch is applied (about 0.4 GB per million entries). The only writer
@@ -116,7 +123,24 @@ export const FUNCTIONS = {
     timeoutSeconds: 30,
     reservedConcurrency: 1,
     trigger: { everySeconds: 60 },
-    access: { table: 'readWrite', buckets: { uploads: ['read', 'delete'], processed: ['read', 'delete'] }, sends: ['process', 'index'] },
+    access: { table: 'readWrite', buckets: { uploads: ['read', 'delete'], processed: ['read', 'delete'] }, sends: ['process', 'index', 'events'] },
+  },
+  // The WebSocket API's authoriser (the token in `?token=`) and its routes: a connection is remembered on $connect
+  // (and its snapshot asked for), forgotten on $disconnect; the channel is push-only ($default answers so).
+  sockets: {
+    entry: 'functions/sockets/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    trigger: { websocket: true },
+    access: { table: 'readWrite', connections: 'readWrite', sends: ['events'] },
+  },
+  // State changes to the connections of their session, and the snapshot to a new connection.
+  notify: {
+    entry: 'functions/notify/handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    trigger: { queue: 'events' },
+    access: { table: 'readWrite', connections: 'readWrite', pushes: true },
   },
 } as const satisfies Record<string, FunctionSpec>;
 
@@ -151,12 +175,24 @@ export const QUEUES = {
     retentionDays: 4,
     dlqRetentionDays: 14,
   },
+  // State changes for clients, one message group per session (so a session's changes keep their order; sessions
+  // do not wait for each other). Kept a day: a change nobody could be told of by then is old news.
+  events: {
+    name: 'david-events.fifo',
+    fifo: true,
+    visibilityTimeoutSeconds: visibilityFor(FUNCTIONS.notify),
+    receiveWaitSeconds: 20,
+    maxReceiveCount: 5,
+    retentionDays: 1,
+    dlqRetentionDays: 4,
+  },
 } as const satisfies Record<string, QueueSpec>;
 
 export const EVENT_SOURCES = {
   ingest: { batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
   process: { batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 50 },
   index: { batchSize: 10, maxBatchingWindowSeconds: 0 },
+  events: { batchSize: 10, maxBatchingWindowSeconds: 0 },
 } as const satisfies Record<QueueId, EventSourceSpec>;
 
 export const BUCKETS = {
@@ -176,6 +212,15 @@ export const TABLE = {
   ttlAttribute: 'ttl_at',
 } as const;
 
+/** WebSocket connections: a table of their own (see DynamoConnectionRepository). */
+export const CONNECTIONS = {
+  name: 'david-connections',
+  partitionKey: 'connection_id',
+  sessionIndex: 'by-session',
+  sessionKey: 'session_id',
+  ttlAttribute: 'ttl_at',
+} as const;
+
 export const API = {
   throttleRateLimit: 50,
   throttleBurstLimit: 100,
@@ -190,6 +235,12 @@ export const ENV = {
   indexBucket: 'INDEX_BUCKET',
   processQueueUrl: 'PROCESS_QUEUE_URL',
   indexQueueUrl: 'INDEX_QUEUE_URL',
+  eventsQueueUrl: 'EVENTS_QUEUE_URL',
+  connectionsTable: 'CONNECTIONS_TABLE',
+  /** The WebSocket URL clients open (returned as `events_url`). */
+  eventsUrl: 'EVENTS_URL',
+  /** The WebSocket API's management endpoint (https://…/stage) the notifier posts to. */
+  connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
   deliveryBaseUrl: 'DELIVERY_BASE_URL',
   /** SHA-256 (hex) of the operator key for the admin routes; unset means the admin routes answer 403. */
   operatorKeySha256: 'OPERATOR_KEY_SHA256',
@@ -208,8 +259,11 @@ export const SERVICE_NAME = 'david';
 export interface FunctionSettings {
   readonly tableName: string;
   readonly buckets: Readonly<Record<BucketId, string>>;
-  readonly queueUrls: Readonly<Record<'process' | 'index', string>>;
+  readonly queueUrls: Readonly<Record<'process' | 'index' | 'events', string>>;
   readonly deliveryBaseUrl: string;
+  readonly connectionsTable: string;
+  readonly eventsUrl: string;
+  readonly connectionsEndpoint: string;
   readonly logLevel: string;
   readonly ffmpegPath?: string;
   readonly operatorKeySha256?: string;
@@ -226,6 +280,10 @@ export function functionEnvironment(s: FunctionSettings): Record<string, string>
     [ENV.indexBucket]: s.buckets.index,
     [ENV.processQueueUrl]: s.queueUrls.process,
     [ENV.indexQueueUrl]: s.queueUrls.index,
+    [ENV.eventsQueueUrl]: s.queueUrls.events,
+    [ENV.connectionsTable]: s.connectionsTable,
+    [ENV.eventsUrl]: s.eventsUrl,
+    [ENV.connectionsEndpoint]: s.connectionsEndpoint,
     [ENV.deliveryBaseUrl]: s.deliveryBaseUrl,
     [ENV.serviceName]: SERVICE_NAME,
     [ENV.logLevel]: s.logLevel,

@@ -5,6 +5,7 @@ import {
   hashToken,
   isWellFormedId,
   newAccessToken,
+  sessionOfToken,
   newSessionId,
   parseChain,
   parseUploadKey,
@@ -13,6 +14,7 @@ import {
   uploadKey,
   AppError,
   FUNCTIONS,
+  type FunctionSpec,
   QUEUES,
   EVENT_SOURCES,
 } from '../src/index.ts';
@@ -33,11 +35,16 @@ describe('identifiers and tokens', () => {
     for (const id of ids) expect(isWellFormedId(id, 'ses')).toBe(true);
     expect(isWellFormedId('ses_123', 'ses')).toBe(false);
     expect(isWellFormedId(newSessionId(), 'fil')).toBe(false);
-    const token = newAccessToken();
+    const sessionId = newSessionId();
+    const token = newAccessToken(sessionId);
     const stored = hashToken(token);
     expect(stored).not.toContain(token);
     expect(tokenMatches(token, stored)).toBe(true);
-    expect(tokenMatches(newAccessToken(), stored)).toBe(false);
+    expect(tokenMatches(newAccessToken(sessionId), stored)).toBe(false);
+    // The session a token opens is in it (a WebSocket connects with the token alone); the secret part is 256 bits.
+    expect(sessionOfToken(token)).toBe(sessionId);
+    expect(Buffer.from(token.slice(sessionId.length + 1), 'base64url')).toHaveLength(32);
+    expect(sessionOfToken('no-dot-token')).toBeNull();
   });
 });
 
@@ -96,7 +103,10 @@ describe('job requests', () => {
 describe('the shared resource definitions', () => {
   it('give every queue a visibility of at least six times its function timeout', () => {
     for (const [name, q] of Object.entries(QUEUES)) {
-      const fn = FUNCTIONS[name as keyof typeof FUNCTIONS];
+      // The function the queue's event source invokes (exactly one per queue).
+      const consumers = Object.values(FUNCTIONS).filter((f: FunctionSpec) => 'queue' in f.trigger && f.trigger.queue === name);
+      expect(consumers).toHaveLength(1);
+      const fn: FunctionSpec = consumers[0];
       expect(q.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * fn.timeoutSeconds);
       expect(EVENT_SOURCES[name as keyof typeof EVENT_SOURCES].batchSize).toBeGreaterThan(0);
     }

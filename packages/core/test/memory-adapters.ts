@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FileRecord, Job, Session } from '../src/domain/types.ts';
+import type { FileRecord, Job, Progress, Session } from '../src/domain/types.ts';
 import type { AudioStore, FileRepository, IndexChange, IndexFeed, JobLease, JobQueue, JobRepository, SessionRepository } from '../src/ports.ts';
 import type { Deps } from '../src/use-cases/deps.ts';
 
@@ -75,7 +75,21 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
   async completeIngest(sessionId: string, fileId: string, outcome: Partial<FileRecord>): Promise<boolean> {
     const f = this.filesByKey.get(`${sessionId}/${fileId}`);
     if (!f || f.status !== 'pending') return false;
-    this.filesByKey.set(`${sessionId}/${fileId}`, { ...f, ...outcome });
+    const { progress: _p, ...rest } = f;
+    this.filesByKey.set(`${sessionId}/${fileId}`, { ...rest, ...outcome });
+    return true;
+  }
+  async reportProgress(sessionId: string, id: string, a: unknown, b?: unknown): Promise<boolean> {
+    // Files: (session, file, progress); jobs: (session, job, attempt, progress).
+    if (b === undefined) {
+      const f = this.filesByKey.get(`${sessionId}/${id}`);
+      if (f?.status !== 'pending') return false;
+      this.filesByKey.set(`${sessionId}/${id}`, { ...f, progress: a as Progress });
+      return true;
+    }
+    const j = this.jobsByKey.get(`${sessionId}/${id}`);
+    if (!j || j.attempts !== a || j.status !== 'processing') return false;
+    this.jobsByKey.set(`${sessionId}/${id}`, { ...j, progress: b as Progress });
     return true;
   }
   async claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null> {
@@ -84,7 +98,8 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
     if (!j) return null;
     const expired = j.status === 'processing' && (j.lease_until ?? '') < now.toISOString();
     if (j.status !== 'queued' && !expired) return null;
-    const next: Job = { ...j, status: 'processing', attempts: j.attempts + 1, lease_until: leaseUntil.toISOString(), updated_at: now.toISOString() };
+    const { progress: _p, ...rest } = j;
+    const next: Job = { ...rest, status: 'processing', attempts: j.attempts + 1, lease_until: leaseUntil.toISOString(), updated_at: now.toISOString() };
     this.jobsByKey.set(key, next);
     return next;
   }
@@ -105,7 +120,7 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
   async listLeases(): Promise<JobLease[]> {
     return [...this.leases.values()];
   }
-  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms'>): Promise<boolean> {
+  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms' | 'progress'>): Promise<boolean> {
     const key = `${sessionId}/${jobId}`;
     const j = this.jobsByKey.get(key);
     if (!j || j.attempts !== attempt || (j.status !== 'queued' && j.status !== 'processing')) return false;

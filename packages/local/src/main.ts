@@ -59,6 +59,7 @@ const stack = await startLocalStack({
 console.log(`
 David is running (local stack on AWS-API emulators)
   API          ${stack.apiUrl}            (try: curl ${stack.apiUrl}/health)
+  Events       ${stack.eventsUrl}     (WebSocket: ?token=<access_token>)
   Delivery     ${stack.deliveryUrl}       (CloudFront stand-in for processed files)
   S3           ${stack.endpoints.s3}
   SQS          ${stack.endpoints.sqs}

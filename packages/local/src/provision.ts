@@ -1,6 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { QUEUES, TABLE, type QueueSpec } from '@david/core';
+import { CONNECTIONS, QUEUES, TABLE, type QueueSpec } from '@david/core';
 
 const DAY = 86_400;
 
@@ -50,6 +50,36 @@ export async function provisionQueues(sqs: SQSClient, visibilitySeconds?: number
   return Object.fromEntries(entries) as Record<keyof typeof QUEUES, { url: string; arn: string; dlqUrl: string }>;
 }
 
+async function untilActive(ddb: DynamoDBClient, name: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const d = await ddb.send(new DescribeTableCommand({ TableName: name }));
+    if (d.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`table ${name} did not become ACTIVE`);
+}
+
+/** The WebSocket connections table as the CDK declares it: keyed by connection, a GSI by session. */
+export async function provisionConnectionsTable(ddb: DynamoDBClient): Promise<void> {
+  try {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: CONNECTIONS.name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: CONNECTIONS.partitionKey, AttributeType: 'S' },
+          { AttributeName: CONNECTIONS.sessionKey, AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: CONNECTIONS.partitionKey, KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [{ IndexName: CONNECTIONS.sessionIndex, KeySchema: [{ AttributeName: CONNECTIONS.sessionKey, KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+  await untilActive(ddb, CONNECTIONS.name);
+}
+
 /** The table as the CDK declares it: pk/sk strings, on-demand. Idempotent across restarts. */
 export async function provisionTable(ddb: DynamoDBClient): Promise<void> {
   try {
@@ -70,10 +100,5 @@ export async function provisionTable(ddb: DynamoDBClient): Promise<void> {
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
   }
-  for (let i = 0; i < 50; i++) {
-    const d = await ddb.send(new DescribeTableCommand({ TableName: TABLE.name }));
-    if (d.Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`table ${TABLE.name} did not become ACTIVE`);
+  await untilActive(ddb, TABLE.name);
 }

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BUCKETS, ENV, EVENT_SOURCES, FUNCTIONS, functionEnvironment, MAX_WAIT_SECONDS, QUEUES, TABLE, type FunctionId, type FunctionSpec } from '@david/core';
+import { BUCKETS, CONNECTIONS, ENV, EVENT_SOURCES, FUNCTIONS, functionEnvironment, MAX_WAIT_SECONDS, QUEUES, TABLE, type FunctionId, type FunctionSpec } from '@david/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -14,7 +14,8 @@ import { FunctionPool } from './sandbox.ts';
 import { buildFunction } from '@david/bundle';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { provisionQueues, provisionTable } from './provision.ts';
+import { provisionConnectionsTable, provisionQueues, provisionTable } from './provision.ts';
+import { attachWebSockets, EVENTS_PATH } from './websocket-gateway.ts';
 
 export interface LocalStackOptions {
   readonly dataDir: string;
@@ -47,6 +48,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   readonly apiUrl: string;
+  /** The WebSocket push channel (`?token=<access_token>`). */
+  readonly eventsUrl: string;
   readonly deliveryUrl: string;
   readonly endpoints: { s3: string; sqs: string; dynamodb: string };
   readonly emulator: EmulatorKind;
@@ -109,7 +112,34 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const s3 = new S3Client({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const sqs = new SQSClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
     const ddb = new DynamoDBClient({ region: REGION, credentials: CREDENTIALS, endpoint: endpoints.dynamodb });
-    const [queues] = await Promise.all([provisionQueues(sqs, opts.queueVisibilitySeconds), provisionTable(ddb)]);
+    const [queues] = await Promise.all([provisionQueues(sqs, opts.queueVisibilitySeconds), provisionTable(ddb), provisionConnectionsTable(ddb)]);
+
+    // The API Gateway stand-in listens first (the functions are told its WebSocket URL); until the functions are
+    // up, nobody knows its port, and a request would get a 503.
+    let api: Handler<APIGatewayProxyEvent, APIGatewayProxyResult> | undefined;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- events cross a process boundary as data
+    let sockets: Handler<any, any> | undefined;
+    const gateway = await startApiGateway(
+      async (event, context) => {
+        if (!api) return { statusCode: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'Service::Starting', message: 'the stack is starting' } }) };
+        return api(event, context);
+      },
+      opts.port ?? 0,
+      host,
+    );
+    const socketSpec = (Object.values(FUNCTIONS) as FunctionSpec[]).find((f) => 'websocket' in f.trigger);
+    if (!socketSpec) throw new Error('no function with a websocket trigger in FUNCTIONS');
+    const webSockets = await attachWebSockets(
+      gateway.server,
+      async (event, context) => {
+        if (!sockets) throw new Error('the stack is starting');
+        return sockets(event, context);
+      },
+      socketSpec,
+      onError,
+    );
+    const shown = host === '0.0.0.0' ? 'localhost' : host;
+    const eventsUrl = `ws://${shown}:${gateway.port}${EVENTS_PATH}`;
 
     const delivery = await startDelivery(s3, BUCKETS.processed.name, BUCKETS.processed.prefix, opts.deliveryPort ?? 0, host);
     stopping.unshift(() => close(delivery.server));
@@ -119,8 +149,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       functionEnvironment({
         tableName: TABLE.name,
         buckets: { uploads: BUCKETS.uploads.name, processed: BUCKETS.processed.name, index: BUCKETS.index.name },
-        queueUrls: { process: queues.process.url, index: queues.index.url },
+        queueUrls: { process: queues.process.url, index: queues.index.url, events: queues.events.url },
         deliveryBaseUrl: deliveryUrl,
+        connectionsTable: CONNECTIONS.name,
+        eventsUrl,
+        connectionsEndpoint: webSockets.connectionsEndpoint,
         logLevel: environment.POWERTOOLS_LOG_LEVEL,
         ...(process.env[ENV.ffmpegPath] ? { ffmpegPath: process.env[ENV.ffmpegPath] } : {}),
         ...(opts.operatorKey ? { operatorKeySha256: createHash('sha256').update(opts.operatorKey).digest('hex') } : {}),
@@ -154,23 +187,24 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
      * requests that need an answer now (/health waited for a free slot behind them at 32). Four process
      * environments: short jobs wait mostly on S3 and DynamoDB, and four kept both cores busy where two did not.
      */
-    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 4, index: 1, sweeper: 1 };
-    const perEnvironment: Partial<Record<FunctionId, number>> = { api: 128 };
+    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 4, index: 1, sweeper: 1, sockets: 1, notify: 2 };
+    const perEnvironment: Partial<Record<FunctionId, number>> = { api: 128, sockets: 32 };
     /** The queue and schedule workers yield the cores to the API, the gateway and the emulators when both want them. */
-    const niceness = (spec: FunctionSpec) => ('http' in spec.trigger ? 0 : 10);
+    /** …but the notifier, whose pushes should land within 100 ms of the change (its work is small). */
+    const niceness = (id: FunctionId, spec: FunctionSpec) => ('http' in spec.trigger || 'websocket' in spec.trigger || id === 'notify' ? 0 : 10);
     const pools: FunctionPool[] = [];
     const sources: SqsEventSource[] = [];
-    let api: Handler<APIGatewayProxyEvent, APIGatewayProxyResult> | undefined;
     for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
       const spec: FunctionSpec = FUNCTIONS[id];
       const name = `david-${id}`;
       const concurrency = Math.min(spec.reservedConcurrency ?? Infinity, local[id]);
-      const pool = new FunctionPool({ name, spec, bundle: buildFunction(id, spec), environment, concurrency, tmpRoot, perEnvironment: perEnvironment[id], niceness: niceness(spec) });
+      const pool = new FunctionPool({ name, spec, bundle: buildFunction(id, spec), environment, concurrency, tmpRoot, perEnvironment: perEnvironment[id], niceness: niceness(id, spec) });
       pools.push(pool);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- events cross a process boundary as data
       const handler = ((event: unknown) => pool.invoke(event)) as Handler<any, any>;
       const trigger = spec.trigger;
       if ('http' in trigger) api = handler;
+      else if ('websocket' in trigger) sockets = handler;
       else if ('queue' in trigger) {
         const queue = queues[trigger.queue];
         sources.push(
@@ -191,6 +225,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       } else {
         // As the schedule runs it in the cloud; one at a time (reserved concurrency 1).
         let running: Promise<unknown> = Promise.resolve();
+        if (!('everySeconds' in trigger)) throw new Error(`function ${id} has a trigger the local stack does not know`);
         const every = id === 'sweeper' && opts.jobs?.sweepEverySeconds ? opts.jobs.sweepEverySeconds : trigger.everySeconds;
         const timer = setInterval(() => {
           running = running.then(() => invoke(name, spec, handler, {} as never).catch((e) => onError(id, e)));
@@ -208,16 +243,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     stopping.unshift(async () => {
       await Promise.all(sources.map((s) => s.stop()));
     });
+    // At stop, first the open sockets close (their $disconnect still runs), then the gateway takes no more requests
+    // and lets those in flight finish, and only then do the event sources and functions stop.
+    stopping.unshift(() => close(gateway.server));
+    stopping.unshift(() => webSockets.close());
     if (!api) throw new Error('no function with an http trigger in FUNCTIONS');
 
-    const gateway = await startApiGateway(api, opts.port ?? 0, host);
-    stopping.unshift(() => close(gateway.server));
-    const shown = host === '0.0.0.0' ? 'localhost' : host;
     const urlPort = (u: string) => Number(new URL(u).port);
 
     let stopped = false;
     return {
       apiUrl: `http://${shown}:${gateway.port}`,
+      eventsUrl,
       deliveryUrl,
       endpoints,
       emulator: kind,

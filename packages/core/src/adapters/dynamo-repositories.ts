@@ -8,9 +8,9 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { FileRecord, Job, Session } from '../domain/types.ts';
+import type { Connection, FileRecord, Job, Progress, Session } from '../domain/types.ts';
 import type { IdempotencyRecord, IdempotencyStore } from '../use-cases/idempotency.ts';
-import type { FileRepository, JobLease, JobRepository, SessionRepository } from '../ports.ts';
+import type { ConnectionRepository, FileRepository, JobLease, JobRepository, SessionRepository } from '../ports.ts';
 import { EXPIRY_PK, expirySk, fileSk, idempotencySk, jobSk, LEASES_PK, leaseSk, PENDING_PK, pendingSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
 
 /**
@@ -194,6 +194,25 @@ export class DynamoFileRepository extends Repo implements FileRepository {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) } }));
   }
 
+  async reportProgress(sessionId: string, fileId: string, progress: Progress): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) },
+          UpdateExpression: 'SET progress = :p',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':p': progress, ':pending': 'pending' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
   async recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void> {
     await this.updateIfExists({ pk: sessionPk(sessionId), sk: fileSk(fileId) }, 'SET overwritten = :o', { ':o': overwritten });
   }
@@ -220,7 +239,7 @@ export class DynamoFileRepository extends Repo implements FileRepository {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) },
-          UpdateExpression: expr,
+          UpdateExpression: `${expr} REMOVE progress`,
           ConditionExpression: 'attribute_exists(pk) AND #status = :pending',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ...vals, ':pending': 'pending' },
@@ -278,6 +297,25 @@ export class DynamoJobRepository extends Repo implements JobRepository {
     return true;
   }
 
+  async reportProgress(sessionId: string, jobId: string, attempt: number, progress: Progress): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) },
+          UpdateExpression: 'SET progress = :p',
+          ConditionExpression: 'attribute_exists(pk) AND attempts = :attempt AND #status = :processing',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':p': progress, ':attempt': attempt, ':processing': 'processing' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
   async trackLease(lease: JobLease): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: LEASES_PK, sk: leaseSk(lease.session_id, lease.job_id), type: 'lease', ...lease, ...ttlOfIso(lease.lease_until) } }));
   }
@@ -296,7 +334,7 @@ export class DynamoJobRepository extends Repo implements JobRepository {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) },
-          UpdateExpression: 'SET #status = :processing, attempts = attempts + :one, lease_until = :lease, updated_at = :now',
+          UpdateExpression: 'SET #status = :processing, attempts = attempts + :one, lease_until = :lease, updated_at = :now REMOVE progress',
           ConditionExpression: 'attribute_exists(pk) AND (#status = :queued OR (#status = :processing AND lease_until < :now))',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -316,7 +354,7 @@ export class DynamoJobRepository extends Repo implements JobRepository {
     }
   }
 
-  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms'>): Promise<boolean> {
+  async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms' | 'progress'>): Promise<boolean> {
     const { expr, names, vals } = setExpression({ ...result, updated_at: new Date().toISOString() });
     try {
       await this.db.send(
@@ -369,5 +407,51 @@ export class DynamoIdempotencyStore extends Repo implements IdempotencyStore {
 
   async release(sessionId: string, key: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: idempotencySk(key) } }));
+  }
+}
+
+/**
+ * WebSocket connections, in a table of their own (high churn, short-lived, no backups): keyed by connection id,
+ * a GSI by session for the fan-out, and TTL as the backstop for connections whose $disconnect never came.
+ */
+export class DynamoConnectionRepository implements ConnectionRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly bySession: string,
+  ) {}
+
+  async put(connection: Connection, expiresAt: number): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...connection, ttl_at: expiresAt } }));
+  }
+
+  async get(connectionId: string): Promise<Connection | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { connection_id: connectionId }, ConsistentRead: true }));
+    if (!res.Item) return null;
+    const { ttl_at: _ttl, ...connection } = res.Item;
+    return connection as Connection;
+  }
+
+  async delete(connectionId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { connection_id: connectionId } }));
+  }
+
+  async listBySession(sessionId: string): Promise<Connection[]> {
+    const out: Connection[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: this.bySession,
+          KeyConditionExpression: 'session_id = :s',
+          ExpressionAttributeValues: { ':s': sessionId },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const i of res.Items ?? []) out.push({ connection_id: i.connection_id as string, session_id: i.session_id as string, connected_at: i.connected_at as string });
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 }

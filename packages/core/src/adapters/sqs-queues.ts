@@ -1,6 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
-import type { IndexChange, IndexFeed, JobQueue } from '../ports.ts';
+import type { LiveEvent } from '../domain/types.ts';
+import type { EventFeed, IndexChange, IndexFeed, JobQueue } from '../ports.ts';
 
 export class SqsJobQueue implements JobQueue {
   constructor(
@@ -28,6 +29,29 @@ export class SqsIndexFeed implements IndexFeed {
         MessageBody: JSON.stringify(change),
         MessageGroupId: this.indexName,
         MessageDeduplicationId: createHash('sha256').update(dedupId).digest('hex'),
+      }),
+    );
+  }
+}
+
+/**
+ * State changes for clients through a FIFO queue: one message group per session (its changes stay in order, other
+ * sessions are not held up), deduplicated on content (a retried send of the same change is one message).
+ */
+export class SqsEventFeed implements EventFeed {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async publish(event: LiveEvent): Promise<void> {
+    const body = JSON.stringify(event);
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: body,
+        MessageGroupId: event.kind === 'change' ? event.message.session_id : event.session_id,
+        MessageDeduplicationId: createHash('sha256').update(body).digest('hex'),
       }),
     );
   }

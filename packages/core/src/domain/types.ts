@@ -52,9 +52,19 @@ export interface FileRecord {
   readonly rejection?: ErrorInfo;
   /** A write to the upload's key after ingest decided: recorded, never processed. */
   readonly overwritten?: { readonly etag: string; readonly size: number; readonly at: string };
+  /** Ingest's progress while the file is pending (downloading, decoding, processing = analysis). */
+  readonly progress?: Progress;
 }
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
+
+/** Where a running job (or an ingest) is: its phase and how far the whole of it has come (0–100, never falling). */
+export const JOB_PHASES = ['downloading', 'decoding', 'processing', 'encoding', 'uploading'] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
+export interface Progress {
+  readonly phase: JobPhase;
+  readonly percent: number;
+}
 
 export interface JobOutput {
   readonly key: string;
@@ -80,4 +90,35 @@ export interface Job {
   readonly outputs?: JobOutput[];
   readonly error?: ErrorInfo;
   readonly timings_ms?: Record<string, number>;
+  /** Last reported progress of the current attempt (at most every ~250 ms); 100 once completed. */
+  readonly progress?: Progress;
+}
+
+/**
+ * What the push channel (WebSocket) carries, one JSON message per state change, for one session only. `file` and
+ * `job` are the API's views of the record as the change left it (on `file.updated` and `job.updated`).
+ */
+export interface LiveMessage {
+  readonly type: 'file.updated' | 'job.progress' | 'job.updated';
+  readonly session_id: string;
+  readonly file_id?: string;
+  readonly job_id?: string;
+  readonly status: FileStatus | JobStatus;
+  readonly progress?: Progress;
+  /** When the change happened (ISO 8601): a client keeps the latest per file or job. */
+  readonly at: string;
+  /** Part of the state sent on connect, not a change. */
+  readonly snapshot?: true;
+  readonly file?: Record<string, unknown>;
+  readonly job?: Record<string, unknown>;
+}
+
+/** What flows through the events queue: a state change to fan out, or a new connection to send the state to. */
+export type LiveEvent = { readonly kind: 'change'; readonly message: LiveMessage } | { readonly kind: 'snapshot'; readonly session_id: string; readonly connection_id: string };
+
+/** A WebSocket connection of a session (kept while it is open, and at most a day). */
+export interface Connection {
+  readonly connection_id: string;
+  readonly session_id: string;
+  readonly connected_at: string;
 }

@@ -6,6 +6,7 @@ import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
 import type { ErrorInfo, FileRecord, MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
+import { fileProgress, publishFile } from './live.ts';
 
 export interface UploadedObject {
   readonly bucket: string;
@@ -94,12 +95,29 @@ async function recordRejection(deps: Deps, file: FileRecord, reason: ErrorInfo, 
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
   if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);
   await deps.store.deleteUpload(file.key);
-  await publishUpload(deps, { ...file, status: 'rejected', size: stat?.size ?? file.size, uploaded_at: uploadedAt });
+  await publishUpload(deps, { ...withoutProgress(file), status: 'rejected', rejection: reason, size: stat?.size ?? file.size, uploaded_at: uploadedAt });
   return { outcome: 'rejected', sessionId, fileId, reason };
 }
 
 async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord, opts: IngestOptions): Promise<IngestOutcome> {
+  const progress = fileProgress(deps, file);
+  try {
+    return await checkAndRecordWith(deps, obj, file, opts, (phase) => progress.report(phase), () => progress.close());
+  } finally {
+    await progress.close();
+  }
+}
+
+async function checkAndRecordWith(
+  deps: Deps,
+  obj: UploadedObject,
+  file: FileRecord,
+  opts: IngestOptions,
+  phase: (p: 'downloading' | 'decoding' | 'processing') => void,
+  endProgress: () => Promise<void>,
+): Promise<IngestOutcome> {
   const { session_id: sessionId, file_id: fileId } = file;
+  phase('downloading');
   // One read says what is there and starts it: the whole upload when it is small (as most are), else its head.
   const declared = file.declared_size;
   const start = await deps.store.readUploadStart(obj.key, declared > HEAD_BYTES && declared <= WHOLE_BYTES ? declared : HEAD_BYTES);
@@ -126,6 +144,7 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
     if ((err as { code?: string }).code === 'File::Changed') throw new TransientError('Ingest::ObjectChanged', 'the upload changed while it was checked', { cause: err });
     throw err;
   }
+  phase('decoding');
   let media: MediaInfo;
   let probe: ProbeResult;
   try {
@@ -156,6 +175,7 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
   let analysis: Record<string, unknown> | undefined;
   let analysisError: ErrorInfo | undefined;
   if (opts.analyze) {
+    phase('processing');
     try {
       analysis = await opts.analyze(localPath, media, probe);
     } catch (err) {
@@ -163,24 +183,32 @@ async function checkAndRecord(deps: Deps, obj: UploadedObject, file: FileRecord,
     }
   }
 
-  const uploadedAt = deps.clock.now().toISOString();
-  const won = await deps.files.completeIngest(sessionId, fileId, {
+  // No progress write may land after the decision.
+  await endProgress();
+  const outcome = {
     status: 'ready',
     size: stat.size,
     etag: stat.etag,
     media,
-    uploaded_at: uploadedAt,
+    uploaded_at: deps.clock.now().toISOString(),
     ...(analysis ? { analysis } : {}),
     ...(analysisError ? { analysis_error: analysisError } : {}),
-  });
+  } as const;
+  const won = await deps.files.completeIngest(sessionId, fileId, outcome);
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
   if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);
-  await publishUpload(deps, { ...file, status: 'ready', size: stat.size, media, uploaded_at: uploadedAt });
+  await publishUpload(deps, { ...withoutProgress(file), ...outcome });
   return { outcome: 'ready', sessionId, fileId, media };
 }
 
-/** An upload's entry in the file index (an idempotent upsert, keyed by file and status). */
+const withoutProgress = ({ progress: _p, ...f }: FileRecord): FileRecord => f;
+
+/**
+ * A file's new state, told to the file index (an idempotent upsert, keyed by file and status) and pushed to the
+ * session's clients. Called again on a redelivery that finds the file decided (a crash may have come in between).
+ */
 export async function publishUpload(deps: Deps, f: FileRecord): Promise<void> {
+  await publishFile(deps, f);
   await deps.index?.publish(
     {
       op: 'upsert',

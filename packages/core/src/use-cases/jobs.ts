@@ -8,6 +8,7 @@ import { loadFile } from './uploads.ts';
 import { jobView } from './views.ts';
 import { pollUntil } from './poll.ts';
 import type { Deps } from './deps.ts';
+import { publishJob } from './live.ts';
 
 /** Map a DSP validation error onto the API's 400, keeping its stable code and details (field, allowed range, known effects). */
 function asValidation(err: unknown): never {
@@ -94,12 +95,13 @@ async function enqueue(deps: Deps, session: Session, fileId: string, chain: Chai
     await deps.queue.sendJob({ session_id: job.session_id, job_id: job.job_id });
   } catch (err) {
     // Never leave a job "queued" that nobody will run: say why it failed.
-    await deps.jobs.finish(job.session_id, job.job_id, 0, {
-      status: 'failed',
-      error: { code: 'Job::QueueUnavailable', message: 'the job could not be queued; submit it again' },
-    });
+    const error = { code: 'Job::QueueUnavailable', message: 'the job could not be queued; submit it again' };
+    await deps.jobs.finish(job.session_id, job.job_id, 0, { status: 'failed', error });
+    await publishJob(deps, { ...job, status: 'failed', error }).catch(() => undefined);
     throw new TransientError('Job::QueueUnavailable', 'the job could not be queued; try again', { cause: err });
   }
+  // Advice for the session's other clients (this caller has the answer); the worker's changes follow.
+  await publishJob(deps, job).catch(() => undefined);
   return job;
 }
 

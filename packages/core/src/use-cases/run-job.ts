@@ -7,6 +7,7 @@ import { contentTypeOf, type OutputFormat } from '../domain/formats.ts';
 import { outputKey } from '../domain/keys.ts';
 import type { ErrorInfo, Job, JobOutput, MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
+import { countFrames, jobProgress, publishJob, type ProgressReporter } from './live.ts';
 
 export interface RunJobOptions {
   readonly tempDir: string;
@@ -68,6 +69,7 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     // Finished already: a crash may have come between recording it and telling the index, so tell it again.
     const done = await deps.jobs.get(msg.session_id, msg.job_id);
     if (done?.status === 'completed') await publishOutput(deps, done);
+    if (done?.status === 'completed' || done?.status === 'failed') await publishJob(deps, done);
     if (!done || done.status === 'completed' || done.status === 'failed') await deps.jobs.dropLease(msg.session_id, msg.job_id);
     return { outcome: 'skipped', reason: 'finished-or-leased' };
   }
@@ -75,6 +77,7 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     // Claimed again and again without ever finishing: its worker died each time (a file that kills it, say).
     const error = { code: 'Job::RetriesExhausted', message: `its worker stopped ${opts.maxAttempts} times without finishing it` };
     await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error });
+    await publishJob(deps, { ...job, status: 'failed', error });
     await deps.jobs.dropLease(job.session_id, job.job_id);
     return { outcome: 'failed', error };
   }
@@ -90,14 +93,18 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     clearInterval(heartbeat);
     await renewing;
   };
+  // Advice: the final state is what must reach clients, and it is sent again on every redelivery.
+  await publishJob(deps, job).catch(() => undefined);
+  const progress = jobProgress(deps, job);
   try {
-    const outcome = await runClaimed(deps, job, opts, stopHeartbeat);
+    const outcome = await runClaimed(deps, job, opts, stopHeartbeat, progress);
     await stopHeartbeat();
     await deps.jobs.dropLease(job.session_id, job.job_id);
     return outcome;
   } finally {
     // A transient failure keeps the lease item: once it runs out, the sweeper sends the job again.
     await stopHeartbeat();
+    await progress.close();
   }
 }
 
@@ -107,9 +114,12 @@ function probeOf(media: MediaInfo | undefined): ProbeResult | undefined {
   return { format: media.format, codec: media.codec, durationSeconds: media.duration_s, sampleRate: media.sample_rate, channels: media.channels };
 }
 
-async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbeat: () => Promise<void>): Promise<RunJobOutcome> {
+async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbeat: () => Promise<void>, progress: ProgressReporter): Promise<RunJobOutcome> {
   const fail = async (error: ErrorInfo): Promise<RunJobOutcome> => {
-    await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error });
+    await progress.close();
+    if (await deps.jobs.finish(job.session_id, job.job_id, job.attempts, { status: 'failed', error })) {
+      await publishJob(deps, { ...job, status: 'failed', error, updated_at: deps.clock.now().toISOString() });
+    }
     return { outcome: 'failed', error };
   };
 
@@ -121,13 +131,23 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
   const t0 = performance.now();
   try {
     const input = join(opts.tempDir, `${job.job_id}-in-${file.filename}`);
+    progress.report('downloading');
     // Exactly the bytes ingest checked (a later write to the key is refused as File::Changed).
     await deps.store.downloadUpload(file.key, input, file.etag && file.size !== undefined ? { etag: file.etag, size: file.size } : undefined);
     const t1 = performance.now();
+    progress.report('decoding');
     // The bytes are the ones ingest probed (checked above), so its probe stands: no second ffmpeg run to look.
     const probe = file.etag && file.size !== undefined ? probeOf(file.media) : undefined;
     const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true, ...(probe ? { probe } : {}) });
-    const { stream, format } = applyChain(decoded.stream, job.chain, decoded.format, opts.tempDir);
+    // Processing is measured in input frames read over the frames the probe found (decode, chain and encode stream
+    // together; a lossless single output is written as the frames pass).
+    const expected = Math.max(1, (file.media?.duration_s ?? 0) * decoded.format.sampleRate);
+    let done = 0;
+    const input$ = countFrames(decoded.stream, (n) => {
+      done += n;
+      progress.report('processing', done / expected);
+    });
+    const { stream, format } = applyChain(input$, job.chain, decoded.format, opts.tempDir);
     // A WAV keeps the input's sample format where it can (16/24-bit PCM, else 32-bit float).
     const depth = file.media?.bit_depth;
     const wav = depth === 16 || depth === 24 ? { bitDepth: depth as 16 | 24 } : depth && depth > 24 ? { float: true } : {};
@@ -138,9 +158,11 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     if (master) await encodeToFile(stream, format, 'wav', master, { float: true });
     const outputs: JobOutput[] = [];
     for (const [i, ext] of formats.entries()) {
+      if (master) progress.report('encoding', i / formats.length);
       const source = master ? (await decodeFile(master, { reuseBlocks: true })).stream : stream;
       const outPath = join(opts.tempDir, `${job.job_id}-out.${ext}`);
       const { frames } = await encodeToFile(source, format, ext, outPath, { ffmpeg: opts.ffmpeg, ...wav });
+      progress.report('uploading', i / formats.length);
       const { size } = await deps.store.putOutput(keys[i], createReadStream(outPath), contentTypeOf(ext));
       outputs.push({
         key: keys[i],
@@ -152,11 +174,15 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       });
     }
     const t2 = performance.now();
-    const won = await deps.jobs.finish(job.session_id, job.job_id, job.attempts, {
+    // No progress write may land after the final state.
+    await progress.close();
+    const result = {
       status: 'completed',
       outputs,
       timings_ms: { download: Math.round(t1 - t0), process: Math.round(t2 - t1) },
-    });
+      progress: { phase: 'uploading', percent: 100 },
+    } as const;
+    const won = await deps.jobs.finish(job.session_id, job.job_id, job.attempts, result);
     if (!won) {
       // The session or job was deleted meanwhile (or a newer attempt took over and will write the same keys).
       if (!(await deps.jobs.get(job.session_id, job.job_id))) for (const key of keys) await deps.store.deleteOutput(key);
@@ -168,8 +194,9 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       for (const key of keys) await deps.store.deleteOutput(key);
       return { outcome: 'skipped', reason: 'session-deleted' };
     }
-    const completed: Job = { ...job, status: 'completed', outputs, updated_at: deps.clock.now().toISOString() };
+    const completed: Job = { ...job, ...result, updated_at: deps.clock.now().toISOString() };
     await publishOutput(deps, completed);
+    await publishJob(deps, completed);
     return { outcome: 'completed', job: completed };
   } catch (err) {
     if (isPermanentFailure(err)) return fail(failureInfo(err));

@@ -1,5 +1,5 @@
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
-import { hashToken, isWellFormedId, newAccessToken, newSessionId, tokenMatches } from '../ids.ts';
+import { hashToken, isWellFormedId, newAccessToken, newSessionId, sessionOfToken, tokenMatches } from '../ids.ts';
 import type { FileRecord, Job, Session } from '../domain/types.ts';
 import { LIMITS } from '../resources.ts';
 import { fileView, jobView } from './views.ts';
@@ -12,13 +12,14 @@ const expiryFrom = (deps: Pick<Deps, 'sessionIdleSeconds'>, now: Date) => Math.f
 /** A session's expiry is pushed back at most this often (one write per session per hour, not per request). */
 const TOUCH_EVERY_MS = 3_600_000;
 
-export async function createSession(deps: Pick<Deps, 'sessions' | 'clock' | 'sessionIdleSeconds'>, req: { name?: string } = {}) {
-  const token = newAccessToken();
+export async function createSession(deps: Pick<Deps, 'sessions' | 'clock' | 'sessionIdleSeconds' | 'eventsUrl'>, req: { name?: string } = {}) {
+  const sessionId = newSessionId();
+  const token = newAccessToken(sessionId);
   const now = deps.clock.now();
   const createdAt = now.toISOString();
   const expiresAt = expiryFrom(deps, now);
   const session: Session = {
-    session_id: newSessionId(),
+    session_id: sessionId,
     name: req.name?.trim() || `Session ${createdAt.slice(0, 19).replace('T', ' ')}`,
     created_at: createdAt,
     token_hash: hashToken(token),
@@ -28,7 +29,13 @@ export async function createSession(deps: Pick<Deps, 'sessions' | 'clock' | 'ses
   // Watched first: a crash before the record leaves only a watch, which the sweeper drops.
   await deps.sessions.watchExpiry(session.session_id, expiresAt);
   await deps.sessions.create(session);
-  return { session_id: session.session_id, name: session.name, created_at: session.created_at, access_token: token };
+  return {
+    session_id: session.session_id,
+    name: session.name,
+    created_at: session.created_at,
+    access_token: token,
+    ...(deps.eventsUrl ? { events_url: deps.eventsUrl } : {}),
+  };
 }
 
 /**
@@ -58,6 +65,17 @@ export async function authorize(
     return { ...session, expires_at: expiresAt, active_at: now.toISOString() };
   }
   return session;
+}
+
+/**
+ * The session a token alone opens (a WebSocket's `?token=`): the session id it carries, then the same rules as
+ * `authorize`. A token issued before tokens carried their session is refused (403): get a new session.
+ */
+export async function authorizeToken(deps: Pick<Deps, 'sessions' | 'clock' | 'sessionIdleSeconds'>, token: string | undefined): Promise<Session> {
+  if (!token) throw new UnauthorizedError();
+  const sessionId = sessionOfToken(token);
+  if (!sessionId) throw new ForbiddenError();
+  return authorize(deps, sessionId, token);
 }
 
 export function bufferStatus(files: FileRecord[], jobs: Job[]) {

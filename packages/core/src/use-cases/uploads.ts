@@ -8,6 +8,7 @@ import { fileView } from './views.ts';
 import { pollUntil } from './poll.ts';
 import { removeJob } from './jobs.ts';
 import { publishUpload } from './ingest.ts';
+import { publishFile } from './live.ts';
 import type { Deps } from './deps.ts';
 
 export interface UploadRequest {
@@ -45,6 +46,8 @@ export async function requestUpload(deps: Deps, session: Session, req: UploadReq
   // Watched first: a crash before the record leaves only a watch, which the sweeper drops.
   await deps.files.watchPending(session.session_id, fileId, dueAt);
   await deps.files.create(record, session.expires_at);
+  // Other clients of the session see the new file at once (advice: this caller has the answer).
+  await publishFile(deps, record).catch(() => undefined);
   const upload = await deps.store.presignUpload({
     key,
     contentType,
@@ -93,6 +96,8 @@ export async function deleteFile(deps: Deps, session: Session, fileId: string): 
  * The sweeper's second task: an upload still pending after its link expired (plus a grace period) and with no bytes
  * in storage is recorded as `expired` — never `pending` for ever. Where bytes did arrive, ingest decides.
  */
+const EXPIRED = { code: 'Upload::Expired', message: 'no file arrived before the upload link expired; ask for a new upload' };
+
 export async function expireUploads(deps: Deps): Promise<{ expired: number; dropped: number; waiting: number }> {
   const now = deps.clock.now().toISOString();
   let expired = 0;
@@ -107,10 +112,11 @@ export async function expireUploads(deps: Deps): Promise<{ expired: number; drop
     if (file?.status === 'pending') {
       const won = await deps.files.completeIngest(file.session_id, file.file_id, {
         status: 'expired',
-        rejection: { code: 'Upload::Expired', message: 'no file arrived before the upload link expired; ask for a new upload' },
+        rejection: EXPIRED,
       });
       if (won) {
-        await publishUpload(deps, { ...file, status: 'expired' });
+        const { progress: _p, ...rest } = file;
+        await publishUpload(deps, { ...rest, status: 'expired', rejection: EXPIRED });
         expired++;
       }
     } else dropped++;

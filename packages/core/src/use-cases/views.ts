@@ -15,6 +15,7 @@ export function fileView(f: FileRecord) {
     ...(f.analysis_error ? { analysis_error: f.analysis_error } : {}),
     ...(f.rejection ? { rejection: f.rejection } : {}),
     ...(f.overwritten ? { overwritten_at: f.overwritten.at } : {}),
+    ...(f.progress && f.status === 'pending' ? { progress: f.progress } : {}),
   };
 }
 
@@ -45,5 +46,6 @@ export function jobView(j: Job, deliveryBaseUrl: string) {
     ...(outputs.length > 0 ? { output: outputs[0], outputs } : {}),
     ...(j.error ? { error: j.error } : {}),
     ...(j.timings_ms ? { timings_ms: j.timings_ms } : {}),
+    ...(j.progress ? { progress: j.progress } : {}),
   };
 }
