@@ -47,7 +47,18 @@ export const ListQuery = z.strictObject({
 });
 
 export const CreateSessionBody = z
-  .strictObject({ name: z.string().max(MAX_SESSION_NAME).optional().openapi({ description: 'a name shown in listings', example: 'Studio Session' }) })
+  .strictObject({
+    name: z.string().max(MAX_SESSION_NAME).optional().openapi({ description: 'a name shown in listings', example: 'Studio Session' }),
+    callback_url: z
+      .string()
+      .max(2048)
+      .optional()
+      .openapi({
+        description:
+          'webhooks: every job reaching completed or failed and every file decided (ready, rejected, expired) is POSTed here, signed (`x-david-signature: sha256=<hex HMAC-SHA256 of the raw body with callback_secret>`), with an idempotency id (`x-david-delivery`), retried with backoff for a day; public https only (never private, link-local or loopback addresses)',
+        example: 'https://example.com/hooks/david',
+      }),
+  })
   .openapi('CreateSessionRequest');
 
 export const UploadBody = z
@@ -164,6 +175,8 @@ export const SessionCreated = z
     name: z.string(),
     created_at: z.string(),
     access_token: z.string().openapi({ description: 'keep it: only its hash is stored' }),
+    callback_url: z.string().optional(),
+    callback_secret: z.string().optional().openapi({ description: 'the webhook signing key, returned this once (only when callback_url was given)' }),
     events_url: z.string().optional().openapi({
       description:
         'the session’s push channel: open a WebSocket to `<events_url>?token=<access_token>` for `file.updated`, `job.progress` and `job.updated` messages, starting with the state of every unfinished file and job',
@@ -176,6 +189,7 @@ export const SessionInfo = z
     session_id: z.string(),
     name: z.string(),
     created_at: z.string(),
+    callback_url: z.string().optional(),
     uploaded_files: z.array(FileView),
     processing_history: z.array(JobView),
     buffer_status: z.record(z.string(), z.number()),

@@ -8,7 +8,12 @@ import { createLogger } from '../shared/logger.ts';
 const logger = createLogger('notify');
 const base = buildDeps(process.env);
 if (!base.connections || !base.push) throw new Error('notify needs CONNECTIONS_TABLE and CONNECTIONS_ENDPOINT');
-const deps: LiveDeps = { ...base, connections: base.connections, push: base.push };
+const deps: LiveDeps = {
+  ...base,
+  connections: base.connections,
+  push: base.push,
+  ...(base.webhookQueue ? { webhooks: { sessions: base.sessions, queue: base.webhookQueue } } : {}),
+};
 
 /**
  * State changes to the WebSocket connections of their session, and snapshots to new connections. The queue is

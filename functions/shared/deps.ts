@@ -15,13 +15,17 @@ import {
   ENV,
   S3BlobStore,
   S3AudioStore,
+  NodeWebhookSender,
   SqsEventFeed,
+  SqsWebhookQueue,
   SqsIndexFeed,
   SqsJobQueue,
   systemClock,
   type ConnectionRepository,
   type Deps,
   type PushChannel,
+  type WebhookQueue,
+  type WebhookSender,
 } from '@david/core';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -43,6 +47,8 @@ export function buildDeps(env: Env): Deps & {
   indexPorts: IndexPorts;
   connections?: ConnectionRepository;
   push?: PushChannel;
+  webhookQueue?: WebhookQueue;
+  webhookSender: WebhookSender;
 } {
   const s3 = new S3Client({
     forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
@@ -58,6 +64,8 @@ export function buildDeps(env: Env): Deps & {
   const eventsQueue = env[ENV.eventsQueueUrl];
   const connectionsTable = env[ENV.connectionsTable];
   const connectionsEndpoint = env[ENV.connectionsEndpoint];
+  const webhooksQueue = env[ENV.webhooksQueueUrl];
+  const callbackPolicy = { allowLoopback: env[ENV.callbackAllowLoopback] === 'true' };
   return {
     s3,
     ddb,
@@ -73,6 +81,9 @@ export function buildDeps(env: Env): Deps & {
     ...(connectionsTable ? { connections: new DynamoConnectionRepository(db, connectionsTable, CONNECTIONS.sessionIndex) } : {}),
     ...(connectionsEndpoint ? { push: new ApiGatewayPushChannel(new ApiGatewayManagementApiClient({ endpoint: connectionsEndpoint })) } : {}),
     ...(env[ENV.eventsUrl] ? { eventsUrl: env[ENV.eventsUrl] } : {}),
+    ...(webhooksQueue ? { webhookQueue: new SqsWebhookQueue(sqs, webhooksQueue) } : {}),
+    callbackPolicy,
+    webhookSender: new NodeWebhookSender(callbackPolicy),
     clock: systemClock,
     deliveryBaseUrl: env[ENV.deliveryBaseUrl] ?? '',
     ...(env[ENV.sessionIdleSeconds] ? { sessionIdleSeconds: Number(env[ENV.sessionIdleSeconds]) } : {}),

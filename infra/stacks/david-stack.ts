@@ -52,7 +52,7 @@ export interface DavidStackProps extends StackProps {
 }
 
 /** The construct id of each function (kept as they were, so logical ids and deployed resources stay). */
-const CONSTRUCT_IDS: Record<FunctionId, string> = { api: 'Api', ingest: 'Ingest', process: 'Process', index: 'Indexer', sweeper: 'Sweeper', sockets: 'Sockets', notify: 'Notify' };
+const CONSTRUCT_IDS: Record<FunctionId, string> = { api: 'Api', ingest: 'Ingest', process: 'Process', index: 'Indexer', sweeper: 'Sweeper', sockets: 'Sockets', notify: 'Notify', webhook: 'Webhook' };
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -114,6 +114,7 @@ export class DavidStack extends Stack {
     const processQ = new QueueWithDlq(this, 'ProcessQueue', { spec: QUEUES.process });
     const indexQ = new QueueWithDlq(this, 'IndexQueue', { spec: QUEUES.index });
     const eventsQ = new QueueWithDlq(this, 'EventsQueue', { spec: QUEUES.events });
+    const webhooksQ = new QueueWithDlq(this, 'WebhooksQueue', { spec: QUEUES.webhooks });
     uploads.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(ingestQ.queue), { prefix: BUCKETS.uploads.prefix });
 
     const table = new dynamodb.TableV2(this, 'Table', {
@@ -179,7 +180,7 @@ export class DavidStack extends Stack {
     const env = functionEnvironment({
       tableName: table.tableName,
       buckets: { uploads: uploads.bucketName, processed: processed.bucketName, index: indexBucket.bucketName },
-      queueUrls: { process: processQ.queue.queueUrl, index: indexQ.queue.queueUrl, events: eventsQ.queue.queueUrl },
+      queueUrls: { process: processQ.queue.queueUrl, index: indexQ.queue.queueUrl, events: eventsQ.queue.queueUrl, webhooks: webhooksQ.queue.queueUrl },
       deliveryBaseUrl: `https://${distribution.distributionDomainName}`,
       connectionsTable: connectionsTable.tableName,
       eventsUrl: eventsStage.url,
@@ -191,7 +192,7 @@ export class DavidStack extends Stack {
 
     // Every function from its one declaration (FUNCTIONS in resources.ts): trigger, layer and grants included.
     const buckets: Record<BucketId, s3.Bucket> = { uploads, processed, index: indexBucket };
-    const queues: Record<QueueId, QueueWithDlq> = { ingest: ingestQ, process: processQ, index: indexQ, events: eventsQ };
+    const queues: Record<QueueId, QueueWithDlq> = { ingest: ingestQ, process: processQ, index: indexQ, events: eventsQ, webhooks: webhooksQ };
     const fns = {} as Record<FunctionId, lambda.Function>;
     for (const name of Object.keys(FUNCTIONS) as FunctionId[]) {
       const spec: FunctionSpec = FUNCTIONS[name];

@@ -1,6 +1,8 @@
 import { PutItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CONNECTIONS } from '@david/core';
-import { request } from 'node:http';
+import { createHmac } from 'node:crypto';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { sineWav } from '../helpers/audio.ts';
 import { ApiClient } from '../helpers/client.ts';
@@ -167,6 +169,83 @@ describe('live sessions: the WebSocket push channel', () => {
       }, 'stale connection removed', 10_000);
     } finally {
       await live.close();
+    }
+  });
+});
+
+describe('live sessions: webhooks', () => {
+  it('POSTs decided files and finished jobs to callback_url, signed with the session’s secret, retried after a failure with the same delivery id', async () => {
+    const received: { headers: Record<string, string | string[] | undefined>; body: string; at: number }[] = [];
+    let refuseFirst = true;
+    const receiver = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      // The first delivery fails (a receiver having a bad moment): it must come again.
+      if (refuseFirst) {
+        refuseFirst = false;
+        res.writeHead(503).end();
+      } else res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/david`;
+      const created = await api().call('POST', '/api/audio/session', { body: { name: 'hooks', callback_url: url } });
+      expect(created.status).toBe(201);
+      const session = created.body as Session & { callback_secret: string; callback_url: string };
+      expect(session.callback_url).toBe(url);
+      expect(session.callback_secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+      // The secret is shown once: never again in the session's view.
+      const info = await api().call('GET', `/api/audio/${session.session_id}`, { token: session.access_token });
+      expect(info.body.callback_url).toBe(url);
+      expect(JSON.stringify(info.body)).not.toContain(session.callback_secret);
+
+      const { file_id } = await api().upload(session, 'hook.wav', 'audio/wav', sineWav({ seconds: 1 }));
+      await api().waitForFile(session, file_id);
+      const job = await api().call('POST', `/api/audio/${session.session_id}/process`, { token: session.access_token, body: { file_id, effect: 'gain', parameters: { gainDb: -3 } } });
+      await api().waitForJob(session, job.body.job_id);
+
+      const bodies = () => received.map((r) => ({ ...r, json: JSON.parse(r.body) }));
+      const jobHooks = await api().waitFor(async () => {
+        const hits = bodies().filter((r) => r.json.job_id === job.body.job_id);
+        return hits.length > 0 ? hits : undefined;
+      }, 'the job webhook', 20_000);
+      expect(jobHooks[0].json).toMatchObject({ type: 'job.updated', status: 'completed', session_id: session.session_id });
+      const fileHooks = await api().waitFor(async () => {
+        const hits = bodies().filter((r) => r.json.type === 'file.updated' && r.json.file_id === file_id && r.json.status === 'ready');
+        return hits.length >= 2 ? hits : undefined;
+      }, 'the file webhook again after its 503', 30_000);
+      // The first POST (the file's) was refused, so it came again: same delivery id, attempt 2, ≥ 5 s later.
+      const [first, second] = fileHooks;
+      expect(second.headers['x-david-delivery']).toBe(first.headers['x-david-delivery']);
+      expect(first.headers['x-david-attempt']).toBe('1');
+      expect(second.headers['x-david-attempt']).toBe('2');
+      expect(second.at - first.at).toBeGreaterThanOrEqual(4_500);
+      for (const r of received) {
+        // The signature, computed here with the secret the session was given: HMAC-SHA256 of the raw body.
+        expect(r.headers['x-david-signature']).toBe(`sha256=${createHmac('sha256', session.callback_secret).update(r.body).digest('hex')}`);
+        expect(r.headers['content-type']).toBe('application/json');
+      }
+      // Nothing but decided files and finished jobs: no progress, no pending, no queued.
+      expect(bodies().every((r) => (r.json.type === 'file.updated' ? r.json.status !== 'pending' : ['completed', 'failed'].includes(r.json.status)))).toBe(true);
+    } finally {
+      receiver.close();
+    }
+  }, 90_000);
+
+  it('refuses a callback_url on a private, link-local or non-https destination', async () => {
+    for (const [url, why] of [
+      ['http://10.1.2.3/hook', /https/],
+      ['https://10.1.2.3/hook', /private/],
+      ['https://169.254.169.254/latest/meta-data', /link-local/],
+      ['https://[fd00::1]/hook', /private/],
+      ['https://user:pw@example.com/hook', /credentials/],
+      ['not a url', /absolute URL/],
+    ] as const) {
+      const res = await api().call('POST', '/api/audio/session', { body: { callback_url: url } });
+      expect(res.status, url).toBe(400);
+      expect(res.body.error.code).toBe('Session::CallbackNotAllowed');
+      expect(res.body.error.message).toMatch(why);
     }
   });
 });

@@ -828,6 +828,9 @@ export interface components {
             created_at: string;
             /** @description keep it: only its hash is stored */
             access_token: string;
+            callback_url?: string;
+            /** @description the webhook signing key, returned this once (only when callback_url was given) */
+            callback_secret?: string;
             /**
              * @description the session’s push channel: open a WebSocket to `<events_url>?token=<access_token>` for `file.updated`, `job.progress` and `job.updated` messages, starting with the state of every unfinished file and job
              * @example wss://abc123.execute-api.eu-west-1.amazonaws.com/v1
@@ -840,6 +843,11 @@ export interface components {
              * @example Studio Session
              */
             name?: string;
+            /**
+             * @description webhooks: every job reaching completed or failed and every file decided (ready, rejected, expired) is POSTed here, signed (`x-david-signature: sha256=<hex HMAC-SHA256 of the raw body with callback_secret>`), with an idempotency id (`x-david-delivery`), retried with backoff for a day; public https only (never private, link-local or loopback addresses)
+             * @example https://example.com/hooks/david
+             */
+            callback_url?: string;
         };
         UploadTicket: {
             file_id: string;
@@ -880,6 +888,7 @@ export interface components {
             session_id: string;
             name: string;
             created_at: string;
+            callback_url?: string;
             uploaded_files: components["schemas"]["File"][];
             processing_history: components["schemas"]["Job"][];
             buffer_status: {

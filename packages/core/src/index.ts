@@ -23,3 +23,6 @@ export * from './adapters/index-stores.ts';
 export * from './use-cases/idempotency.ts';
 export * from './use-cases/live.ts';
 export * from './adapters/push-channel.ts';
+export * from './use-cases/webhooks.ts';
+export * from './domain/callback-url.ts';
+export * from './adapters/webhook-sender.ts';

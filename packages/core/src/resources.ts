@@ -23,7 +23,7 @@ export const LIMITS = {
 } as const;
 
 export type BucketId = 'uploads' | 'processed' | 'index';
-export type QueueId = 'ingest' | 'process' | 'index' | 'events';
+export type QueueId = 'ingest' | 'process' | 'index' | 'events' | 'webhooks';
 
 /**
  * What invokes a function: API Gateway (REST), an SQS event source mapping, a schedule, or the WebSocket API (its
@@ -140,7 +140,16 @@ export const FUNCTIONS = {
     memoryMb: 512,
     timeoutSeconds: 30,
     trigger: { queue: 'events' },
-    access: { table: 'readWrite', connections: 'readWrite', pushes: true },
+    access: { table: 'readWrite', connections: 'readWrite', pushes: true, sends: ['webhooks'] },
+  },
+  // Webhooks to a session's callback_url: signed, an idempotency id, retried with backoff for a day (see webhooks.ts).
+  webhook: {
+    entry: 'functions/webhook/handler.ts',
+    memoryMb: 256,
+    // A batch's attempts run in parallel, each cut at 10 s.
+    timeoutSeconds: 20,
+    trigger: { queue: 'webhooks' },
+    access: { table: 'readWrite', sends: ['webhooks'] },
   },
 } as const satisfies Record<string, FunctionSpec>;
 
@@ -186,6 +195,15 @@ export const QUEUES = {
     retentionDays: 1,
     dlqRetentionDays: 4,
   },
+  // One message per webhook attempt (a retry is a new, delayed message), kept past the day of retries.
+  webhooks: {
+    name: 'david-webhooks',
+    visibilityTimeoutSeconds: visibilityFor(FUNCTIONS.webhook),
+    receiveWaitSeconds: 20,
+    maxReceiveCount: 5,
+    retentionDays: 2,
+    dlqRetentionDays: 14,
+  },
 } as const satisfies Record<string, QueueSpec>;
 
 export const EVENT_SOURCES = {
@@ -193,6 +211,7 @@ export const EVENT_SOURCES = {
   process: { batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 50 },
   index: { batchSize: 10, maxBatchingWindowSeconds: 0 },
   events: { batchSize: 10, maxBatchingWindowSeconds: 0 },
+  webhooks: { batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 10 },
 } as const satisfies Record<QueueId, EventSourceSpec>;
 
 export const BUCKETS = {
@@ -236,6 +255,9 @@ export const ENV = {
   processQueueUrl: 'PROCESS_QUEUE_URL',
   indexQueueUrl: 'INDEX_QUEUE_URL',
   eventsQueueUrl: 'EVENTS_QUEUE_URL',
+  webhooksQueueUrl: 'WEBHOOKS_QUEUE_URL',
+  /** 'true' lets webhooks go to loopback (the local stack); the cloud allows public https destinations only. */
+  callbackAllowLoopback: 'CALLBACK_ALLOW_LOOPBACK',
   connectionsTable: 'CONNECTIONS_TABLE',
   /** The WebSocket URL clients open (returned as `events_url`). */
   eventsUrl: 'EVENTS_URL',
@@ -259,7 +281,9 @@ export const SERVICE_NAME = 'david';
 export interface FunctionSettings {
   readonly tableName: string;
   readonly buckets: Readonly<Record<BucketId, string>>;
-  readonly queueUrls: Readonly<Record<'process' | 'index' | 'events', string>>;
+  readonly queueUrls: Readonly<Record<'process' | 'index' | 'events' | 'webhooks', string>>;
+  /** Webhooks may go to loopback (local stacks only). */
+  readonly callbackAllowLoopback?: boolean;
   readonly deliveryBaseUrl: string;
   readonly connectionsTable: string;
   readonly eventsUrl: string;
@@ -281,6 +305,8 @@ export function functionEnvironment(s: FunctionSettings): Record<string, string>
     [ENV.processQueueUrl]: s.queueUrls.process,
     [ENV.indexQueueUrl]: s.queueUrls.index,
     [ENV.eventsQueueUrl]: s.queueUrls.events,
+    [ENV.webhooksQueueUrl]: s.queueUrls.webhooks,
+    [ENV.callbackAllowLoopback]: s.callbackAllowLoopback ? 'true' : undefined,
     [ENV.connectionsTable]: s.connectionsTable,
     [ENV.eventsUrl]: s.eventsUrl,
     [ENV.connectionsEndpoint]: s.connectionsEndpoint,

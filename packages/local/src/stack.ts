@@ -149,7 +149,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       functionEnvironment({
         tableName: TABLE.name,
         buckets: { uploads: BUCKETS.uploads.name, processed: BUCKETS.processed.name, index: BUCKETS.index.name },
-        queueUrls: { process: queues.process.url, index: queues.index.url, events: queues.events.url },
+        queueUrls: { process: queues.process.url, index: queues.index.url, events: queues.events.url, webhooks: queues.webhooks.url },
+        // A developer's own receiver (and the tests') runs on this machine.
+        callbackAllowLoopback: true,
         deliveryBaseUrl: deliveryUrl,
         connectionsTable: CONNECTIONS.name,
         eventsUrl,
@@ -187,7 +189,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
      * requests that need an answer now (/health waited for a free slot behind them at 32). Four process
      * environments: short jobs wait mostly on S3 and DynamoDB, and four kept both cores busy where two did not.
      */
-    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 4, index: 1, sweeper: 1, sockets: 1, notify: 2 };
+    const local: Record<FunctionId, number> = { api: opts.workers?.api ?? 2, ingest: opts.workers?.ingest ?? 2, process: opts.workers?.process ?? 4, index: 1, sweeper: 1, sockets: 1, notify: 2, webhook: 1 };
     const perEnvironment: Partial<Record<FunctionId, number>> = { api: 128, sockets: 32 };
     /** The queue and schedule workers yield the cores to the API, the gateway and the emulators when both want them. */
     /** …but the notifier, whose pushes should land within 100 ms of the change (its work is small). */

@@ -2,6 +2,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import type { LiveEvent } from '../domain/types.ts';
 import type { EventFeed, IndexChange, IndexFeed, JobQueue } from '../ports.ts';
+import type { WebhookDelivery, WebhookQueue } from '../use-cases/webhooks.ts';
 
 export class SqsJobQueue implements JobQueue {
   constructor(
@@ -54,5 +55,17 @@ export class SqsEventFeed implements EventFeed {
         MessageDeduplicationId: createHash('sha256').update(body).digest('hex'),
       }),
     );
+  }
+}
+
+/** Webhook deliveries through a standard queue; a retry is a new message with SQS's own delay (at most 15 min). */
+export class SqsWebhookQueue implements WebhookQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async schedule(delivery: WebhookDelivery, delaySeconds: number): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(delivery), DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))) }));
   }
 }

@@ -11,6 +11,10 @@ export interface Session {
   readonly expires_at?: number;
   /** Last time its expiry was pushed back (at most once an hour). */
   readonly active_at?: string;
+  /** Where webhooks go (checked against the callback policy when it was set). */
+  readonly callback_url?: string;
+  /** The HMAC key webhooks are signed with (returned once, at creation). */
+  readonly callback_secret?: string;
 }
 
 /** `expired`: no bytes arrived before the upload link ran out. */

@@ -1,3 +1,4 @@
+import type { CallbackPolicy } from '../domain/callback-url.ts';
 import type { AudioStore, Clock, EventFeed, FileRepository, IndexFeed, JobQueue, JobRepository, SessionRepository } from '../ports.ts';
 
 /** Everything a use case may need, passed in by the handler (ports and adapters). */
@@ -14,6 +15,8 @@ export interface Deps {
   readonly clock: Clock;
   /** Base URL processed objects are delivered from (CloudFront, or the local delivery endpoint). */
   readonly deliveryBaseUrl: string;
+  /** Where webhooks may go (default: public https only). */
+  readonly callbackPolicy?: CallbackPolicy;
   /** The WebSocket URL clients open for pushed changes (API Gateway's WebSocket stage, or the local gateway's). */
   readonly eventsUrl?: string;
   /** Idle time after which a session expires (default LIMITS.sessionIdleSeconds). */

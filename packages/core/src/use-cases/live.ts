@@ -1,5 +1,6 @@
 import type { Connection, FileRecord, Job, LiveEvent, LiveMessage, Progress } from '../domain/types.ts';
-import type { Clock, ConnectionRepository, EventFeed, FileRepository, JobRepository, PushChannel } from '../ports.ts';
+import type { Clock, ConnectionRepository, EventFeed, FileRepository, JobRepository, PushChannel, SessionRepository } from '../ports.ts';
+import { isWebhookEvent, webhookDelivery, type WebhookQueue } from './webhooks.ts';
 import { fileView, jobView } from './views.ts';
 import type { Deps } from './deps.ts';
 
@@ -148,6 +149,8 @@ export function fileProgress(deps: Pick<Deps, 'files' | 'events' | 'clock'>, fil
 
 /** The notifier's needs: who is connected, how to reach them, and the state to send a new connection. */
 export interface LiveDeps {
+  /** Webhooks: a change worth POSTing is queued for the session's callback, if it has one. */
+  readonly webhooks?: { readonly sessions: Pick<SessionRepository, 'get'>; readonly queue: WebhookQueue };
   readonly connections: ConnectionRepository;
   readonly push: PushChannel;
   readonly files: Pick<FileRepository, 'list'>;
@@ -222,6 +225,10 @@ const OPENING_MS = 5_000;
 /** The notifier: a change to its session's connections, or a new connection's snapshot. */
 export async function deliverLiveEvent(deps: LiveDeps, event: LiveEvent, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
   if (event.kind === 'change') {
+    if (deps.webhooks && isWebhookEvent(event.message)) {
+      const session = await deps.webhooks.sessions.get(event.message.session_id);
+      if (session?.callback_url && !session.deleting_at) await deps.webhooks.queue.schedule(webhookDelivery(event.message, deps.clock.now().toISOString()), 0);
+    }
     await fanOut(deps, event.message);
     return;
   }

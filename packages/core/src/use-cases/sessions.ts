@@ -1,4 +1,6 @@
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
+import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { callbackUrlRefusal } from '../domain/callback-url.ts';
+import { newCallbackSecret } from './webhooks.ts';
 import { hashToken, isWellFormedId, newAccessToken, newSessionId, sessionOfToken, tokenMatches } from '../ids.ts';
 import type { FileRecord, Job, Session } from '../domain/types.ts';
 import { LIMITS } from '../resources.ts';
@@ -12,7 +14,20 @@ const expiryFrom = (deps: Pick<Deps, 'sessionIdleSeconds'>, now: Date) => Math.f
 /** A session's expiry is pushed back at most this often (one write per session per hour, not per request). */
 const TOUCH_EVERY_MS = 3_600_000;
 
-export async function createSession(deps: Pick<Deps, 'sessions' | 'clock' | 'sessionIdleSeconds' | 'eventsUrl'>, req: { name?: string } = {}) {
+export async function createSession(
+  deps: Pick<Deps, 'sessions' | 'clock' | 'sessionIdleSeconds' | 'eventsUrl' | 'callbackPolicy'>,
+  req: { name?: string; callback_url?: string } = {},
+) {
+  if (req.callback_url !== undefined) {
+    const refusal = callbackUrlRefusal(req.callback_url, deps.callbackPolicy ?? { allowLoopback: false });
+    if (refusal) {
+      throw new ValidationError('Session::CallbackNotAllowed', `callback_url is refused: ${refusal}`, {
+        field: 'callback_url',
+        suggestion: 'give a public https URL (webhooks never go to private, link-local or loopback addresses)',
+      });
+    }
+  }
+  const callbackSecret = req.callback_url !== undefined ? newCallbackSecret() : undefined;
   const sessionId = newSessionId();
   const token = newAccessToken(sessionId);
   const now = deps.clock.now();
@@ -25,6 +40,7 @@ export async function createSession(deps: Pick<Deps, 'sessions' | 'clock' | 'ses
     token_hash: hashToken(token),
     expires_at: expiresAt,
     active_at: createdAt,
+    ...(req.callback_url !== undefined ? { callback_url: req.callback_url, callback_secret: callbackSecret } : {}),
   };
   // Watched first: a crash before the record leaves only a watch, which the sweeper drops.
   await deps.sessions.watchExpiry(session.session_id, expiresAt);
@@ -35,6 +51,7 @@ export async function createSession(deps: Pick<Deps, 'sessions' | 'clock' | 'ses
     created_at: session.created_at,
     access_token: token,
     ...(deps.eventsUrl ? { events_url: deps.eventsUrl } : {}),
+    ...(session.callback_url ? { callback_url: session.callback_url, callback_secret: callbackSecret } : {}),
   };
 }
 
@@ -101,6 +118,7 @@ export async function getSessionInfo(deps: Deps, session: Session) {
     session_id: session.session_id,
     name: session.name,
     created_at: session.created_at,
+    ...(session.callback_url ? { callback_url: session.callback_url } : {}),
     uploaded_files: files.map(fileView),
     processing_history: jobs.map((j) => jobView(j, deps.deliveryBaseUrl)),
     buffer_status: bufferStatus(files, jobs),
