@@ -92,7 +92,13 @@ const chainFields = {
     .optional()
     .openapi({ description: 'several outputs, one per format, each with its own URL', example: ['mp3', 'wav'] }),
 };
-export const ProcessBody = z.strictObject({ file_id: FileId, ...chainFields }).openapi('ProcessRequest');
+export const ProcessBody = z
+  .strictObject({
+    file_id: FileId.optional().openapi({ description: 'the upload to work on (or give job_id)' }),
+    job_id: JobId.optional().openapi({ description: 'a completed job whose output to work on: effects on top of an earlier result (a new version of the same file)' }),
+    ...chainFields,
+  })
+  .openapi('ProcessRequest');
 export const BatchBody = z
   .strictObject({
     file_ids: z
@@ -155,7 +161,8 @@ export const JobView = z
   .object({
     job_id: z.string(),
     file_id: z.string(),
-    status: z.enum(['queued', 'processing', 'completed', 'failed']),
+    parent_job_id: z.string().optional().openapi({ description: 'the job whose output this job worked on' }),
+    status: z.enum(['queued', 'processing', 'completed', 'failed', 'expired']).openapi({ description: '`expired`: completed, then its output removed to keep the file’s version limit' }),
     effect: z.string(),
     chain: z.array(z.object({ effect: z.string(), parameters: z.record(z.string(), z.unknown()) })),
     output_formats: z.array(z.string()),
@@ -167,8 +174,33 @@ export const JobView = z
     error: ErrorInfo.optional(),
     timings_ms: z.record(z.string(), z.number()).optional(),
     progress: Progress.optional().openapi({ description: 'while processing: the current attempt’s; 100 once completed' }),
+    expired_at: z.string().optional(),
   })
   .openapi('Job');
+const Version = z
+  .object({
+    job_id: z.string(),
+    parent_job_id: z.string().nullable().openapi({ description: 'the version it worked on; null: the upload itself' }),
+    depth: z.number().openapi({ description: '1 for a job on the upload, 2 for a job on that job’s output, …' }),
+    path: z.array(z.string()).openapi({ description: 'the job ids from the upload down to this one' }),
+    status: z.enum(['queued', 'processing', 'completed', 'failed', 'expired']),
+    chain: z.array(z.object({ effect: z.string(), parameters: z.record(z.string(), z.unknown()) })).openapi({ description: 'the steps this job ran (its ancestors ran theirs before)' }),
+    created_at: z.string(),
+    expired_at: z.string().optional(),
+    output: Output.optional(),
+    error: ErrorInfo.optional(),
+  })
+  .openapi('Version');
+export const Versions = z
+  .object({
+    file_id: z.string(),
+    filename: z.string(),
+    status: z.enum(['pending', 'ready', 'rejected', 'expired']),
+    max_versions: z.number().openapi({ description: 'completed versions kept; past that the oldest outputs are removed and shown as expired' }),
+    kept: z.number().openapi({ description: 'completed versions now' }),
+    versions: z.array(Version).openapi({ description: 'the tree in depth-first order (each version before the ones made from it, siblings oldest first)' }),
+  })
+  .openapi('Versions');
 export const SessionCreated = z
   .object({
     session_id: z.string(),
@@ -192,7 +224,25 @@ export const SessionInfo = z
     callback_url: z.string().optional(),
     uploaded_files: z.array(FileView),
     processing_history: z.array(JobView),
-    buffer_status: z.record(z.string(), z.number()),
+    buffer_status: z
+      .object({
+        files_pending: z.number().openapi({ description: 'uploads asked for and not yet decided by ingest' }),
+        files_ready: z.number(),
+        files_rejected: z.number(),
+        files_expired: z.number().openapi({ description: 'upload links that ran out with nothing sent' }),
+        jobs_queued: z.number(),
+        jobs_processing: z.number(),
+        jobs_completed: z.number(),
+        jobs_failed: z.number(),
+        jobs_expired: z.number().openapi({ description: 'versions whose outputs were removed by the version limit' }),
+        queue_depth: z.number().openapi({ description: 'the session’s unfinished work: pending files plus queued and processing jobs' }),
+        versions_kept: z.number().openapi({ description: 'completed versions whose outputs are stored' }),
+        max_versions_per_file: z.number(),
+        bytes_uploads: z.number().openapi({ description: 'bytes of ready uploads' }),
+        bytes_outputs: z.number().openapi({ description: 'bytes of stored outputs' }),
+        bytes_stored: z.number().openapi({ description: 'bytes_uploads + bytes_outputs' }),
+      })
+      .openapi({ description: 'the session’s share of the queues and of storage (see the README: “buffer_status”)' }),
   })
   .openapi('Session');
 export const UploadTicket = z

@@ -87,5 +87,6 @@ export function buildDeps(env: Env): Deps & {
     clock: systemClock,
     deliveryBaseUrl: env[ENV.deliveryBaseUrl] ?? '',
     ...(env[ENV.sessionIdleSeconds] ? { sessionIdleSeconds: Number(env[ENV.sessionIdleSeconds]) } : {}),
+    ...(env[ENV.maxVersions] ? { maxVersions: Number(env[ENV.maxVersions]) } : {}),
   };
 }

@@ -172,6 +172,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audio/{session_id}/files/{file_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version derived from a file, as a tree (the upload at the root, each job under the version it worked on) */
+        get: operations["fileVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audio/{session_id}/process": {
         parameters: {
             query?: never;
@@ -181,7 +198,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run an effect or a chain on a ready file */
+        /** Run an effect or a chain on a ready file, or on a completed job’s output (job_id) */
         post: operations["processFile"];
         delete?: never;
         options?: never;
@@ -891,8 +908,31 @@ export interface components {
             callback_url?: string;
             uploaded_files: components["schemas"]["File"][];
             processing_history: components["schemas"]["Job"][];
+            /** @description the session’s share of the queues and of storage (see the README: “buffer_status”) */
             buffer_status: {
-                [key: string]: number;
+                /** @description uploads asked for and not yet decided by ingest */
+                files_pending: number;
+                files_ready: number;
+                files_rejected: number;
+                /** @description upload links that ran out with nothing sent */
+                files_expired: number;
+                jobs_queued: number;
+                jobs_processing: number;
+                jobs_completed: number;
+                jobs_failed: number;
+                /** @description versions whose outputs were removed by the version limit */
+                jobs_expired: number;
+                /** @description the session’s unfinished work: pending files plus queued and processing jobs */
+                queue_depth: number;
+                /** @description completed versions whose outputs are stored */
+                versions_kept: number;
+                max_versions_per_file: number;
+                /** @description bytes of ready uploads */
+                bytes_uploads: number;
+                /** @description bytes of stored outputs */
+                bytes_outputs: number;
+                /** @description bytes_uploads + bytes_outputs */
+                bytes_stored: number;
             };
         };
         File: {
@@ -938,8 +978,13 @@ export interface components {
         Job: {
             job_id: string;
             file_id: string;
-            /** @enum {string} */
-            status: "queued" | "processing" | "completed" | "failed";
+            /** @description the job whose output this job worked on */
+            parent_job_id?: string;
+            /**
+             * @description `expired`: completed, then its output removed to keep the file’s version limit
+             * @enum {string}
+             */
+            status: "queued" | "processing" | "completed" | "failed" | "expired";
             effect: string;
             chain: {
                 effect: string;
@@ -961,6 +1006,7 @@ export interface components {
                 [key: string]: number;
             };
             progress?: components["schemas"]["Progress"] & unknown;
+            expired_at?: string;
         };
         /** @description the first of outputs */
         Output: {
@@ -999,6 +1045,43 @@ export interface components {
             url: string;
             expires_in: number;
         };
+        Versions: {
+            file_id: string;
+            filename: string;
+            /** @enum {string} */
+            status: "pending" | "ready" | "rejected" | "expired";
+            /** @description completed versions kept; past that the oldest outputs are removed and shown as expired */
+            max_versions: number;
+            /** @description completed versions now */
+            kept: number;
+            /** @description the tree in depth-first order (each version before the ones made from it, siblings oldest first) */
+            versions: components["schemas"]["Version"][];
+        };
+        Version: {
+            job_id: string;
+            /** @description the version it worked on; null: the upload itself */
+            parent_job_id: string | null;
+            /** @description 1 for a job on the upload, 2 for a job on that job’s output, … */
+            depth: number;
+            /** @description the job ids from the upload down to this one */
+            path: string[];
+            /** @enum {string} */
+            status: "queued" | "processing" | "completed" | "failed" | "expired";
+            /** @description the steps this job ran (its ancestors ran theirs before) */
+            chain: {
+                effect: string;
+                parameters: {
+                    [key: string]: unknown;
+                };
+            }[];
+            created_at: string;
+            expired_at?: string;
+            output?: components["schemas"]["Output"];
+            error?: {
+                code: string;
+                message: string;
+            };
+        };
         JobAccepted: {
             job_id: string;
             /** @enum {string} */
@@ -1006,10 +1089,15 @@ export interface components {
         };
         ProcessRequest: {
             /**
-             * @description file id (`fil_` and 32 hex digits)
+             * @description the upload to work on (or give job_id)
              * @example fil_00000000000000000000000000000000
              */
-            file_id: string;
+            file_id?: string;
+            /**
+             * @description a completed job whose output to work on: effects on top of an earlier result (a new version of the same file)
+             * @example job_00000000000000000000000000000000
+             */
+            job_id?: string;
             /**
              * @description an effect id from GET /api/effects
              * @example gain
@@ -1778,6 +1866,76 @@ export interface operations {
             };
             /** @description `File::NotReady`: the file is still pending */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a dependency is unavailable; retry (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fileVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id (`ses_` and 32 hex digits) */
+                session_id: string;
+                /** @description file id (`fil_` and 32 hex digits) */
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the version tree */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Versions"];
+                };
+            };
+            /** @description invalid input: `Request::UnknownField` (with the closest known field), `Request::MissingField`, `Request::InvalidField`, `Request::InvalidJson`, `Request::MalformedPath`, `Effect::*`, `Job::*` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::MissingToken`: no `Authorization: Bearer <access_token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::Forbidden`: another session's token; `Admin::Disabled` / `Admin::Forbidden` for the operator routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -26,3 +26,4 @@ export * from './adapters/push-channel.ts';
 export * from './use-cases/webhooks.ts';
 export * from './domain/callback-url.ts';
 export * from './adapters/webhook-sender.ts';
+export * from './use-cases/versions.ts';

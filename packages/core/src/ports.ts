@@ -26,6 +26,8 @@ export interface AudioStore {
   presignDownload(key: string, filename: string, expiresSeconds: number): Promise<string>;
   putOutput(key: string, body: Readable, contentType: string): Promise<{ size: number }>;
   deleteOutput(key: string): Promise<void>;
+  /** Download an output (the input of a job on a job); a missing one is a permanent `Job::InputGone`. */
+  downloadOutput(key: string, path: string): Promise<void>;
   deleteSessionObjects(sessionId: string): Promise<number>;
 }
 
@@ -97,6 +99,10 @@ export interface JobRepository {
    * Returns the claimed job, or null when it is finished or another worker holds a live lease.
    */
   claim(sessionId: string, jobId: string, now: Date, leaseUntil: Date): Promise<Job | null>;
+  /** A completed job whose output goes (the version limit): false when it is not completed (any more). */
+  expire(sessionId: string, jobId: string, at: string): Promise<boolean>;
+  /** Forget an expired job's outputs once their objects are deleted. */
+  dropOutputs(sessionId: string, jobId: string): Promise<void>;
   /** Finish the job; only the holder of the current attempt can finish it, and only once. */
   finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms' | 'progress'>): Promise<boolean>;
 }

@@ -18,6 +18,11 @@ export const LIMITS = {
   maxDurationSeconds: 4 * 60 * 60,
   /** Default and only output sample rate when resampling is asked for (the original document's 44100). */
   sampleRate: 44_100,
+  /**
+   * Completed versions a file keeps (jobs on it and on its versions); past that the oldest outputs are removed and
+   * their jobs shown as `expired` — the original design's bounded processing history (override: MAX_VERSIONS).
+   */
+  maxVersionsPerFile: 20,
   /** A session unused this long expires with everything it holds (override: SESSION_IDLE_SECONDS). */
   sessionIdleSeconds: 30 * 86_400,
 } as const;
@@ -273,6 +278,8 @@ export const ENV = {
   jobLeaseSeconds: 'JOB_LEASE_SECONDS',
   /** Overrides LIMITS.sessionIdleSeconds. */
   sessionIdleSeconds: 'SESSION_IDLE_SECONDS',
+  /** Overrides LIMITS.maxVersionsPerFile. */
+  maxVersions: 'MAX_VERSIONS',
 } as const;
 
 export const SERVICE_NAME = 'david';
@@ -293,6 +300,7 @@ export interface FunctionSettings {
   readonly operatorKeySha256?: string;
   readonly jobLeaseSeconds?: number;
   readonly sessionIdleSeconds?: number;
+  readonly maxVersions?: number;
 }
 
 /** The functions' environment, built one way for the CDK stack and the local stack. */
@@ -317,6 +325,7 @@ export function functionEnvironment(s: FunctionSettings): Record<string, string>
     [ENV.operatorKeySha256]: s.operatorKeySha256,
     [ENV.jobLeaseSeconds]: s.jobLeaseSeconds === undefined ? undefined : String(s.jobLeaseSeconds),
     [ENV.sessionIdleSeconds]: s.sessionIdleSeconds === undefined ? undefined : String(s.sessionIdleSeconds),
+    [ENV.maxVersions]: s.maxVersions === undefined ? undefined : String(s.maxVersions),
     NODE_OPTIONS: '--enable-source-maps',
   };
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));

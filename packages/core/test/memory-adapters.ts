@@ -120,6 +120,18 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
   async listLeases(): Promise<JobLease[]> {
     return [...this.leases.values()];
   }
+  async expire(sessionId: string, jobId: string, at: string): Promise<boolean> {
+    const j = this.jobsByKey.get(`${sessionId}/${jobId}`);
+    if (!j || j.status !== 'completed') return false;
+    this.jobsByKey.set(`${sessionId}/${jobId}`, { ...j, status: 'expired', expired_at: at, updated_at: at });
+    return true;
+  }
+  async dropOutputs(sessionId: string, jobId: string): Promise<void> {
+    const j = this.jobsByKey.get(`${sessionId}/${jobId}`);
+    if (j?.status !== 'expired') return;
+    const { outputs: _o, ...rest } = j;
+    this.jobsByKey.set(`${sessionId}/${jobId}`, rest);
+  }
   async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms' | 'progress'>): Promise<boolean> {
     const key = `${sessionId}/${jobId}`;
     const j = this.jobsByKey.get(key);
@@ -155,6 +167,7 @@ export function unreachableStore(): AudioStore {
     presignDownload: fail,
     putOutput: fail,
     deleteOutput: fail,
+    downloadOutput: fail,
     deleteSessionObjects: fail,
   };
 }
@@ -203,6 +216,7 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
     },
     putOutput: none,
     deleteOutput: none,
+    downloadOutput: none,
     async deleteSessionObjects(sessionId) {
       const keys = [...objects.keys()].filter((k) => k.includes(`/${sessionId}/`));
       for (const k of keys) objects.delete(k);

@@ -37,6 +37,8 @@ export interface LocalStackOptions {
   readonly jobs?: { readonly leaseSeconds?: number; readonly sweepEverySeconds?: number };
   /** Idle time after which a session expires (default LIMITS.sessionIdleSeconds). */
   readonly sessionIdleSeconds?: number;
+  /** Completed versions a file keeps (default LIMITS.maxVersionsPerFile). */
+  readonly maxVersions?: number;
   /** Every queue's visibility timeout (fault drills: messages a killed poller held come back in seconds). */
   readonly queueVisibilitySeconds?: number;
   /**
@@ -162,6 +164,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         // Settings the handlers read at load (the fault drills shorten them).
         ...(opts.jobs?.leaseSeconds ? { jobLeaseSeconds: opts.jobs.leaseSeconds } : {}),
         ...(opts.sessionIdleSeconds ? { sessionIdleSeconds: opts.sessionIdleSeconds } : {}),
+        ...(opts.maxVersions ? { maxVersions: opts.maxVersions } : {}),
       }),
     );
 

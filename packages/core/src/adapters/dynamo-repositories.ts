@@ -354,6 +354,42 @@ export class DynamoJobRepository extends Repo implements JobRepository {
     }
   }
 
+  async expire(sessionId: string, jobId: string, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) },
+          UpdateExpression: 'SET #status = :expired, expired_at = :at, updated_at = :at',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :completed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':expired': 'expired', ':completed': 'completed', ':at': at },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  async dropOutputs(sessionId: string, jobId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) },
+          UpdateExpression: 'REMOVE outputs',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :expired',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':expired': 'expired' },
+        }),
+      );
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+    }
+  }
+
   async finish(sessionId: string, jobId: string, attempt: number, result: Pick<Job, 'status' | 'outputs' | 'error' | 'timings_ms' | 'progress'>): Promise<boolean> {
     const { expr, names, vals } = setExpression({ ...result, updated_at: new Date().toISOString() });
     try {

@@ -104,6 +104,17 @@ export class S3AudioStore implements AudioStore {
     if (expect && (size !== expect.size || (/^[0-9a-f]{32}$/.test(expect.etag) && md5.digest('hex') !== expect.etag))) throw changed();
   }
 
+  async downloadOutput(key: string, path: string): Promise<void> {
+    let res;
+    try {
+      res = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.processed, Key: key }));
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError('Job::InputGone', 'the output this job was to work on is gone (deleted or expired)');
+      throw err;
+    }
+    await pipeline(res.Body as Readable, createWriteStream(path));
+  }
+
   async presignDownload(key: string, filename: string, expiresSeconds: number): Promise<string> {
     const disposition = `attachment; filename="${filename.replace(/["\\]/g, '_')}"`;
     return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key, ResponseContentDisposition: disposition }), {

@@ -60,7 +60,11 @@ export interface FileRecord {
   readonly progress?: Progress;
 }
 
-export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
+/** `expired`: completed, and its output removed to keep its file's version limit (the oldest go first). */
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'expired';
+
+/** A job that will not change by itself any more (its record may still be deleted). */
+export const isFinished = (status: JobStatus) => status === 'completed' || status === 'failed' || status === 'expired';
 
 /** Where a running job (or an ingest) is: its phase and how far the whole of it has come (0–100, never falling). */
 export const JOB_PHASES = ['downloading', 'decoding', 'processing', 'encoding', 'uploading'] as const;
@@ -82,7 +86,10 @@ export interface JobOutput {
 export interface Job {
   readonly session_id: string;
   readonly job_id: string;
+  /** The original upload every version descends from. */
   readonly file_id: string;
+  /** The completed job whose output is this job's input (a version of a version); none: the upload itself. */
+  readonly parent_job_id?: string;
   readonly chain: ChainStep[];
   /** One output per format, in the order asked for (distinct). */
   readonly output_formats: string[];
@@ -94,6 +101,8 @@ export interface Job {
   readonly outputs?: JobOutput[];
   readonly error?: ErrorInfo;
   readonly timings_ms?: Record<string, number>;
+  /** When its output was removed to keep the version limit. */
+  readonly expired_at?: string;
   /** Last reported progress of the current attempt (at most every ~250 ms); 100 once completed. */
   readonly progress?: Progress;
 }

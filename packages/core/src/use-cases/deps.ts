@@ -19,6 +19,8 @@ export interface Deps {
   readonly callbackPolicy?: CallbackPolicy;
   /** The WebSocket URL clients open for pushed changes (API Gateway's WebSocket stage, or the local gateway's). */
   readonly eventsUrl?: string;
+  /** Completed versions a file keeps (default LIMITS.maxVersionsPerFile). */
+  readonly maxVersions?: number;
   /** Idle time after which a session expires (default LIMITS.sessionIdleSeconds). */
   readonly sessionIdleSeconds?: number;
 }

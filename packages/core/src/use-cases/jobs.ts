@@ -3,12 +3,13 @@ import { ConflictError, NotFoundError, TransientError, UnprocessableError, Valid
 import { isWellFormedId, newJobId } from '../ids.ts';
 import { defaultOutputFor, type OutputFormat } from '../domain/formats.ts';
 import { outputKey } from '../domain/keys.ts';
-import type { Job, Session } from '../domain/types.ts';
+import { isFinished, type Job, type Session } from '../domain/types.ts';
 import { loadFile } from './uploads.ts';
 import { jobView } from './views.ts';
 import { pollUntil } from './poll.ts';
 import type { Deps } from './deps.ts';
 import { publishJob } from './live.ts';
+import { parentJob, sourceOutput } from './versions.ts';
 
 /** Map a DSP validation error onto the API's 400, keeping its stable code and details (field, allowed range, known effects). */
 function asValidation(err: unknown): never {
@@ -24,8 +25,10 @@ export interface ChainRequest {
   readonly output_format?: OutputFormat;
   readonly output_formats?: readonly OutputFormat[];
 }
+/** On the upload (`file_id`) or on a completed job's output (`job_id`): exactly one. */
 export interface JobRequest extends ChainRequest {
-  readonly file_id: string;
+  readonly file_id?: string;
+  readonly job_id?: string;
 }
 export interface BatchRequest extends ChainRequest {
   readonly file_ids: readonly string[];
@@ -77,12 +80,13 @@ async function readyFile(deps: Deps, session: Session, fileId: string, field = '
   return file;
 }
 
-async function enqueue(deps: Deps, session: Session, fileId: string, chain: ChainStep[], outputFormats: OutputFormat[]): Promise<Job> {
+async function enqueue(deps: Deps, session: Session, fileId: string, chain: ChainStep[], outputFormats: OutputFormat[], parentJobId?: string): Promise<Job> {
   const now = deps.clock.now().toISOString();
   const job: Job = {
     session_id: session.session_id,
     job_id: newJobId(),
     file_id: fileId,
+    ...(parentJobId ? { parent_job_id: parentJobId } : {}),
     chain,
     output_formats: outputFormats,
     status: 'queued',
@@ -106,8 +110,21 @@ async function enqueue(deps: Deps, session: Session, fileId: string, chain: Chai
 }
 
 export async function submitJob(deps: Deps, session: Session, req: JobRequest) {
+  if (req.file_id !== undefined && req.job_id !== undefined) {
+    throw new ValidationError('Job::AmbiguousInput', 'give either file_id (the upload) or job_id (a completed job’s output), not both', { field: 'job_id' });
+  }
+  if (req.file_id === undefined && req.job_id === undefined) {
+    throw new ValidationError('Request::MissingField', 'file_id (the upload) or job_id (a completed job’s output) is required', { field: 'file_id', alternatives: ['file_id', 'job_id'] });
+  }
   const chain = parseChain(req);
-  const file = await readyFile(deps, session, req.file_id);
+  if (req.job_id !== undefined) {
+    // A version of a version: the parent's output is the input; the new job belongs to the same upload.
+    const parent = await parentJob(deps, session, req.job_id);
+    const file = await readyFile(deps, session, parent.file_id);
+    const job = await enqueue(deps, session, file.file_id, chain, outputFormatsOf(req, sourceOutput(parent)?.format), parent.job_id);
+    return { job_id: job.job_id, status: job.status };
+  }
+  const file = await readyFile(deps, session, req.file_id!);
   const job = await enqueue(deps, session, file.file_id, chain, outputFormatsOf(req, file.media?.format));
   return { job_id: job.job_id, status: job.status };
 }
@@ -136,7 +153,7 @@ async function loadJob(deps: Pick<Deps, 'jobs'>, session: Session, jobId: string
 
 /** A job's status; with `waitSeconds`, held open until the job finishes (or the wait runs out). */
 export async function getJob(deps: Deps, session: Session, jobId: string, waitSeconds = 0) {
-  const job = await pollUntil(() => loadJob(deps, session, jobId), (j) => j.status === 'completed' || j.status === 'failed', waitSeconds);
+  const job = await pollUntil(() => loadJob(deps, session, jobId), (j) => isFinished(j.status), waitSeconds);
   return jobView(job, deps.deliveryBaseUrl);
 }
 

@@ -5,9 +5,10 @@ import { failureInfo, isPermanentFailure } from '../errors.ts';
 import { LIMITS } from '../resources.ts';
 import { contentTypeOf, type OutputFormat } from '../domain/formats.ts';
 import { outputKey } from '../domain/keys.ts';
-import type { ErrorInfo, Job, JobOutput, MediaInfo } from '../domain/types.ts';
+import { isFinished, type ErrorInfo, type Job, type JobOutput, type MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 import { countFrames, jobProgress, publishJob, type ProgressReporter } from './live.ts';
+import { pruneVersions, sourceOutput } from './versions.ts';
 
 export interface RunJobOptions {
   readonly tempDir: string;
@@ -70,7 +71,8 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     const done = await deps.jobs.get(msg.session_id, msg.job_id);
     if (done?.status === 'completed') await publishOutput(deps, done);
     if (done?.status === 'completed' || done?.status === 'failed') await publishJob(deps, done);
-    if (!done || done.status === 'completed' || done.status === 'failed') await deps.jobs.dropLease(msg.session_id, msg.job_id);
+    if (done?.status === 'completed') await pruneVersions(deps, done.session_id, done.file_id);
+    if (!done || isFinished(done.status)) await deps.jobs.dropLease(msg.session_id, msg.job_id);
     return { outcome: 'skipped', reason: 'finished-or-leased' };
   }
   if (opts.maxAttempts !== undefined && job.attempts > opts.maxAttempts) {
@@ -129,19 +131,30 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
   const formats = job.output_formats as OutputFormat[];
   const keys = formats.map((f) => outputKey(job.session_id, job.job_id, f));
   const t0 = performance.now();
+  // A version of a version reads its parent's output (lossless where there is one), else the upload.
+  const parent = job.parent_job_id ? await deps.jobs.get(job.session_id, job.parent_job_id) : null;
+  const source = parent?.status === 'completed' ? sourceOutput(parent) : undefined;
+  if (job.parent_job_id && !source) return fail({ code: 'Job::InputGone', message: 'the job this one was to work on is gone or its output expired' });
   try {
-    const input = join(opts.tempDir, `${job.job_id}-in-${file.filename}`);
     progress.report('downloading');
-    // Exactly the bytes ingest checked (a later write to the key is refused as File::Changed).
-    await deps.store.downloadUpload(file.key, input, file.etag && file.size !== undefined ? { etag: file.etag, size: file.size } : undefined);
+    let input: string;
+    let probe: ProbeResult | undefined;
+    if (source) {
+      input = join(opts.tempDir, `${job.job_id}-in.${source.format}`);
+      await deps.store.downloadOutput(source.key, input);
+    } else {
+      input = join(opts.tempDir, `${job.job_id}-in-${file.filename}`);
+      // Exactly the bytes ingest checked (a later write to the key is refused as File::Changed).
+      await deps.store.downloadUpload(file.key, input, file.etag && file.size !== undefined ? { etag: file.etag, size: file.size } : undefined);
+      // The bytes are the ones ingest probed (checked above), so its probe stands: no second ffmpeg run to look.
+      probe = file.etag && file.size !== undefined ? probeOf(file.media) : undefined;
+    }
     const t1 = performance.now();
     progress.report('decoding');
-    // The bytes are the ones ingest probed (checked above), so its probe stands: no second ffmpeg run to look.
-    const probe = file.etag && file.size !== undefined ? probeOf(file.media) : undefined;
     const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true, ...(probe ? { probe } : {}) });
     // Processing is measured in input frames read over the frames the probe found (decode, chain and encode stream
     // together; a lossless single output is written as the frames pass).
-    const expected = Math.max(1, (file.media?.duration_s ?? 0) * decoded.format.sampleRate);
+    const expected = Math.max(1, (source?.duration_s ?? file.media?.duration_s ?? 0) * decoded.format.sampleRate);
     let done = 0;
     const input$ = countFrames(decoded.stream, (n) => {
       done += n;
@@ -197,6 +210,7 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     const completed: Job = { ...job, ...result, updated_at: deps.clock.now().toISOString() };
     await publishOutput(deps, completed);
     await publishJob(deps, completed);
+    await pruneVersions(deps, completed.session_id, completed.file_id);
     return { outcome: 'completed', job: completed };
   } catch (err) {
     if (isPermanentFailure(err)) return fail(failureInfo(err));
@@ -226,7 +240,7 @@ export async function sweepJobs(deps: Pick<Deps, 'jobs' | 'queue' | 'clock'>, le
       continue;
     }
     const job = await deps.jobs.get(lease.session_id, lease.job_id);
-    if (!job || job.status === 'completed' || job.status === 'failed') {
+    if (!job || isFinished(job.status)) {
       await deps.jobs.dropLease(lease.session_id, lease.job_id);
       dropped++;
     } else if (job.lease_until && job.lease_until >= nowIso) {

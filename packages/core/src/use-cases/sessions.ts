@@ -95,8 +95,16 @@ export async function authorizeToken(deps: Pick<Deps, 'sessions' | 'clock' | 'se
   return authorize(deps, sessionId, token);
 }
 
-export function bufferStatus(files: FileRecord[], jobs: Job[]) {
+/**
+ * The session's buffer, as a serverless service has one: what it holds (files by state, versions kept, bytes stored)
+ * and how much of its work is still waiting (its queue). In the original single-process server this was the fill
+ * of an in-memory circular buffer; here nothing is buffered in memory between requests, so it is the session's share
+ * of the queues and of storage.
+ */
+export function bufferStatus(files: FileRecord[], jobs: Job[], maxVersionsPerFile: number) {
   const count = (s: Job['status']) => jobs.filter((j) => j.status === s).length;
+  const uploads = files.reduce((n, f) => n + (f.status === 'ready' ? (f.size ?? 0) : 0), 0);
+  const outputs = jobs.reduce((n, j) => n + (j.outputs ?? []).reduce((m, o) => m + o.size, 0), 0);
   return {
     files_pending: files.filter((f) => f.status === 'pending').length,
     files_ready: files.filter((f) => f.status === 'ready').length,
@@ -106,7 +114,13 @@ export function bufferStatus(files: FileRecord[], jobs: Job[]) {
     jobs_processing: count('processing'),
     jobs_completed: count('completed'),
     jobs_failed: count('failed'),
-    bytes_stored: files.reduce((n, f) => n + (f.size ?? 0), 0) + jobs.reduce((n, j) => n + (j.outputs ?? []).reduce((m, o) => m + o.size, 0), 0),
+    jobs_expired: count('expired'),
+    queue_depth: count('queued') + count('processing') + files.filter((f) => f.status === 'pending').length,
+    versions_kept: count('completed'),
+    max_versions_per_file: maxVersionsPerFile,
+    bytes_uploads: uploads,
+    bytes_outputs: outputs,
+    bytes_stored: uploads + outputs,
   };
 }
 
@@ -121,7 +135,7 @@ export async function getSessionInfo(deps: Deps, session: Session) {
     ...(session.callback_url ? { callback_url: session.callback_url } : {}),
     uploaded_files: files.map(fileView),
     processing_history: jobs.map((j) => jobView(j, deps.deliveryBaseUrl)),
-    buffer_status: bufferStatus(files, jobs),
+    buffer_status: bufferStatus(files, jobs, deps.maxVersions ?? LIMITS.maxVersionsPerFile),
   };
 }
 

@@ -35,6 +35,7 @@ export function jobView(j: Job, deliveryBaseUrl: string) {
   return {
     job_id: j.job_id,
     file_id: j.file_id,
+    ...(j.parent_job_id ? { parent_job_id: j.parent_job_id } : {}),
     status: j.status,
     effect: j.chain.length === 1 ? j.chain[0].effect : 'chain',
     chain: j.chain,
@@ -47,5 +48,6 @@ export function jobView(j: Job, deliveryBaseUrl: string) {
     ...(j.error ? { error: j.error } : {}),
     ...(j.timings_ms ? { timings_ms: j.timings_ms } : {}),
     ...(j.progress ? { progress: j.progress } : {}),
+    ...(j.expired_at ? { expired_at: j.expired_at } : {}),
   };
 }

@@ -38,10 +38,10 @@ export const newCallbackSecret = () => `whsec_${randomBytes(32).toString('base64
 /** `sha256=<hex HMAC-SHA256 of the raw body with the session's callback secret>`. */
 export const signatureOf = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 
-/** Which changes are POSTed: a job reaching a final state, and a file decided (ready, rejected, expired). */
+/** Which changes are POSTed: a job reaching a final state (and expiring later), and a file decided (ready, rejected, expired). */
 export function isWebhookEvent(m: LiveMessage): boolean {
   if (m.snapshot) return false;
-  if (m.type === 'job.updated') return m.status === 'completed' || m.status === 'failed';
+  if (m.type === 'job.updated') return m.status === 'completed' || m.status === 'failed' || m.status === 'expired';
   return m.type === 'file.updated' && m.status !== 'pending';
 }
 
