@@ -51,7 +51,7 @@ async function route(event: RouteEvent): Promise<{ statusCode: number; body?: st
   if (routeKey === '$connect') {
     const sessionId = event.requestContext.authorizer?.session_id;
     if (!sessionId) return { statusCode: 403 };
-    await openConnection({ connections, events, clock: deps.clock }, { connection_id: connectionId, session_id: sessionId });
+    await openConnection({ sessions: deps.sessions, connections, events, clock: deps.clock }, { connection_id: connectionId, session_id: sessionId });
     return { statusCode: 200 };
   }
   if (routeKey === '$disconnect') {

@@ -38,6 +38,8 @@ export interface SessionRepository {
   markDeleting(sessionId: string, at: string): Promise<void>;
   /** Removes every item under the session (files, jobs) and the session item last, so a retry can resume. */
   delete(sessionId: string): Promise<void>;
+  /** Note that the session has a listener (sets `watched_at` once; no-op when the session is gone). */
+  markWatched(sessionId: string, at: string): Promise<void>;
   /** Push the idle expiry back (only while the session exists). */
   touch(sessionId: string, activeAt: string, expiresAt: number): Promise<void>;
   /** Sessions by the time they expire (small items in one partition, for the sweeper). */
@@ -66,6 +68,13 @@ export interface FileRepository {
   listPendingDue(now: string): Promise<{ session_id: string; file_id: string; due_at: string }[]>;
   /** Ingest's progress on a pending file (false, and nothing written, once it is decided or gone). */
   reportProgress(sessionId: string, fileId: string, progress: Progress): Promise<boolean>;
+  /**
+   * Count a completed version on its file (idempotent per job: a set of job ids): how many the file now counts
+   * (0 when the file is gone). Lets a completion skip listing the session's jobs while the file is under its limit.
+   */
+  addVersion(sessionId: string, fileId: string, jobId: string): Promise<number>;
+  /** Take jobs off the file's count (expired, failed or gone). */
+  removeVersions(sessionId: string, fileId: string, jobIds: readonly string[]): Promise<void>;
   /** Note a later write to a ready file's key (only while the file exists). */
   recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void>;
 }

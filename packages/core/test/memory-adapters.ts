@@ -42,6 +42,10 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
     this.itemsExpireAt.set(sessionId, expiresAt);
     return 0;
   }
+  async markWatched(sessionId: string, at: string): Promise<void> {
+    const s = this.sessionsById.get(sessionId);
+    if (s) this.sessionsById.set(sessionId, { ...s, watched_at: s.watched_at ?? at });
+  }
   async markDeleting(sessionId: string, at: string): Promise<void> {
     const s = this.sessionsById.get(sessionId);
     if (s) this.sessionsById.set(sessionId, { ...s, deleting_at: s.deleting_at ?? at });
@@ -57,6 +61,17 @@ export class MemoryRepos implements SessionRepository, FileRepository, JobReposi
   }
   async list(sessionId: string): Promise<never[]> {
     return [...this.filesByKey.values(), ...this.jobsByKey.values()].filter((x) => x.session_id === sessionId) as never[];
+  }
+  async addVersion(sessionId: string, fileId: string, jobId: string): Promise<number> {
+    const f = this.filesByKey.get(`${sessionId}/${fileId}`);
+    if (!f) return 0;
+    const ids = [...new Set([...(f.version_ids ?? []), jobId])].sort();
+    this.filesByKey.set(`${sessionId}/${fileId}`, { ...f, version_ids: ids });
+    return ids.length;
+  }
+  async removeVersions(sessionId: string, fileId: string, jobIds: readonly string[]): Promise<void> {
+    const f = this.filesByKey.get(`${sessionId}/${fileId}`);
+    if (f) this.filesByKey.set(`${sessionId}/${fileId}`, { ...f, version_ids: (f.version_ids ?? []).filter((id) => !jobIds.includes(id)) });
   }
   async recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void> {
     const f = this.filesByKey.get(`${sessionId}/${fileId}`);

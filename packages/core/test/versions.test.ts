@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../src/domain/types.ts';
-import { pruneVersions } from '../src/use-cases/versions.ts';
+import { keepVersion, pruneVersions } from '../src/use-cases/versions.ts';
 import { memoryDeps, memoryStore } from './memory-adapters.ts';
 
 const job = (n: number, extra: Partial<Job> = {}): Job => ({
@@ -51,5 +51,30 @@ describe('the version limit', () => {
     expect(await pruneVersions(deps, 'ses_1', 'fil_1')).toEqual([]);
     expect(deleted).toHaveLength(2);
     expect(deps.queueLog.changes).toContainEqual({ op: 'remove', file_id: 'job_2' });
+  });
+
+  it('counts completions on the file, lists the session only past the limit, and counts a redelivery once', async () => {
+    const deleted: string[] = [];
+    const store = { ...memoryStore(new Map()), deleteOutput: async (key: string) => void deleted.push(key) };
+    const deps = { ...memoryDeps(store, () => new Date('2026-01-02T00:00:00Z')), maxVersions: 2 };
+    await deps.files.create({ session_id: 'ses_1', file_id: 'fil_1', filename: 'a.wav', key: 'uploads/ses_1/fil_1/a.wav', status: 'ready', content_type: 'audio/wav', declared_size: 10, created_at: '2026-01-01T00:00:00Z' });
+    let listed = 0;
+    const list = deps.jobs.list.bind(deps.jobs);
+    deps.jobs.list = async (sid: string) => (listed++, list(sid));
+    for (const n of [1, 2]) {
+      await deps.jobs.create(job(n));
+      expect(await keepVersion(deps, job(n))).toEqual([]);
+    }
+    // A redelivery of a completion counts nothing new.
+    expect(await keepVersion(deps, job(2))).toEqual([]);
+    expect(listed).toBe(0);
+    expect((await deps.files.get('ses_1', 'fil_1'))?.version_ids).toEqual(['job_1', 'job_2']);
+    // The third goes past the limit: the oldest expires and leaves the count.
+    await deps.jobs.create(job(3));
+    expect(await keepVersion(deps, job(3))).toEqual(['job_1']);
+    expect(listed).toBe(1);
+    expect((await deps.files.get('ses_1', 'fil_1'))?.version_ids).toEqual(['job_2', 'job_3']);
+    expect((await deps.jobs.get('ses_1', 'job_1'))?.status).toBe('expired');
+    expect(deleted).toEqual(['processed/ses_1/job_1.wav']);
   });
 });

@@ -27,6 +27,8 @@ function strip<T>(item: Record<string, unknown> | undefined): T | null {
   if (!item) return null;
   const copy = { ...item };
   for (const k of KEY_ATTRS) delete copy[k];
+  // String sets (a file's version ids) come back as Set: records hold plain arrays.
+  for (const [k, v] of Object.entries(copy)) if (v instanceof Set) copy[k] = [...(v as Set<string>)].sort();
   return copy as T;
 }
 
@@ -124,6 +126,10 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
     });
   }
 
+  async markWatched(sessionId: string, at: string): Promise<void> {
+    await this.updateIfExists({ pk: sessionPk(sessionId), sk: SESSION_SK }, 'SET watched_at = if_not_exists(watched_at, :at)', { ':at': at });
+  }
+
   async watchExpiry(sessionId: string, expiresAt: number): Promise<void> {
     await this.db.send(
       new PutCommand({ TableName: this.table, Item: { pk: EXPIRY_PK, sk: expirySk(expiresAt, sessionId), type: 'expiry', session_id: sessionId, expires_at: expiresAt, ...ttl(expiresAt) } }),
@@ -211,6 +217,30 @@ export class DynamoFileRepository extends Repo implements FileRepository {
       if (conditionFailed(err)) return false;
       throw err;
     }
+  }
+
+  async addVersion(sessionId: string, fileId: string, jobId: string): Promise<number> {
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) },
+          UpdateExpression: 'ADD version_ids :j',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':j': new Set([jobId]) },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return (res.Attributes?.version_ids as Set<string> | undefined)?.size ?? 0;
+    } catch (err) {
+      if (conditionFailed(err)) return 0;
+      throw err;
+    }
+  }
+
+  async removeVersions(sessionId: string, fileId: string, jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.updateIfExists({ pk: sessionPk(sessionId), sk: fileSk(fileId) }, 'DELETE version_ids :j', { ':j': new Set(jobIds) });
   }
 
   async recordOverwrite(sessionId: string, fileId: string, overwritten: NonNullable<FileRecord['overwritten']>): Promise<void> {

@@ -15,6 +15,11 @@ export interface Session {
   readonly callback_url?: string;
   /** The HMAC key webhooks are signed with (returned once, at creation). */
   readonly callback_secret?: string;
+  /**
+   * When its first WebSocket connection opened. Changes of a session with neither this nor a callback_url are not
+   * sent to the events feed at all (nobody could receive them), so an unwatched session costs no pushes.
+   */
+  readonly watched_at?: string;
 }
 
 /** `expired`: no bytes arrived before the upload link ran out. */
@@ -58,6 +63,8 @@ export interface FileRecord {
   readonly overwritten?: { readonly etag: string; readonly size: number; readonly at: string };
   /** Ingest's progress while the file is pending (downloading, decoding, processing = analysis). */
   readonly progress?: Progress;
+  /** The completed versions counted on the file (job ids; see FileRepository.addVersion). */
+  readonly version_ids?: readonly string[];
 }
 
 /** `expired`: completed, and its output removed to keep its file's version limit (the oldest go first). */

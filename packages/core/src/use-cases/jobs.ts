@@ -162,6 +162,7 @@ export async function removeJob(deps: Deps, job: Job): Promise<void> {
   await deps.jobs.delete(job.session_id, job.job_id);
   for (const format of job.output_formats) await deps.store.deleteOutput(outputKey(job.session_id, job.job_id, format));
   if (job.status === 'completed') await deps.index?.publish({ op: 'remove', file_id: job.job_id }, `rm-${job.job_id}`);
+  await deps.files.removeVersions(job.session_id, job.file_id, [job.job_id]);
 }
 
 export async function deleteJob(deps: Deps, session: Session, jobId: string): Promise<void> {

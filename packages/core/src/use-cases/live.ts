@@ -119,29 +119,55 @@ export function fileMessage(file: FileRecord, at: string): LiveMessage {
   };
 }
 
+type PublishDeps = Pick<Deps, 'events' | 'sessions' | 'clock'>;
+
+/** Sessions known to be watched, per repository (watching is never undone, so a yes can be remembered). */
+const knownWatched = new WeakMap<object, Set<string>>();
+const KNOWN_WATCHED_MAX = 10_000;
+
+/**
+ * Whether anyone can receive a session's changes: it has a callback_url or had a WebSocket connection. Read after
+ * the state change was written, and $connect marks the session before it reads the snapshot, so a change is either
+ * in a new connection's snapshot or published (never neither).
+ */
+export async function isWatched(deps: Pick<Deps, 'sessions'>, sessionId: string): Promise<boolean> {
+  let known = knownWatched.get(deps.sessions);
+  if (known?.has(sessionId)) return true;
+  const session = await deps.sessions.get(sessionId);
+  if (!session?.watched_at && !session?.callback_url) return false;
+  if (!known) knownWatched.set(deps.sessions, (known = new Set()));
+  if (known.size >= KNOWN_WATCHED_MAX) known.clear();
+  known.add(sessionId);
+  return true;
+}
+
+async function publish(deps: PublishDeps, message: LiveMessage): Promise<void> {
+  if (deps.events && (await isWatched(deps, message.session_id))) await deps.events.publish({ kind: 'change', message });
+}
+
 /** Push a job's new state (its record as it now is). Rejects when the feed fails, so the caller may retry. */
 export async function publishJob(
-  deps: Pick<Deps, 'events' | 'deliveryBaseUrl' | 'clock'>,
+  deps: PublishDeps & Pick<Deps, 'deliveryBaseUrl'>,
   job: Job,
   type: 'job.updated' | 'job.progress' = 'job.updated',
   at = deps.clock.now().toISOString(),
 ): Promise<void> {
-  await deps.events?.publish({ kind: 'change', message: jobMessage(job, deps.deliveryBaseUrl, type, at) });
+  await publish(deps, jobMessage(job, deps.deliveryBaseUrl, type, at));
 }
 
-export async function publishFile(deps: Pick<Deps, 'events' | 'clock'>, file: FileRecord, at = deps.clock.now().toISOString()): Promise<void> {
-  await deps.events?.publish({ kind: 'change', message: fileMessage(file, at) });
+export async function publishFile(deps: PublishDeps, file: FileRecord, at = deps.clock.now().toISOString()): Promise<void> {
+  await publish(deps, fileMessage(file, at));
 }
 
 /** A job's progress, written on the job (for GET) and pushed; only while `attempt` holds the job. */
-export function jobProgress(deps: Pick<Deps, 'jobs' | 'events' | 'deliveryBaseUrl' | 'clock'>, job: Job): ProgressReporter {
+export function jobProgress(deps: PublishDeps & Pick<Deps, 'jobs' | 'deliveryBaseUrl'>, job: Job): ProgressReporter {
   return new ProgressReporter(async (progress, at) => {
     if (await deps.jobs.reportProgress(job.session_id, job.job_id, job.attempts, progress)) await publishJob(deps, { ...job, progress }, 'job.progress', at);
   });
 }
 
 /** Ingest's progress on a pending file. */
-export function fileProgress(deps: Pick<Deps, 'files' | 'events' | 'clock'>, file: FileRecord): ProgressReporter {
+export function fileProgress(deps: PublishDeps & Pick<Deps, 'files'>, file: FileRecord): ProgressReporter {
   return new ProgressReporter(async (progress, at) => {
     if (await deps.files.reportProgress(file.session_id, file.file_id, progress)) await publishFile(deps, { ...file, progress }, at);
   });
@@ -197,9 +223,16 @@ export async function snapshotMessages(deps: Pick<LiveDeps, 'files' | 'jobs' | '
 /** Connections are kept at most this long (API Gateway closes a WebSocket after two hours). */
 export const CONNECTION_TTL_SECONDS = 2 * 3600 + 600;
 
-/** $connect, after the authoriser let it in: remember the connection, then ask for its snapshot. */
-export async function openConnection(deps: { connections: ConnectionRepository; events: EventFeed; clock: Clock }, connection: Omit<Connection, 'connected_at'>): Promise<void> {
+/**
+ * $connect, after the authoriser let it in: mark its session watched (so its changes are published from now on),
+ * remember the connection, then ask for its snapshot.
+ */
+export async function openConnection(
+  deps: { sessions: Pick<SessionRepository, 'markWatched'>; connections: ConnectionRepository; events: EventFeed; clock: Clock },
+  connection: Omit<Connection, 'connected_at'>,
+): Promise<void> {
   const now = deps.clock.now();
+  await deps.sessions.markWatched(connection.session_id, now.toISOString());
   await deps.connections.put({ ...connection, connected_at: now.toISOString() }, Math.floor(now.getTime() / 1000) + CONNECTION_TTL_SECONDS);
   await deps.events.publish({ kind: 'snapshot', session_id: connection.session_id, connection_id: connection.connection_id });
 }

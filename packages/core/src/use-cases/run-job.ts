@@ -8,7 +8,7 @@ import { outputKey } from '../domain/keys.ts';
 import { isFinished, type ErrorInfo, type Job, type JobOutput, type MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 import { countFrames, jobProgress, publishJob, type ProgressReporter } from './live.ts';
-import { pruneVersions, sourceOutput } from './versions.ts';
+import { keepVersion, sourceOutput } from './versions.ts';
 
 export interface RunJobOptions {
   readonly tempDir: string;
@@ -71,7 +71,7 @@ export async function runJob(deps: Deps, msg: { session_id: string; job_id: stri
     const done = await deps.jobs.get(msg.session_id, msg.job_id);
     if (done?.status === 'completed') await publishOutput(deps, done);
     if (done?.status === 'completed' || done?.status === 'failed') await publishJob(deps, done);
-    if (done?.status === 'completed') await pruneVersions(deps, done.session_id, done.file_id);
+    if (done?.status === 'completed') await keepVersion(deps, done);
     if (!done || isFinished(done.status)) await deps.jobs.dropLease(msg.session_id, msg.job_id);
     return { outcome: 'skipped', reason: 'finished-or-leased' };
   }
@@ -210,7 +210,7 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     const completed: Job = { ...job, ...result, updated_at: deps.clock.now().toISOString() };
     await publishOutput(deps, completed);
     await publishJob(deps, completed);
-    await pruneVersions(deps, completed.session_id, completed.file_id);
+    await keepVersion(deps, completed);
     return { outcome: 'completed', job: completed };
   } catch (err) {
     if (isPermanentFailure(err)) return fail(failureInfo(err));

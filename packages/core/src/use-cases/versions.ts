@@ -28,6 +28,15 @@ export async function parentJob(deps: Pick<Deps, 'jobs'>, session: Session, jobI
 const maxVersionsOf = (deps: Pick<Deps, 'maxVersions'>) => deps.maxVersions ?? LIMITS.maxVersionsPerFile;
 
 /**
+ * After a job completed (and on every redelivery of it): count it on its file, and prune only when the file may
+ * hold more versions than it keeps — so a completion does not list the session's jobs (a session of thousands).
+ */
+export async function keepVersion(deps: Deps, job: Pick<Job, 'session_id' | 'file_id' | 'job_id'>): Promise<string[]> {
+  const counted = await deps.files.addVersion(job.session_id, job.file_id, job.job_id);
+  return counted > maxVersionsOf(deps) ? pruneVersions(deps, job.session_id, job.file_id) : [];
+}
+
+/**
  * The bounded history: a file keeps at most `maxVersions` completed versions. Past that the oldest completed ones
  * expire (their outputs deleted, their index entries removed, the job kept as `expired`), except one that a queued
  * or running job still reads. Each step is idempotent and the state says how far it got (`expired` with outputs:
@@ -53,6 +62,11 @@ export async function pruneVersions(deps: Deps, sessionId: string, fileId: strin
     const { outputs: _o, ...rest } = job;
     await publishJob(deps, rest);
   }
+  // The count drops what is no longer a completed version (expired here or before, deleted, or never completed).
+  const file = await deps.files.get(sessionId, fileId);
+  const still = new Set(completed.map((j) => j.job_id));
+  for (const j of expired) still.delete(j.job_id);
+  await deps.files.removeVersions(sessionId, fileId, (file?.version_ids ?? []).filter((id) => !still.has(id)));
   return expired.map((j) => j.job_id);
 }
 
