@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Connection, FileRecord, LiveMessage } from '../src/domain/types.ts';
-import type { ConnectionRepository, PushChannel } from '../src/ports.ts';
-import { deliverLiveEvent, fanOut, parseLiveEvent, percentOf, ProgressReporter, type LiveDeps } from '../src/use-cases/live.ts';
+import type { Connection, FileRecord, LiveEvent, LiveMessage } from '../src/domain/types.ts';
+import type { ConnectionRepository, EventFeed, PushChannel } from '../src/ports.ts';
+import { deliverLiveEvent, fanOut, openConnection, parseLiveEvent, percentOf, ProgressReporter, publishFile, type LiveDeps } from '../src/use-cases/live.ts';
+import { MemoryRepos } from './memory-adapters.ts';
 
 describe('progress reports', () => {
   beforeEach(() => {
@@ -154,5 +155,35 @@ describe('the notifier', () => {
     expect(parseLiveEvent(JSON.stringify({ kind: 'change', message: { type: 'job.deleted', session_id: 'A', status: 'x' } }))).toBeNull();
     expect(parseLiveEvent(JSON.stringify({ kind: 'snapshot', session_id: 'A' }))).toBeNull();
     expect(parseLiveEvent(JSON.stringify({ kind: 'change', message: message('A') }))).not.toBeNull();
+  });
+});
+
+describe('publishing', () => {
+  const file = (session: string): FileRecord => ({
+    session_id: session,
+    file_id: 'fil_1',
+    filename: 'a.wav',
+    key: `uploads/${session}/fil_1/a.wav`,
+    status: 'ready',
+    content_type: 'audio/wav',
+    declared_size: 10,
+    created_at: '2026-01-01T00:00:00Z',
+  });
+
+  it('puts a change on the feed only for a session that was connected to or has a callback, from its connect on', async () => {
+    const repos = new MemoryRepos();
+    const published: LiveEvent[] = [];
+    const events: EventFeed = { publish: async (e) => void published.push(e) };
+    const deps = { sessions: repos, events, clock: { now: () => new Date() } };
+    for (const [id, extra] of [['ses_quiet', {}], ['ses_hook', { callback_url: 'https://hooks.example/x' }], ['ses_live', {}]] as const) {
+      await repos.create({ session_id: id, name: id, created_at: '2026-01-01T00:00:00Z', token_hash: 'h', ...extra });
+    }
+    await publishFile(deps, file('ses_live'));
+    expect(published).toEqual([]);
+    // Connecting marks the session before anything else, so the next change is on the feed.
+    await openConnection({ sessions: repos, connections: liveDeps([], new Set()).deps.connections, events, clock: deps.clock }, { connection_id: 'c1', session_id: 'ses_live' });
+    expect(published.map((e) => e.kind)).toEqual(['snapshot']);
+    for (const s of ['ses_quiet', 'ses_hook', 'ses_live']) await publishFile(deps, file(s));
+    expect(published.filter((e) => e.kind === 'change').map((e) => (e.kind === 'change' ? e.message.session_id : ''))).toEqual(['ses_hook', 'ses_live']);
   });
 });
