@@ -89,6 +89,10 @@ function toResponse(result: RouteResult, head: boolean): APIGatewayProxyResult {
     const cache = result.raw.cacheSeconds ? `public, max-age=${result.raw.cacheSeconds}` : 'no-store';
     return { statusCode: result.status, headers: { 'content-type': result.raw.contentType, 'cache-control': cache }, body: head ? '' : result.raw.text };
   }
+  if (result.redirect) {
+    const r = respond(result.status, { url: result.redirect }, { location: result.redirect });
+    return head ? { ...r, body: '' } : r;
+  }
   const r = respond(result.status, result.body);
   return head ? { ...r, body: '' } : r;
 }

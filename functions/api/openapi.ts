@@ -119,6 +119,9 @@ export function openApiDocument(): object {
         description: r.response.description,
         ...(r.response.schema ? { content: { 'application/json': { schema: r.response.schema } } } : {}),
         ...(r.response.contentType ? { content: { [r.response.contentType]: { schema: { type: 'string' } } } } : {}),
+        ...(r.response.redirectsTo
+          ? { headers: { Location: { description: `where the object (${r.response.redirectsTo}) is delivered`, schema: { type: 'string' } } } }
+          : {}),
       },
     };
     for (const status of errorStatuses(r)) {

@@ -5,6 +5,10 @@ import {
   deleteSession,
   downloadFile,
   fileVersions,
+  fileVisualUrl,
+  jobVisualUrl,
+  VISUAL_NAMES,
+  VISUALS,
   getFile,
   getJob,
   getSessionInfo,
@@ -33,6 +37,8 @@ export interface RouteResult {
   readonly body?: unknown;
   /** A body sent as it is (HTML, scripts), with its content type. */
   readonly raw?: { readonly text: string; readonly contentType: string; readonly cacheSeconds?: number };
+  /** Answer with a redirect (302) there: a stored object, delivered as outputs are. */
+  readonly redirect?: string;
 }
 
 export interface RouteRequest<P, Q, B> {
@@ -68,7 +74,7 @@ export interface Route<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.
   readonly body?: B;
   /** The body may be left out entirely (an empty POST). */
   readonly bodyOptional?: boolean;
-  readonly response: { readonly status: number; readonly description: string; readonly schema?: z.ZodType; readonly contentType?: string };
+  readonly response: { readonly status: number; readonly description: string; readonly schema?: z.ZodType; readonly contentType?: string; readonly redirectsTo?: string };
   /** Error statuses this operation can answer beyond the ones every operation of its kind has. */
   readonly errors?: readonly number[];
   /** A valid request for the given ids: every session route has one, so the auth test can walk them all. */
@@ -82,6 +88,8 @@ function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(r:
 }
 
 const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
+/** waveform.json → WaveformJson (operation ids). */
+const visualOperation = (name: string) => name.split(/[._]/).map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 const noContent: RouteResult = { status: 204 };
 const EMPTY = { body: undefined };
 
@@ -228,6 +236,32 @@ export const apiRoutes: Route[] = [
     example: () => EMPTY,
     handler: async (d, r) => ok(await fileVersions(d, r.session, r.params.file_id)),
   }),
+  ...VISUAL_NAMES.flatMap((name) => [
+    route({
+      method: 'GET',
+      path: `/api/audio/{session_id}/files/{file_id}/${name}`,
+      operationId: `file${visualOperation(name)}`,
+      summary: `A ready file's ${VISUALS[name].what}`,
+      auth: 'session',
+      params: S.FilePath,
+      response: { status: 302, description: 'a redirect to the stored object', redirectsTo: VISUALS[name].contentType },
+      errors: [409],
+      example: () => EMPTY,
+      handler: async (d, r) => ({ status: 302, redirect: await fileVisualUrl(d, r.session, r.params.file_id, name) }),
+    }),
+    route({
+      method: 'GET',
+      path: `/api/audio/{session_id}/jobs/{job_id}/${name}`,
+      operationId: `job${visualOperation(name)}`,
+      summary: `A completed job's output: ${VISUALS[name].what}`,
+      auth: 'session',
+      params: S.JobPath,
+      response: { status: 302, description: 'a redirect to the stored object', redirectsTo: VISUALS[name].contentType },
+      errors: [409],
+      example: () => EMPTY,
+      handler: async (d, r) => ({ status: 302, redirect: await jobVisualUrl(d, r.session, r.params.job_id, name) }),
+    }),
+  ]),
   route({
     method: 'POST',
     path: '/api/audio/{session_id}/process',

@@ -139,6 +139,15 @@ const Media = {
   bit_rate: z.number().optional(),
   bit_depth: z.number().optional(),
 };
+/** The API paths of the stored pictures (each answers with a redirect to the delivered object). */
+export const VisualLinks = z
+  .object({
+    waveform_json: z.string().openapi({ description: 'audiowaveform v2 JSON peaks, 8-bit (peaks.js, wavesurfer.js, waveform-data)' }),
+    waveform_dat: z.string().openapi({ description: 'the same peaks as audiowaveform .dat (binary, version 2)' }),
+    spectrogram_png: z.string().openapi({ description: 'a spectrogram PNG' }),
+  })
+  .openapi('VisualLinks');
+
 export const FileView = z
   .object({
     file_id: z.string(),
@@ -154,6 +163,7 @@ export const FileView = z
     analysis_error: ErrorInfo.optional().openapi({ description: 'why there is no analysis (Analysis::TimedOut: it did not finish within ingest’s time)' }),
     overwritten_at: z.string().optional().openapi({ description: 'the upload was written again after it was checked; jobs refuse it (File::Changed)' }),
     progress: Progress.optional().openapi({ description: 'ingest’s progress while pending' }),
+    visuals: VisualLinks.optional().openapi({ description: 'its waveform and spectrogram, once ready (absent when the analysis did not finish)' }),
   })
   .openapi('File');
 const Output = z.object({ url: z.string(), format: z.string(), duration_s: z.number(), size: z.number(), sample_rate: z.number(), channels: z.number() }).openapi('Output');
@@ -174,6 +184,7 @@ export const JobView = z
     error: ErrorInfo.optional(),
     timings_ms: z.record(z.string(), z.number()).optional(),
     progress: Progress.optional().openapi({ description: 'while processing: the current attempt’s; 100 once completed' }),
+    visuals: VisualLinks.optional().openapi({ description: 'the output’s waveform and spectrogram, once completed' }),
     expired_at: z.string().optional(),
   })
   .openapi('Job');

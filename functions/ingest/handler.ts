@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ingestObject, LIMITS, QUEUES } from '@david/core';
-import { analyzeFile, DspError, locateFfmpeg, type ProbeResult } from '@david/dsp';
+import { analyzeFileWithVisuals, DspError, locateFfmpeg, type ProbeResult } from '@david/dsp';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildDeps } from '../shared/deps.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -19,11 +19,15 @@ void removeDeadScratch().catch(() => undefined);
 const ANALYSIS_BUDGET_MS = 30_000;
 const MARGIN_MS = 15_000;
 
-/** Loudness, peaks and spectral summary stored on the file record (a failure or a timeout never rejects the file). */
+/**
+ * Loudness, peaks and spectral summary stored on the file record, and its waveform and spectrogram drawn in the same
+ * decode (a failure or a timeout never rejects the file).
+ */
 const analyzeWithin = (invocationDeadline: number) => async (path: string, _media: unknown, probe: ProbeResult) => {
   const deadline = Math.min(Date.now() + ANALYSIS_BUDGET_MS, invocationDeadline - MARGIN_MS);
   if (deadline <= Date.now()) throw new DspError('Analysis::TimedOut', 'no time was left for the analysis');
-  return { ...(await analyzeFile(path, { ffmpeg: await ffmpeg, deadline, probe })) } as Record<string, unknown>;
+  const { analysis, visuals } = await analyzeFileWithVisuals(path, { ffmpeg: await ffmpeg, deadline, probe });
+  return { analysis: { ...analysis } as Record<string, unknown>, visuals };
 };
 
 async function recordHandler(record: SQSRecord, context?: Context): Promise<void> {

@@ -86,6 +86,13 @@ describe('versions of a file', () => {
     expect(keys.some((k) => k.includes(a.job_id))).toBe(false);
     expect(keys.some((k) => k.includes(b.job_id))).toBe(true);
     expect((await fetch(a.output.url)).status).toBe(404);
+    // Its waveform and spectrogram went with it; B's are kept.
+    const pictures = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKETS.processed.name, Prefix: `${BUCKETS.processed.visualsPrefix}${s.session_id}/` }));
+    const pictureKeys = (pictures.Contents ?? []).map((o) => o.Key!);
+    expect(pictureKeys.filter((k) => k.includes(a.job_id))).toEqual([]);
+    expect(pictureKeys.filter((k) => k.includes(b.job_id))).toHaveLength(3);
+    const waveA = await api.call('GET', `/api/audio/${s.session_id}/jobs/${a.job_id}/waveform.json`, { token: s.access_token });
+    expect([waveA.status, waveA.body.error.code]).toEqual([404, 'Visual::Expired']);
     const gotA = await api.call('GET', `/api/audio/${s.session_id}/jobs/${a.job_id}`, { token: s.access_token });
     expect(gotA.body).toMatchObject({ status: 'expired' });
     expect(gotA.body.output).toBeUndefined();

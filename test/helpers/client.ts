@@ -3,8 +3,10 @@ export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
   async call(method: string, path: string, opts: { token?: string; body?: unknown; raw?: string } = {}) {
+    // A redirect (a waveform's route) is answered as it is: its status, its Location and its JSON body.
     const res = await fetch(this.baseUrl + path, {
       method,
+      redirect: 'manual',
       headers: {
         ...(opts.body !== undefined || opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),

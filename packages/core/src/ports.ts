@@ -26,6 +26,8 @@ export interface AudioStore {
   presignDownload(key: string, filename: string, expiresSeconds: number): Promise<string>;
   putOutput(key: string, body: Readable, contentType: string): Promise<{ size: number }>;
   deleteOutput(key: string): Promise<void>;
+  /** Small objects (waveforms, spectrograms) into the processed bucket, all of them or a rejection. */
+  putVisuals(objects: readonly { key: string; bytes: Uint8Array; contentType: string }[]): Promise<void>;
   /** Download an output (the input of a job on a job); a missing one is a permanent `Job::InputGone`. */
   downloadOutput(key: string, path: string): Promise<void>;
   deleteSessionObjects(sessionId: string): Promise<number>;

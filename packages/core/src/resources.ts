@@ -223,7 +223,8 @@ export const BUCKETS = {
   // No age-based expiry on uploads: an upload lives as long as its session (idle sessions expire with everything
   // they hold, LIMITS.sessionIdleDays), so a record never says `ready` for bytes a bucket rule removed.
   uploads: { name: 'david-uploads', prefix: 'uploads/' },
-  processed: { name: 'david-processed', prefix: 'processed/' },
+  // Outputs under processed/<session>/; their waveforms and spectrograms under visuals/<session>/<file or job>/.
+  processed: { name: 'david-processed', prefix: 'processed/', visualsPrefix: 'visuals/' },
   index: { name: 'david-index', prefix: 'index/' },
 } as const;
 

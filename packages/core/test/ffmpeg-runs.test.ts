@@ -1,4 +1,4 @@
-import { analyzeFile, locateFfmpeg } from '@david/dsp';
+import { analyzeFileWithVisuals, locateFfmpeg, type ProbeResult } from '@david/dsp';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,23 +31,31 @@ async function ingest(name: string, bytes: Buffer, ffmpeg: Awaited<ReturnType<ty
   await deps.repos.create({ session_id, name: 's', created_at: '2026-01-01T00:00:00Z', token_hash: 'x' });
   const file: FileRecord = { session_id, file_id, filename: name, content_type: 'audio/mpeg', declared_size: bytes.length, key, status: 'pending', created_at: '2026-01-01T00:00:00Z' };
   await deps.repos.create(file);
-  // As the ingest function analyses: from the probe ingest made.
-  return ingestObject(deps, { bucket: 'uploads', key }, { tempDir: dir, ffmpeg, analyze: async (path, _media, probe) => ({ ...(await analyzeFile(path, { ffmpeg, probe })) }) });
+  // As the ingest function analyses: from the probe ingest made, the waveform and spectrogram drawn in the same decode.
+  const analyze = async (path: string, _media: unknown, probe: ProbeResult) => {
+    const { analysis, visuals } = await analyzeFileWithVisuals(path, { ffmpeg, probe });
+    return { analysis: { ...analysis }, visuals };
+  };
+  const result = await ingestObject(deps, { bucket: 'uploads', key }, { tempDir: dir, ffmpeg, analyze });
+  return { result, stored: [...objects.keys()].filter((k) => k.startsWith('visuals/')) };
 }
 
 describe('ffmpeg only where needed', () => {
-  it('ingests an MP3 with two ffmpeg runs (one probe, one decode for the analysis), a WAV with none', async () => {
+  it('ingests an MP3 with two ffmpeg runs (one probe, one decode for the analysis and the pictures), a WAV with none', async () => {
     const mp3 = join(dir, 'take.mp3');
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:a', 'libmp3lame', '-b:a', '96k', '-y', mp3]);
     const counted = await countingFfmpeg();
-    const result = await ingest('take.mp3', readFileSync(mp3), counted.ffmpeg);
+    const { result, stored } = await ingest('take.mp3', readFileSync(mp3), counted.ffmpeg);
     expect(result.outcome).toBe('ready');
     expect(counted.runs()).toBe(2);
+    expect(stored.map((k) => k.split('/').pop()).sort()).toEqual(['spectrogram.png', 'waveform.dat', 'waveform.json']);
 
     const wav = join(dir, 'take.wav');
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:a', 'pcm_s16le', '-y', wav]);
     const none = await countingFfmpeg();
-    expect((await ingest('take.wav', readFileSync(wav), none.ffmpeg)).outcome).toBe('ready');
+    const wavIngest = await ingest('take.wav', readFileSync(wav), none.ffmpeg);
+    expect(wavIngest.result.outcome).toBe('ready');
+    expect(wavIngest.stored).toHaveLength(3);
     expect(none.runs()).toBe(0);
   });
 });

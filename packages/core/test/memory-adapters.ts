@@ -181,6 +181,7 @@ export function unreachableStore(): AudioStore {
     deleteUpload: fail,
     presignDownload: fail,
     putOutput: fail,
+    putVisuals: fail,
     deleteOutput: fail,
     downloadOutput: fail,
     deleteSessionObjects: fail,
@@ -225,6 +226,9 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
     async downloadUpload(key, path) {
       const { writeFile } = await import('node:fs/promises');
       await writeFile(path, objects.get(key)!);
+    },
+    async putVisuals(list) {
+      for (const o of list) objects.set(o.key, Buffer.from(o.bytes));
     },
     async deleteUpload(key) {
       objects.delete(key);

@@ -39,7 +39,8 @@ describe('the version limit', () => {
     expect((await deps.jobs.get('ses_1', 'job_2'))?.outputs).toHaveLength(1);
     // The next call finishes it and the one it had not reached, once each.
     expect((await pruneVersions(deps, 'ses_1', 'fil_1')).sort()).toEqual(['job_2', 'job_3']);
-    expect(deleted.sort()).toEqual(['processed/ses_1/job_2.wav', 'processed/ses_1/job_3.wav']);
+    const picturesOf = (job: string) => ['spectrogram.png', 'waveform.dat', 'waveform.json'].map((n) => `visuals/ses_1/${job}/${n}`);
+    expect(deleted.sort()).toEqual(['processed/ses_1/job_2.wav', 'processed/ses_1/job_3.wav', ...picturesOf('job_2'), ...picturesOf('job_3')]);
     const states = await Promise.all(['job_1', 'job_2', 'job_3', 'job_4'].map(async (id) => (await deps.jobs.get('ses_1', id))!));
     expect(states.map((j) => [j.job_id, j.status, j.outputs === undefined])).toEqual([
       ['job_1', 'completed', false],
@@ -49,7 +50,7 @@ describe('the version limit', () => {
     ]);
     // At the limit now: nothing more goes, nothing is deleted twice.
     expect(await pruneVersions(deps, 'ses_1', 'fil_1')).toEqual([]);
-    expect(deleted).toHaveLength(2);
+    expect(deleted).toHaveLength(8);
     expect(deps.queueLog.changes).toContainEqual({ op: 'remove', file_id: 'job_2' });
   });
 
@@ -75,6 +76,6 @@ describe('the version limit', () => {
     expect(listed).toBe(1);
     expect((await deps.files.get('ses_1', 'fil_1'))?.version_ids).toEqual(['job_2', 'job_3']);
     expect((await deps.jobs.get('ses_1', 'job_1'))?.status).toBe('expired');
-    expect(deleted).toEqual(['processed/ses_1/job_1.wav']);
+    expect(deleted.sort()).toEqual(['processed/ses_1/job_1.wav', 'visuals/ses_1/job_1/spectrogram.png', 'visuals/ses_1/job_1/waveform.dat', 'visuals/ses_1/job_1/waveform.json']);
   });
 });

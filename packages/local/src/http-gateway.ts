@@ -1,5 +1,5 @@
 import { GetObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import { DELIVERY, FUNCTIONS, type FunctionSpec } from '@david/core';
+import { DELIVERY, FUNCTIONS, VISUAL_NAMES, VISUALS, type FunctionSpec } from '@david/core';
 import { FORMAT_IDS, FORMATS } from '@david/dsp';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
@@ -9,8 +9,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invoke, type Handler } from './lambda-runtime.ts';
 
-/** The content types outputs are stored under (one per format in the registry). */
-const OUTPUT_TYPES: ReadonlySet<string> = new Set(FORMAT_IDS.map((f) => FORMATS[f].contentTypes[0]));
+/** The content types outputs and their pictures are stored under (one per format in the registry, one per visual). */
+const OUTPUT_TYPES: ReadonlySet<string> = new Set([...FORMAT_IDS.map((f) => FORMATS[f].contentTypes[0]), ...VISUAL_NAMES.map((n) => VISUALS[n].contentType)]);
 
 /** API Gateway's payload limit. */
 const MAX_BODY = 10 * 1024 * 1024;
@@ -125,7 +125,7 @@ export async function startApiGateway(
  * CloudFront stand-in over the processed bucket: GET/HEAD of `processed/...` keys with Range support,
  * reading through the S3 API like the distribution's origin does.
  */
-export async function startDelivery(s3: S3Client, bucket: string, prefix: string, port: number, host: string): Promise<{ server: Server; port: number }> {
+export async function startDelivery(s3: S3Client, bucket: string, prefixes: readonly string[], port: number, host: string): Promise<{ server: Server; port: number }> {
   const server = createServer(async (req, res) => {
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') {
@@ -134,7 +134,7 @@ export async function startDelivery(s3: S3Client, bucket: string, prefix: string
     }
     if (method !== 'GET' && method !== 'HEAD') return send(res, 405, JSON.stringify({ error: { code: 'Delivery::MethodNotAllowed', message: 'GET or HEAD only' } }), { allow: 'GET, HEAD' });
     const key = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname.replace(/^\/+/, ''));
-    if (!key.startsWith(prefix) || key.includes('..')) return send(res, 404, JSON.stringify({ error: { code: 'Delivery::NotFound', message: 'no such object' } }));
+    if (!prefixes.some((p) => key.startsWith(p)) || key.includes('..')) return send(res, 404, JSON.stringify({ error: { code: 'Delivery::NotFound', message: 'no such object' } }));
     try {
       const range = req.headers.range;
       const obj = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: range } : {}) }));

@@ -143,7 +143,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const shown = host === '0.0.0.0' ? 'localhost' : host;
     const eventsUrl = `ws://${shown}:${gateway.port}${EVENTS_PATH}`;
 
-    const delivery = await startDelivery(s3, BUCKETS.processed.name, BUCKETS.processed.prefix, opts.deliveryPort ?? 0, host);
+    const delivery = await startDelivery(s3, BUCKETS.processed.name, [BUCKETS.processed.prefix, BUCKETS.processed.visualsPrefix], opts.deliveryPort ?? 0, host);
     stopping.unshift(() => close(delivery.server));
     const deliveryUrl = `http://${host === '0.0.0.0' ? 'localhost' : host}:${delivery.port}`;
     Object.assign(

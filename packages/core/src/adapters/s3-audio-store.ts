@@ -4,6 +4,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -16,6 +17,7 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { sessionOutputPrefix, sessionUploadPrefix } from '../domain/keys.ts';
+import { sessionVisualsPrefix } from '../domain/visuals.ts';
 import type { AudioStore } from '../ports.ts';
 
 export interface BucketNames {
@@ -146,10 +148,15 @@ export class S3AudioStore implements AudioStore {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.buckets.processed, Key: key }));
   }
 
+  async putVisuals(objects: readonly { key: string; bytes: Uint8Array; contentType: string }[]): Promise<void> {
+    await Promise.all(objects.map((o) => this.s3.send(new PutObjectCommand({ Bucket: this.buckets.processed, Key: o.key, Body: o.bytes, ContentType: o.contentType }))));
+  }
+
   async deleteSessionObjects(sessionId: string): Promise<number> {
     const a = await this.deletePrefix(this.buckets.uploads, sessionUploadPrefix(sessionId));
     const b = await this.deletePrefix(this.buckets.processed, sessionOutputPrefix(sessionId));
-    return a + b;
+    const c = await this.deletePrefix(this.buckets.processed, sessionVisualsPrefix(sessionId));
+    return a + b + c;
   }
 
   private async deletePrefix(bucket: string, prefix: string): Promise<number> {

@@ -58,6 +58,8 @@ export interface FileRecord {
   readonly analysis?: Record<string, unknown>;
   /** Why there is no analysis (it failed, or did not finish in the time ingest had). */
   readonly analysis_error?: ErrorInfo;
+  /** When its waveform and spectrogram were stored (see domain/visuals.ts); absent when the analysis failed. */
+  readonly visuals_at?: string;
   readonly rejection?: ErrorInfo;
   /** A write to the upload's key after ingest decided: recorded, never processed. */
   readonly overwritten?: { readonly etag: string; readonly size: number; readonly at: string };
@@ -106,6 +108,8 @@ export interface Job {
   readonly attempts: number;
   readonly lease_until?: string;
   readonly outputs?: JobOutput[];
+  /** When the output's waveform and spectrogram were stored. */
+  readonly visuals_at?: string;
   readonly error?: ErrorInfo;
   readonly timings_ms?: Record<string, number>;
   /** When its output was removed to keep the version limit. */

@@ -1,9 +1,10 @@
-import { FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo, type ProbeResult } from '@david/dsp';
+import { FORMAT_IDS, probeFile, sniffFormat, type FfmpegInfo, type ProbeResult, type Visuals } from '@david/dsp';
 import { failureInfo, isPermanentFailure, TransientError } from '../errors.ts';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
+import { visualObjects } from '../domain/visuals.ts';
 import type { ErrorInfo, FileRecord, MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 import { fileProgress, publishFile } from './live.ts';
@@ -26,8 +27,11 @@ export interface IngestOptions {
   readonly tempDir: string;
   readonly ffmpeg?: FfmpegInfo;
   readonly probeTimeoutMs?: number;
-  /** Optional analysis of ready files (duration-bounded); failures here never reject a file. */
-  readonly analyze?: (path: string, media: MediaInfo, probe: ProbeResult) => Promise<Record<string, unknown> | undefined>;
+  /**
+   * Optional analysis of ready files (duration-bounded), with the waveform and spectrogram drawn in the same pass;
+   * failures here never reject a file.
+   */
+  readonly analyze?: (path: string, media: MediaInfo, probe: ProbeResult) => Promise<{ analysis: Record<string, unknown>; visuals?: Visuals }>;
   /** SQS ApproximateReceiveCount and the queue's maxReceiveCount: on the last try a transient failure rejects the file with its reason. */
   readonly receiveCount?: number;
   readonly maxReceiveCount?: number;
@@ -174,14 +178,17 @@ async function checkAndRecordWith(
   // Analysis never decides a file's fate; when it fails or runs out of time, the record says so.
   let analysis: Record<string, unknown> | undefined;
   let analysisError: ErrorInfo | undefined;
+  let visuals: Visuals | undefined;
   if (opts.analyze) {
     phase('processing');
     try {
-      analysis = await opts.analyze(localPath, media, probe);
+      ({ analysis, visuals } = await opts.analyze(localPath, media, probe));
     } catch (err) {
       analysisError = failureInfo(err);
     }
   }
+  // Stored before the record says ready (a failed store is retried with the message), so a ready file's pictures exist.
+  if (visuals) await deps.store.putVisuals(visualObjects(sessionId, fileId, visuals));
 
   // No progress write may land after the decision.
   await endProgress();
@@ -193,6 +200,7 @@ async function checkAndRecordWith(
     uploaded_at: deps.clock.now().toISOString(),
     ...(analysis ? { analysis } : {}),
     ...(analysisError ? { analysis_error: analysisError } : {}),
+    ...(visuals ? { visuals_at: deps.clock.now().toISOString() } : {}),
   } as const;
   const won = await deps.files.completeIngest(sessionId, fileId, outcome);
   if (!won) return { outcome: 'duplicate', sessionId, fileId };

@@ -1,10 +1,11 @@
-import { applyChain, decodeFile, encodeToFile, isFormat, type FfmpegInfo, type ProbeResult } from '@david/dsp';
+import { applyChain, decodeFile, encodeToFile, isFormat, tap, VisualsBuilder, type FfmpegInfo, type ProbeResult } from '@david/dsp';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { failureInfo, isPermanentFailure } from '../errors.ts';
 import { LIMITS } from '../resources.ts';
 import { contentTypeOf, type OutputFormat } from '../domain/formats.ts';
 import { outputKey } from '../domain/keys.ts';
+import { visualKeysOf, visualObjects } from '../domain/visuals.ts';
 import { isFinished, type ErrorInfo, type Job, type JobOutput, type MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 import { countFrames, jobProgress, publishJob, type ProgressReporter } from './live.ts';
@@ -130,6 +131,8 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
 
   const formats = job.output_formats as OutputFormat[];
   const keys = formats.map((f) => outputKey(job.session_id, job.job_id, f));
+  // What a superseded or deleted run leaves must go: the outputs and their pictures.
+  const written = [...keys, ...visualKeysOf(job.session_id, job.job_id)];
   const t0 = performance.now();
   // A version of a version reads its parent's output (lossless where there is one), else the upload.
   const parent = job.parent_job_id ? await deps.jobs.get(job.session_id, job.parent_job_id) : null;
@@ -160,7 +163,11 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       done += n;
       progress.report('processing', done / expected);
     });
-    const { stream, format } = applyChain(input$, job.chain, decoded.format, opts.tempDir);
+    const chained = applyChain(input$, job.chain, decoded.format, opts.tempDir);
+    const { format } = chained;
+    // The output's waveform and spectrogram are drawn from the chain's output as it is encoded (no second pass).
+    const visuals = new VisualsBuilder(format);
+    const stream = tap(chained.stream, visuals);
     // A WAV keeps the input's sample format where it can (16/24-bit PCM, else 32-bit float).
     const depth = file.media?.bit_depth;
     const wav = depth === 16 || depth === 24 ? { bitDepth: depth as 16 | 24 } : depth && depth > 24 ? { float: true } : {};
@@ -186,25 +193,27 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
         channels: format.channels,
       });
     }
+    await deps.store.putVisuals(visualObjects(job.session_id, job.job_id, visuals.finish()));
     const t2 = performance.now();
     // No progress write may land after the final state.
     await progress.close();
     const result = {
       status: 'completed',
       outputs,
+      visuals_at: deps.clock.now().toISOString(),
       timings_ms: { download: Math.round(t1 - t0), process: Math.round(t2 - t1) },
       progress: { phase: 'uploading', percent: 100 },
     } as const;
     const won = await deps.jobs.finish(job.session_id, job.job_id, job.attempts, result);
     if (!won) {
       // The session or job was deleted meanwhile (or a newer attempt took over and will write the same keys).
-      if (!(await deps.jobs.get(job.session_id, job.job_id))) for (const key of keys) await deps.store.deleteOutput(key);
+      if (!(await deps.jobs.get(job.session_id, job.job_id))) for (const key of written) await deps.store.deleteOutput(key);
       return { outcome: 'skipped', reason: 'superseded' };
     }
     // The session's deletion began while this ran: its objects are being removed, so these go too.
     const session = await deps.sessions.get(job.session_id);
     if (!session || session.deleting_at) {
-      for (const key of keys) await deps.store.deleteOutput(key);
+      for (const key of written) await deps.store.deleteOutput(key);
       return { outcome: 'skipped', reason: 'session-deleted' };
     }
     const completed: Job = { ...job, ...result, updated_at: deps.clock.now().toISOString() };

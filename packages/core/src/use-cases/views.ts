@@ -1,3 +1,4 @@
+import { fileHasVisuals, jobHasVisuals, visualLinks } from '../domain/visuals.ts';
 import type { FileRecord, Job } from '../domain/types.ts';
 
 /** The API's snake_case view of a file record (internal fields like the object key stay inside). */
@@ -16,6 +17,7 @@ export function fileView(f: FileRecord) {
     ...(f.rejection ? { rejection: f.rejection } : {}),
     ...(f.overwritten ? { overwritten_at: f.overwritten.at } : {}),
     ...(f.progress && f.status === 'pending' ? { progress: f.progress } : {}),
+    ...(fileHasVisuals(f) ? { visuals: visualLinks(f.session_id, f) } : {}),
   };
 }
 
@@ -49,5 +51,6 @@ export function jobView(j: Job, deliveryBaseUrl: string) {
     ...(j.timings_ms ? { timings_ms: j.timings_ms } : {}),
     ...(j.progress ? { progress: j.progress } : {}),
     ...(j.expired_at ? { expired_at: j.expired_at } : {}),
+    ...(jobHasVisuals(j) ? { visuals: visualLinks(j.session_id, j) } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { DspError } from '../errors.ts';
 import { createRealFft, hann } from '../engine/fft.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { LoudnessMeter } from './loudness.ts';
+import { tap, VisualsBuilder, type BlockSink, type Visuals } from './waveform.ts';
 
 export interface AnalysisResult {
   duration_s: number;
@@ -278,14 +279,29 @@ export function estimateTempo(onsets: number[], rate: number): number | null {
  * Analyse a file; with `deadline` (epoch ms) the analysis gives up at that time with `Analysis::TimedOut`
  * (stopping its decoder), so a caller with a time limit — ingest inside its function timeout — is never overrun.
  */
-export async function analyzeFile(path: string, opts: AnalyzeOptions & DecodeOptions & { deadline?: number } = {}): Promise<AnalysisResult> {
+export async function analyzeFile(
+  path: string,
+  opts: AnalyzeOptions & DecodeOptions & { deadline?: number; tap?: (format: StreamFormat) => BlockSink } = {},
+): Promise<AnalysisResult> {
   const { deadline } = opts;
   const decoded = await decodeFile(path, {
     reuseBlocks: true,
     ...opts,
     ...(deadline !== undefined ? { timeoutMs: Math.max(1, deadline - Date.now()) } : {}),
   });
-  return analyze(deadline === undefined ? decoded.stream : untilDeadline(decoded.stream, deadline), decoded.format, opts);
+  // Another consumer of the same decode (the visuals at ingest) sees every block the analysis sees.
+  const stream = opts.tap ? tap(decoded.stream, opts.tap(decoded.format)) : decoded.stream;
+  return analyze(deadline === undefined ? stream : untilDeadline(stream, deadline), decoded.format, opts);
+}
+
+/** The analysis, and the waveform and spectrogram drawn from the same decode (what ingest stores for a file). */
+export async function analyzeFileWithVisuals(
+  path: string,
+  opts: AnalyzeOptions & DecodeOptions & { deadline?: number } = {},
+): Promise<{ analysis: AnalysisResult; visuals: Visuals }> {
+  let builder: VisualsBuilder | undefined;
+  const analysis = await analyzeFile(path, { ...opts, tap: (format) => (builder = new VisualsBuilder(format)) });
+  return { analysis, visuals: builder!.finish() };
 }
 
 async function* untilDeadline(stream: AsyncIterable<AudioBlock>, deadline: number): AsyncIterable<AudioBlock> {

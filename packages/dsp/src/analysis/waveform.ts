@@ -14,54 +14,128 @@ export interface WaveformData {
   data: number[];
 }
 
+/** audiowaveform's default zoom (samples per pixel). */
+export const DEFAULT_SAMPLES_PER_PIXEL = 256;
+
+/**
+ * Waveform peaks built block by block (so they can ride along another pass over the audio, as the analysis at
+ * ingest). Values as audiowaveform computes them: each sample as 16-bit PCM (rounded, clamped), min and max per
+ * pixel and channel, and for 8 bits the 16-bit value divided by 256 and truncated toward zero.
+ */
+export class PeaksBuilder {
+  private readonly data: number[] = [];
+  private readonly mins: Int32Array;
+  private readonly maxs: Int32Array;
+  private fill = 0;
+  private readonly bits: 8 | 16;
+
+  private spp: number;
+  private readonly maxPixels: number;
+
+  /**
+   * With `maxPixels`, a long input does not grow the data past that: whenever it is reached the zoom doubles
+   * (pairs of pixels merged, exactly, as their min and max), so an hour of audio is a few hundred kilobytes.
+   */
+  constructor(
+    private readonly format: StreamFormat,
+    opts: { samplesPerPixel?: number; bits?: 8 | 16; maxPixels?: number } = {},
+  ) {
+    const spp = opts.samplesPerPixel ?? DEFAULT_SAMPLES_PER_PIXEL;
+    this.maxPixels = Math.max(2, 2 * Math.floor((opts.maxPixels ?? Infinity) / 2));
+    if (!Number.isInteger(spp) || spp < 2 || spp > 1 << 24) {
+      throw new InvalidParameterError('Waveform::InvalidZoom', 'samplesPerPixel must be a whole number from 2 to 16777216', { allowed: { min: 2, max: 1 << 24 } });
+    }
+    this.spp = spp;
+    this.bits = opts.bits ?? 8;
+    this.mins = new Int32Array(format.channels).fill(32767);
+    this.maxs = new Int32Array(format.channels).fill(-32768);
+  }
+
+  push(block: AudioBlock): void {
+    const n = block[0]?.length ?? 0;
+    const ch = this.format.channels;
+    let i = 0;
+    while (i < n) {
+      const take = Math.min(n - i, this.spp - this.fill);
+      for (let c = 0; c < ch; c++) {
+        const x = block[c];
+        let lo = this.mins[c], hi = this.maxs[c];
+        for (let k = i; k < i + take; k++) {
+          let v = Math.round(x[k] * 32768);
+          if (v > 32767) v = 32767;
+          else if (v < -32768) v = -32768;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        this.mins[c] = lo;
+        this.maxs[c] = hi;
+      }
+      this.fill += take;
+      i += take;
+      if (this.fill === this.spp) this.emit();
+    }
+  }
+
+  private emit(): void {
+    const q = this.bits === 8 ? (v: number) => (v / 256) | 0 : (v: number) => v;
+    for (let c = 0; c < this.format.channels; c++) {
+      this.data.push(q(this.mins[c]), q(this.maxs[c]));
+      this.mins[c] = 32767;
+      this.maxs[c] = -32768;
+    }
+    this.fill = 0;
+    if (this.data.length / (2 * this.format.channels) >= this.maxPixels) this.halve();
+  }
+
+  /** Double the zoom: each pair of pixels becomes one (an even count, so the next pixel starts on the new grid). */
+  private halve(): void {
+    const ch = this.format.channels;
+    const d = this.data;
+    const out: number[] = [];
+    for (let p = 0; p < d.length; p += 4 * ch) {
+      for (let c = 0; c < ch; c++) out.push(Math.min(d[p + 2 * c], d[p + 2 * ch + 2 * c]), Math.max(d[p + 2 * c + 1], d[p + 2 * ch + 2 * c + 1]));
+    }
+    d.length = 0;
+    for (const v of out) d.push(v);
+    this.spp *= 2;
+  }
+
+  finish(): WaveformData {
+    if (this.fill > 0) this.emit();
+    const ch = this.format.channels;
+    return { version: 2, channels: ch, sample_rate: this.format.sampleRate, samples_per_pixel: this.spp, bits: this.bits, length: this.data.length / (2 * ch), data: this.data };
+  }
+}
+
 export async function waveformPeaks(
   stream: AsyncIterable<AudioBlock>,
   format: StreamFormat,
   opts: { samplesPerPixel: number; bits?: 8 | 16 },
 ): Promise<WaveformData> {
-  const spp = opts.samplesPerPixel;
-  if (!Number.isInteger(spp) || spp < 1 || spp > 1 << 20) {
-    throw new InvalidParameterError('Waveform::InvalidZoom', 'samplesPerPixel must be a whole number from 1 to 1048576', { allowed: { min: 1, max: 1 << 20 } });
+  const peaks = new PeaksBuilder(format, opts);
+  for await (const block of stream) peaks.push(block);
+  return peaks.finish();
+}
+
+/**
+ * audiowaveform's binary format (.dat, version 2): a little-endian header (version, flags — 1 for 8-bit —, sample
+ * rate, samples per pixel, length, channels) then min/max pairs per pixel and channel as int8 or int16.
+ */
+export function waveformDat(w: WaveformData): Uint8Array {
+  const width = w.bits === 8 ? 1 : 2;
+  const out = new Uint8Array(24 + w.data.length * width);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, 2, true);
+  v.setUint32(4, w.bits === 8 ? 1 : 0, true);
+  v.setInt32(8, w.sample_rate, true);
+  v.setInt32(12, w.samples_per_pixel, true);
+  v.setUint32(16, w.length, true);
+  v.setInt32(20, w.channels, true);
+  for (let i = 0; i < w.data.length; i++) {
+    if (width === 1) v.setInt8(24 + i, w.data[i]);
+    else v.setInt16(24 + 2 * i, w.data[i], true);
   }
-  const bits = opts.bits ?? 8;
-  const scale = bits === 8 ? 127 : 32767;
-  const ch = format.channels;
-  const data: number[] = [];
-  const mins = new Float64Array(ch).fill(Infinity);
-  const maxs = new Float64Array(ch).fill(-Infinity);
-  let fill = 0;
-  const q = (v: number) => Math.max(-scale - 1, Math.min(scale, Math.round(v < 0 ? v * (scale + 1) : v * scale)));
-  const emit = () => {
-    for (let c = 0; c < ch; c++) {
-      data.push(q(mins[c]), q(maxs[c]));
-      mins[c] = Infinity;
-      maxs[c] = -Infinity;
-    }
-    fill = 0;
-  };
-  for await (const block of stream) {
-    const n = block[0]?.length ?? 0;
-    let i = 0;
-    while (i < n) {
-      const take = Math.min(n - i, spp - fill);
-      for (let c = 0; c < ch; c++) {
-        const x = block[c];
-        let lo = mins[c], hi = maxs[c];
-        for (let k = i; k < i + take; k++) {
-          const v = x[k];
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-        mins[c] = lo;
-        maxs[c] = hi;
-      }
-      fill += take;
-      i += take;
-      if (fill === spp) emit();
-    }
-  }
-  if (fill > 0) emit();
-  return { version: 2, channels: ch, sample_rate: format.sampleRate, samples_per_pixel: spp, bits, length: data.length / (2 * ch), data };
+  return out;
 }
 
 // ---- spectrogram -------------------------------------------------------------------------------------------
@@ -127,88 +201,169 @@ function colour(t: number): [number, number, number] {
 }
 
 /**
- * Spectrogram PNG of the mono mix: magnitude in dB (−100..0 dBFS) on a linear frequency axis. Memory is bounded:
- * column spectra are kept at a hop that doubles (merging pairs by maximum) whenever more than 2 × width columns
- * have accumulated, so any duration fits in about 2 × width × height bytes before the final resampling.
+ * Spectrogram PNG of the mono mix: magnitude in dB (−100..0 dBFS) on a linear frequency axis, built block by block.
+ * Memory is bounded: column spectra are kept at a hop that doubles (merging pairs by maximum) whenever more than
+ * 2 × width columns have accumulated, so any duration fits in about 2 × width × height bytes before the final
+ * resampling.
  */
-export async function spectrogramPng(
-  stream: AsyncIterable<AudioBlock>,
-  format: StreamFormat,
-  opts: { width: number; height: number; fftSize?: number },
-): Promise<Uint8Array> {
-  const { width, height } = opts;
-  const size = opts.fftSize ?? 2048;
-  if (!(width >= 16 && width <= 8192 && height >= 16 && height <= 4096)) {
-    throw new InvalidParameterError('Spectrogram::InvalidSize', 'width must be 16–8192 and height 16–4096 pixels', { allowed: { width: [16, 8192], height: [16, 4096] } });
+export class SpectrogramBuilder {
+  private readonly fft;
+  private readonly size: number;
+  private readonly win: Float64Array;
+  private readonly winSum: number;
+  private readonly windowed: Float64Array;
+  private readonly frame: Float64Array;
+  private readonly re: Float64Array;
+  private readonly im: Float64Array;
+  private columns: Uint8Array[] = [];
+  private merge = 1; // frames merged into one column
+  private pending: Uint8Array | null = null;
+  private pendingCount = 0;
+  private pos = 0;
+  private readonly width: number;
+  private readonly height: number;
+
+  private readonly fitWidth: boolean;
+
+  /** With `fitWidth`, a short input is drawn one column per spectrum (never wider than `width`, at least 16). */
+  constructor(opts: { width: number; height: number; fftSize?: number; fitWidth?: boolean }) {
+    const { width, height } = opts;
+    if (!(width >= 16 && width <= 8192 && height >= 16 && height <= 4096)) {
+      throw new InvalidParameterError('Spectrogram::InvalidSize', 'width must be 16–8192 and height 16–4096 pixels', { allowed: { width: [16, 8192], height: [16, 4096] } });
+    }
+    this.width = width;
+    this.height = height;
+    this.fitWidth = opts.fitWidth ?? false;
+    this.size = opts.fftSize ?? 2048;
+    this.fft = createRealFft(this.size);
+    this.win = hann(this.size);
+    this.winSum = this.win.reduce((a, b) => a + b, 0);
+    this.windowed = new Float64Array(this.size);
+    this.frame = new Float64Array(this.size);
+    this.re = new Float64Array(this.size);
+    this.im = new Float64Array(this.size);
   }
-  const fft = createRealFft(size);
-  const windowed = new Float64Array(size);
-  const win = hann(size);
-  const frame = new Float64Array(size);
-  const re = new Float64Array(size), im = new Float64Array(size);
-  const bins = size / 2;
-  let columns: Uint8Array[] = [];
-  let hop = size;
-  let merge = 1; // frames merged into one column
-  let pending: Uint8Array | null = null;
-  let pendingCount = 0;
-  let pos = 0;
-  const winSum = win.reduce((a, b) => a + b, 0);
-  const column = () => {
-    for (let i = 0; i < size; i++) windowed[i] = frame[i] * win[i];
-    fft.forward(windowed, re, im);
+
+  push(block: AudioBlock): void {
+    const n = block[0]?.length ?? 0;
+    const ch = block.length;
+    const { frame, size } = this;
+    for (let i = 0; i < n; i++) {
+      let m = 0;
+      for (let c = 0; c < ch; c++) m += block[c][i];
+      frame[this.pos++] = m / ch;
+      if (this.pos === size) {
+        this.column();
+        this.pos = 0;
+      }
+    }
+  }
+
+  private column(): void {
+    const { size, height, re, im } = this;
+    const bins = size / 2;
+    for (let i = 0; i < size; i++) this.windowed[i] = this.frame[i] * this.win[i];
+    this.fft.forward(this.windowed, re, im);
     const col = new Uint8Array(height);
     for (let y = 0; y < height; y++) {
       const k0 = Math.floor((y * bins) / height);
       const k1 = Math.max(k0 + 1, Math.floor(((y + 1) * bins) / height));
       let m = 0;
       for (let k = k0; k < k1; k++) m = Math.max(m, Math.hypot(re[k], im[k]));
-      const dbv = 20 * Math.log10((2 * m) / winSum + 1e-12);
+      const dbv = 20 * Math.log10((2 * m) / this.winSum + 1e-12);
       col[height - 1 - y] = Math.round(Math.max(0, Math.min(1, (dbv + 100) / 100)) * 255);
     }
-    if (!pending) pending = col;
-    else for (let y = 0; y < height; y++) pending[y] = Math.max(pending[y], col[y]);
-    if (++pendingCount === merge) {
-      columns.push(pending);
-      pending = null;
-      pendingCount = 0;
-      if (columns.length > 2 * width) {
+    if (!this.pending) this.pending = col;
+    else for (let y = 0; y < height; y++) this.pending[y] = Math.max(this.pending[y], col[y]);
+    if (++this.pendingCount === this.merge) {
+      this.columns.push(this.pending);
+      this.pending = null;
+      this.pendingCount = 0;
+      if (this.columns.length > 2 * this.width) {
+        const cs = this.columns;
         const merged: Uint8Array[] = [];
-        for (let i = 0; i + 1 < columns.length; i += 2) merged.push(columns[i].map((v, y) => Math.max(v, columns[i + 1][y])));
-        if (columns.length % 2) pending = columns[columns.length - 1];
-        pendingCount = columns.length % 2;
-        columns = merged;
-        merge *= 2;
-        hop = size * merge;
+        for (let i = 0; i + 1 < cs.length; i += 2) merged.push(cs[i].map((v, y) => Math.max(v, cs[i + 1][y])));
+        if (cs.length % 2) this.pending = cs[cs.length - 1];
+        this.pendingCount = cs.length % 2;
+        this.columns = merged;
+        this.merge *= 2;
       }
     }
-  };
+  }
+
+  finish(): Uint8Array {
+    const { height } = this;
+    const columns = this.pending ? [...this.columns, this.pending] : this.columns;
+    const width = this.fitWidth ? Math.max(16, Math.min(this.width, columns.length)) : this.width;
+    const rgb = new Uint8Array(width * height * 3);
+    const cols = Math.max(1, columns.length);
+    for (let x = 0; x < width; x++) {
+      const col = columns[Math.min(cols - 1, Math.floor((x * cols) / width))];
+      for (let y = 0; y < height; y++) {
+        const [r, g, b] = colour(col ? col[y] / 255 : 0);
+        const o = (y * width + x) * 3;
+        rgb[o] = r;
+        rgb[o + 1] = g;
+        rgb[o + 2] = b;
+      }
+    }
+    return encodePng(width, height, rgb);
+  }
+}
+
+export async function spectrogramPng(
+  stream: AsyncIterable<AudioBlock>,
+  _format: StreamFormat,
+  opts: { width: number; height: number; fftSize?: number },
+): Promise<Uint8Array> {
+  const spectrogram = new SpectrogramBuilder(opts);
+  for await (const block of stream) spectrogram.push(block);
+  return spectrogram.finish();
+}
+
+/** Receives every block of a pass over the audio (synchronously, before the block may be reused). */
+export interface BlockSink {
+  push(block: AudioBlock): void;
+}
+
+/** Hand each block to `sink` on its way through. */
+export async function* tap(stream: AsyncIterable<AudioBlock>, sink: BlockSink): AsyncIterable<AudioBlock> {
   for await (const block of stream) {
-    const n = block[0]?.length ?? 0;
-    const ch = block.length;
-    for (let i = 0; i < n; i++) {
-      let m = 0;
-      for (let c = 0; c < ch; c++) m += block[c][i];
-      frame[pos++] = m / ch;
-      if (pos === size) {
-        column();
-        pos = 0;
-      }
-    }
+    sink.push(block);
+    yield block;
   }
-  void hop;
-  if (pending) columns.push(pending);
-  const rgb = new Uint8Array(width * height * 3);
-  const cols = Math.max(1, columns.length);
-  for (let x = 0; x < width; x++) {
-    const col = columns[Math.min(cols - 1, Math.floor((x * cols) / width))];
-    for (let y = 0; y < height; y++) {
-      const [r, g, b] = colour(col ? col[y] / 255 : 0);
-      const o = (y * width + x) * 3;
-      rgb[o] = r;
-      rgb[o + 1] = g;
-      rgb[o + 2] = b;
-    }
+}
+
+/** What a file or output is shown with: waveform peaks (audiowaveform v2, 8-bit) and a spectrogram. */
+export const VISUAL_SETTINGS = {
+  samplesPerPixel: DEFAULT_SAMPLES_PER_PIXEL,
+  bits: 8,
+  /** The peaks of a long input are coarsened past this many pixels (zoom doubled), about 400 kB as .dat in stereo. */
+  maxPixels: 100_000,
+  /** At most 1024 columns (one per 2048-sample spectrum for a short input), 256 rows. */
+  spectrogram: { width: 1024, height: 256, fitWidth: true },
+} as const;
+
+export interface Visuals {
+  readonly waveform: WaveformData;
+  readonly spectrogram: Uint8Array;
+}
+
+/** Peaks and spectrogram in one pass (a sink for the pass that decodes anyway: the analysis, an encode). */
+export class VisualsBuilder implements BlockSink {
+  private readonly peaks: PeaksBuilder;
+  private readonly spectrogram = new SpectrogramBuilder(VISUAL_SETTINGS.spectrogram);
+
+  constructor(format: StreamFormat) {
+    this.peaks = new PeaksBuilder(format, VISUAL_SETTINGS);
   }
-  return encodePng(width, height, rgb);
+
+  push(block: AudioBlock): void {
+    this.peaks.push(block);
+    this.spectrogram.push(block);
+  }
+
+  finish(): Visuals {
+    return { waveform: this.peaks.finish(), spectrogram: this.spectrogram.finish() };
+  }
 }
