@@ -80,10 +80,13 @@ describe('versions of a file', () => {
     for (const j of [b, c, d]) expect(byId[j.job_id].status).toBe('completed');
     // B still hangs under A in the tree (its own output is kept).
     expect(byId[b.job_id]).toMatchObject({ parent_job_id: a.job_id, depth: 2 });
-    // A's output is gone from storage and from delivery; B's is not.
-    const objects = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKETS.processed.name, Prefix: `${BUCKETS.processed.prefix}${s.session_id}/` }));
-    const keys = (objects.Contents ?? []).map((o) => o.Key!);
-    expect(keys.some((k) => k.includes(a.job_id))).toBe(false);
+    // A's output is gone from storage (the expiry finishes deleting it after the state says expired) and from
+    // delivery; B's is not.
+    const keys = await api.waitFor(async () => {
+      const objects = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKETS.processed.name, Prefix: `${BUCKETS.processed.prefix}${s.session_id}/` }));
+      const ks = (objects.Contents ?? []).map((o) => o.Key!);
+      return ks.some((k) => k.includes(a.job_id)) ? undefined : ks;
+    }, 'the expired output deleted', 10_000);
     expect(keys.some((k) => k.includes(b.job_id))).toBe(true);
     expect((await fetch(a.output.url)).status).toBe(404);
     // Its waveform and spectrogram went with it; B's are kept.

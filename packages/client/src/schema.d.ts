@@ -189,6 +189,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audio/{session_id}/files/{file_id}/waveform.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ready file's waveform peaks as audiowaveform v2 JSON, 8-bit (loads in peaks.js, wavesurfer.js, waveform-data) */
+        get: operations["fileWaveformJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audio/{session_id}/jobs/{job_id}/waveform.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A completed job's output: waveform peaks as audiowaveform v2 JSON, 8-bit (loads in peaks.js, wavesurfer.js, waveform-data) */
+        get: operations["jobWaveformJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audio/{session_id}/files/{file_id}/waveform.dat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ready file's the same peaks in audiowaveform’s binary .dat format (version 2) */
+        get: operations["fileWaveformDat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audio/{session_id}/jobs/{job_id}/waveform.dat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A completed job's output: the same peaks in audiowaveform’s binary .dat format (version 2) */
+        get: operations["jobWaveformDat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audio/{session_id}/files/{file_id}/spectrogram.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ready file's a spectrogram of the mono mix, 0 Hz at the bottom, −100…0 dBFS */
+        get: operations["fileSpectrogramPng"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audio/{session_id}/jobs/{job_id}/spectrogram.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A completed job's output: a spectrogram of the mono mix, 0 Hz at the bottom, −100…0 dBFS */
+        get: operations["jobSpectrogramPng"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audio/{session_id}/process": {
         parameters: {
             query?: never;
@@ -967,6 +1069,7 @@ export interface components {
             /** @description the upload was written again after it was checked; jobs refuse it (File::Changed) */
             overwritten_at?: string;
             progress?: components["schemas"]["Progress"];
+            visuals?: components["schemas"]["VisualLinks"];
         };
         /** @description ingest’s progress while pending */
         Progress: {
@@ -974,6 +1077,15 @@ export interface components {
             phase: "downloading" | "decoding" | "processing" | "encoding" | "uploading";
             /** @description of the whole job (or ingest), never falling; from frames done over frames expected while processing */
             percent: number;
+        };
+        /** @description its waveform and spectrogram, once ready (absent when the analysis did not finish) */
+        VisualLinks: {
+            /** @description audiowaveform v2 JSON peaks, 8-bit (peaks.js, wavesurfer.js, waveform-data) */
+            waveform_json: string;
+            /** @description the same peaks as audiowaveform .dat (binary, version 2) */
+            waveform_dat: string;
+            /** @description a spectrogram PNG */
+            spectrogram_png: string;
         };
         Job: {
             job_id: string;
@@ -1006,6 +1118,7 @@ export interface components {
                 [key: string]: number;
             };
             progress?: components["schemas"]["Progress"] & unknown;
+            visuals?: components["schemas"]["VisualLinks"] & unknown;
             expired_at?: string;
         };
         /** @description the first of outputs */
@@ -1936,6 +2049,480 @@ export interface operations {
             };
             /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a dependency is unavailable; retry (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fileWaveformJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id (`ses_` and 32 hex digits) */
+                session_id: string;
+                /** @description file id (`fil_` and 32 hex digits) */
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a redirect to the stored object */
+            302: {
+                headers: {
+                    /** @description where the object (application/json) is delivered */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: `Request::UnknownField` (with the closest known field), `Request::MissingField`, `Request::InvalidField`, `Request::InvalidJson`, `Request::MalformedPath`, `Effect::*`, `Job::*` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::MissingToken`: no `Authorization: Bearer <access_token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::Forbidden`: another session's token; `Admin::Disabled` / `Admin::Forbidden` for the operator routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `File::NotReady`: the file is still pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a dependency is unavailable; retry (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    jobWaveformJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id (`ses_` and 32 hex digits) */
+                session_id: string;
+                /** @description job id (`job_` and 32 hex digits) */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a redirect to the stored object */
+            302: {
+                headers: {
+                    /** @description where the object (application/json) is delivered */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: `Request::UnknownField` (with the closest known field), `Request::MissingField`, `Request::InvalidField`, `Request::InvalidJson`, `Request::MalformedPath`, `Effect::*`, `Job::*` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::MissingToken`: no `Authorization: Bearer <access_token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::Forbidden`: another session's token; `Admin::Disabled` / `Admin::Forbidden` for the operator routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `File::NotReady`: the file is still pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a dependency is unavailable; retry (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fileWaveformDat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id (`ses_` and 32 hex digits) */
+                session_id: string;
+                /** @description file id (`fil_` and 32 hex digits) */
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a redirect to the stored object */
+            302: {
+                headers: {
+                    /** @description where the object (application/octet-stream) is delivered */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: `Request::UnknownField` (with the closest known field), `Request::MissingField`, `Request::InvalidField`, `Request::InvalidJson`, `Request::MalformedPath`, `Effect::*`, `Job::*` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::MissingToken`: no `Authorization: Bearer <access_token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::Forbidden`: another session's token; `Admin::Disabled` / `Admin::Forbidden` for the operator routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `File::NotReady`: the file is still pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a dependency is unavailable; retry (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    jobWaveformDat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id (`ses_` and 32 hex digits) */
+                session_id: string;
+                /** @description job id (`job_` and 32 hex digits) */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a redirect to the stored object */
+            302: {
+                headers: {
+                    /** @description where the object (application/octet-stream) is delivered */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: `Request::UnknownField` (with the closest known field), `Request::MissingField`, `Request::InvalidField`, `Request::InvalidJson`, `Request::MalformedPath`, `Effect::*`, `Job::*` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::MissingToken`: no `Authorization: Bearer <access_token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::Forbidden`: another session's token; `Admin::Disabled` / `Admin::Forbidden` for the operator routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `File::NotReady`: the file is still pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a dependency is unavailable; retry (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    fileSpectrogramPng: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id (`ses_` and 32 hex digits) */
+                session_id: string;
+                /** @description file id (`fil_` and 32 hex digits) */
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a redirect to the stored object */
+            302: {
+                headers: {
+                    /** @description where the object (image/png) is delivered */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: `Request::UnknownField` (with the closest known field), `Request::MissingField`, `Request::InvalidField`, `Request::InvalidJson`, `Request::MalformedPath`, `Effect::*`, `Job::*` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::MissingToken`: no `Authorization: Bearer <access_token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::Forbidden`: another session's token; `Admin::Disabled` / `Admin::Forbidden` for the operator routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `File::NotReady`: the file is still pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a dependency is unavailable; retry (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    jobSpectrogramPng: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id (`ses_` and 32 hex digits) */
+                session_id: string;
+                /** @description job id (`job_` and 32 hex digits) */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a redirect to the stored object */
+            302: {
+                headers: {
+                    /** @description where the object (image/png) is delivered */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: `Request::UnknownField` (with the closest known field), `Request::MissingField`, `Request::InvalidField`, `Request::InvalidJson`, `Request::MalformedPath`, `Effect::*`, `Job::*` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::MissingToken`: no `Authorization: Bearer <access_token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Auth::Forbidden`: another session's token; `Admin::Disabled` / `Admin::Forbidden` for the operator routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `File::NotReady`: the file is still pending */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

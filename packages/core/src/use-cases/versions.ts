@@ -57,8 +57,9 @@ export async function pruneVersions(deps: Deps, sessionId: string, fileId: strin
     }
   }
   for (const job of expired) {
-    for (const o of job.outputs ?? []) await deps.store.deleteOutput(o.key);
+    // The pictures first, then the outputs: once an output is gone, so is everything drawn from it.
     for (const key of visualKeysOf(sessionId, job.job_id)) await deps.store.deleteOutput(key);
+    for (const o of job.outputs ?? []) await deps.store.deleteOutput(o.key);
     await deps.index?.publish({ op: 'remove', file_id: job.job_id }, `rm-${job.job_id}`);
     await deps.jobs.dropOutputs(sessionId, job.job_id);
     const { outputs: _o, ...rest } = job;

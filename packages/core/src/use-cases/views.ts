@@ -26,7 +26,8 @@ export function deliveryUrl(base: string, key: string): string {
 }
 
 export function jobView(j: Job, deliveryBaseUrl: string) {
-  const outputs = (j.outputs ?? []).map((o) => ({
+  // An expired version's outputs are being (or were) deleted: never offered.
+  const outputs = (j.status === 'expired' ? [] : (j.outputs ?? [])).map((o) => ({
     url: deliveryUrl(deliveryBaseUrl, o.key),
     format: o.format,
     duration_s: o.duration_s,
