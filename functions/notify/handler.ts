@@ -16,6 +16,16 @@ const deps: LiveDeps = {
 };
 
 /**
+ * Priming, in the init phase (which a provisioned environment runs before its first event): a query and a post to a
+ * connection that does not exist open the SDK clients' connections, so the first push does not pay for them.
+ * Bounded, and never fatal.
+ */
+await Promise.race([
+  Promise.allSettled([deps.connections.listBySession(`ses_${'0'.repeat(32)}`), deps.push.send('priming', '{}')]),
+  new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+]);
+
+/**
  * State changes to the WebSocket connections of their session, and snapshots to new connections. The queue is
  * FIFO (a group per session): records are handled in order, and from the first that fails on, the rest of the
  * batch is reported failed, so a session's messages never overtake each other. A poison record is logged and let go.

@@ -27,6 +27,8 @@ export interface DavidFunctionProps {
  */
 export class DavidFunction extends Construct {
   readonly fn: lambda.Function;
+  /** What triggers invoke: the `live` alias when the function keeps provisioned environments, else the function. */
+  readonly target: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: DavidFunctionProps) {
     super(scope, id);
@@ -50,9 +52,12 @@ export class DavidFunction extends Construct {
       layers: props.layers,
       environment: props.environment,
     });
+    this.target = spec.provisionedConcurrency
+      ? new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.fn.currentVersion, provisionedConcurrentExecutions: spec.provisionedConcurrency })
+      : this.fn;
     if (props.queue) {
       const { source } = props.queue;
-      this.fn.addEventSource(
+      this.target.addEventSource(
         new SqsEventSource(props.queue.queue, {
           batchSize: source.batchSize,
           ...(source.maxBatchingWindowSeconds > 0 ? { maxBatchingWindow: Duration.seconds(source.maxBatchingWindowSeconds) } : {}),

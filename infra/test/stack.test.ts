@@ -165,10 +165,18 @@ describe('the CDK app', () => {
     expect(ours).toHaveLength(Object.keys(FUNCTIONS).length);
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    const aliases = template.findResources('AWS::Lambda::Alias');
     for (const spec of Object.values(FUNCTIONS) as FunctionSpec[]) {
       const [id] = Object.keys(functionWithMemory(spec.memoryMb, spec.timeoutSeconds));
-      const ref = JSON.stringify({ Ref: id });
-      const consumes = mappings.filter((m) => JSON.stringify(m.Properties.FunctionName) === ref);
+      // A function with provisioned environments is invoked through its `live` alias, which keeps them.
+      const alias = Object.entries(aliases).find(([, a]) => JSON.stringify(a.Properties.FunctionName) === JSON.stringify({ Ref: id }));
+      expect(alias?.[1].Properties.ProvisionedConcurrencyConfig, spec.entry).toEqual(
+        spec.provisionedConcurrency ? { ProvisionedConcurrentExecutions: spec.provisionedConcurrency } : undefined,
+      );
+      // (an alias is named by its function name and `:live`, built from the alias's ARN)
+      const target = (m: { [key: string]: { FunctionName?: unknown } }) =>
+        spec.provisionedConcurrency ? JSON.stringify(m.Properties.FunctionName).includes(JSON.stringify({ Ref: alias![0] })) : JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: id });
+      const consumes = mappings.filter(target);
       expect(consumes.length, spec.entry).toBe('queue' in spec.trigger ? 1 : 0);
       const scheduled = rules.filter((r) => JSON.stringify(r.Properties.Targets).includes(`"${id}"`));
       expect(scheduled.length, spec.entry).toBe('everySeconds' in spec.trigger ? 1 : 0);

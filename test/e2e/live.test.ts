@@ -80,7 +80,7 @@ describe('live sessions: the WebSocket push channel', () => {
 
       // Push latency: the change's time (stamped where it happened) to its arrival here.
       const lat = socket.messages.filter((m) => !m.data.snapshot && m.data.at).map((m) => m.at - Date.parse(m.data.at));
-      console.log(`push latency (state change → message), ${lat.length} messages: p50 ${pct(lat, 50)} ms, p99 ${pct(lat, 99)} ms, max ${Math.max(...lat)} ms`);
+      console.log(`push latency (state change → message), ${lat.length} messages: p50 ${pct(lat, 50)} ms, p99 ${pct(lat, 99)} ms, max ${Math.max(...lat)} ms; in order: ${lat.join(' ')}`);
       expect(pct(lat, 50)).toBeLessThan(100);
     } finally {
       await socket.close();

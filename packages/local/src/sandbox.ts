@@ -274,6 +274,27 @@ export class FunctionPool {
     }
   }
 
+  /** Start `n` environments ahead of any invocation (provisioned concurrency): the first events find them warm. */
+  async provision(n: number): Promise<void> {
+    const count = Math.min(n, this.opts.concurrency) - this.envs.length - this.starting;
+    await Promise.all(
+      Array.from({ length: Math.max(0, count) }, async () => {
+        const tmp = join(this.opts.tmpRoot, `${this.opts.name}-${process.pid}-${this.next++}`);
+        this.starting++;
+        try {
+          await rm(tmp, { recursive: true, force: true });
+          await mkdir(tmp, { recursive: true });
+          const env = new Environment(this.opts, tmp);
+          await env.ready;
+          this.envs.push(env);
+          this.starts.push(env.initMs);
+        } finally {
+          this.starting--;
+        }
+      }),
+    );
+  }
+
   /** Kill every environment (call after the work in flight is done). */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -198,6 +198,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     /** …but the notifier, whose pushes should land within 100 ms of the change (its work is small). */
     const niceness = (id: FunctionId, spec: FunctionSpec) => ('http' in spec.trigger || 'websocket' in spec.trigger || id === 'notify' ? 0 : 10);
     const pools: FunctionPool[] = [];
+    const provisioning: Promise<void>[] = [];
     const sources: SqsEventSource[] = [];
     for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
       const spec: FunctionSpec = FUNCTIONS[id];
@@ -205,6 +206,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       const concurrency = Math.min(spec.reservedConcurrency ?? Infinity, local[id]);
       const pool = new FunctionPool({ name, spec, bundle: buildFunction(id, spec), environment, concurrency, tmpRoot, perEnvironment: perEnvironment[id], niceness: niceness(id, spec) });
       pools.push(pool);
+      if (spec.provisionedConcurrency) provisioning.push(pool.provision(spec.provisionedConcurrency));
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- events cross a process boundary as data
       const handler = ((event: unknown) => pool.invoke(event)) as Handler<any, any>;
       const trigger = spec.trigger;
@@ -244,6 +246,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     stopping.unshift(async () => {
       await Promise.all(pools.map((p) => p.stop()));
     });
+    // Provisioned environments are initialised before their trigger delivers anything, as Lambda does.
+    await Promise.all(provisioning);
     for (const s of sources) s.start();
     stopping.unshift(async () => {
       await Promise.all(sources.map((s) => s.stop()));
