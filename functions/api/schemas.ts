@@ -185,6 +185,10 @@ export const JobView = z
     timings_ms: z.record(z.string(), z.number()).optional(),
     progress: Progress.optional().openapi({ description: 'while processing: the current attempt’s; 100 once completed' }),
     visuals: VisualLinks.optional().openapi({ description: 'the output’s waveform and spectrogram, once completed' }),
+    output_loudness: z
+      .object({ integrated_lufs: z.number().nullable(), loudness_range_lu: z.number().nullable(), true_peak_dbtp: z.number().nullable() })
+      .optional()
+      .openapi({ description: 'the output’s loudness (EBU R128, measured as it was written); null where not measurable' }),
     expired_at: z.string().optional(),
   })
   .openapi('Job');

@@ -50,7 +50,7 @@ async function listVisuals(prefix: string): Promise<string[]> {
 }
 
 describe('waveforms and spectrograms through the API', () => {
-  it('draws a ready file’s and a completed output’s peaks as audiowaveform does, loadable by waveform-data as JSON and .dat, and a spectrogram; deletes them with their owner', async () => {
+  it('measures the output’s loudness, and draws a ready file’s and a completed output’s peaks as audiowaveform does, loadable by waveform-data as JSON and .dat, and a spectrogram; deletes them with their owner', async () => {
     const api = new ApiClient(ctx.stack.apiUrl);
     const s = await api.createSession('visuals');
     const wav = sineWav({ seconds: 2, channels: 2, peakDbfs: -6 });
@@ -101,6 +101,10 @@ describe('waveforms and spectrograms through the API', () => {
     const job = await api.waitForJob(s, res.body.job_id);
     expect(job.status).toBe('completed');
     expect(job.visuals.waveform_json).toBe(`/api/audio/${s.session_id}/jobs/${job.job_id}/waveform.json`);
+    // Its loudness, measured as it was written: a gain of −6.02 dB moves loudness and true peak by exactly that.
+    expect(job.output_loudness.integrated_lufs - file.analysis.integrated_lufs).toBeCloseTo(-6.02, 1);
+    expect(job.output_loudness.true_peak_dbtp - file.analysis.true_peak_dbtp).toBeCloseTo(-6.02, 1);
+    expect(job.output_loudness.loudness_range_lu).toBeCloseTo(file.analysis.loudness_range_lu, 1);
     const out = (await (await picture(api, s, job.visuals.waveform_json)).res.json()) as JsonWaveformData;
     expect(out.length).toBe(body.length);
     const inMax = Math.max(...body.data), outMax = Math.max(...out.data);

@@ -1119,6 +1119,12 @@ export interface components {
             };
             progress?: components["schemas"]["Progress"] & unknown;
             visuals?: components["schemas"]["VisualLinks"] & unknown;
+            /** @description the output’s loudness (EBU R128, measured as it was written); null where not measurable */
+            output_loudness?: {
+                integrated_lufs: number | null;
+                loudness_range_lu: number | null;
+                true_peak_dbtp: number | null;
+            };
             expired_at?: string;
         };
         /** @description the first of outputs */

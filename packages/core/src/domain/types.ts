@@ -110,6 +110,8 @@ export interface Job {
   readonly outputs?: JobOutput[];
   /** When the output's waveform and spectrogram were stored. */
   readonly visuals_at?: string;
+  /** The output's loudness (EBU R128), measured as it was written; null where not measurable (silence, too short). */
+  readonly loudness?: { readonly integrated_lufs: number | null; readonly loudness_range_lu: number | null; readonly true_peak_dbtp: number | null };
   readonly error?: ErrorInfo;
   readonly timings_ms?: Record<string, number>;
   /** When its output was removed to keep the version limit. */

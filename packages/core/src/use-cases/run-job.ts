@@ -1,4 +1,4 @@
-import { applyChain, decodeFile, encodeToFile, isFormat, tap, VisualsBuilder, type FfmpegInfo, type ProbeResult } from '@david/dsp';
+import { applyChain, decodeFile, encodeToFile, isFormat, LoudnessMeter, tap, VisualsBuilder, type FfmpegInfo, type ProbeResult } from '@david/dsp';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { failureInfo, isPermanentFailure } from '../errors.ts';
@@ -10,6 +10,12 @@ import { isFinished, type ErrorInfo, type Job, type JobOutput, type MediaInfo } 
 import type { Deps } from './deps.ts';
 import { countFrames, jobProgress, publishJob, type ProgressReporter } from './live.ts';
 import { keepVersion, sourceOutput } from './versions.ts';
+
+/** What the output measures (R128), a value that cannot be measured (silence, too short) as null. */
+function loudnessOf(s: { integrated_lufs: number; loudness_range_lu: number; true_peak_dbtp: number }): NonNullable<Job['loudness']> {
+  const r = (v: number) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+  return { integrated_lufs: r(s.integrated_lufs), loudness_range_lu: r(s.loudness_range_lu), true_peak_dbtp: r(s.true_peak_dbtp) };
+}
 
 export interface RunJobOptions {
   readonly tempDir: string;
@@ -165,9 +171,10 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     });
     const chained = applyChain(input$, job.chain, decoded.format, opts.tempDir);
     const { format } = chained;
-    // The output's waveform and spectrogram are drawn from the chain's output as it is encoded (no second pass).
+    // The output's waveform, spectrogram and loudness come from the chain's output as it is encoded (no second pass).
     const visuals = new VisualsBuilder(format);
-    const stream = tap(chained.stream, visuals);
+    const meter = new LoudnessMeter(format);
+    const stream = tap(chained.stream, { push: (b) => (visuals.push(b), meter.push(b)) });
     // A WAV keeps the input's sample format where it can (16/24-bit PCM, else 32-bit float).
     const depth = file.media?.bit_depth;
     const wav = depth === 16 || depth === 24 ? { bitDepth: depth as 16 | 24 } : depth && depth > 24 ? { float: true } : {};
@@ -201,6 +208,7 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       status: 'completed',
       outputs,
       visuals_at: deps.clock.now().toISOString(),
+      loudness: loudnessOf(meter.summary()),
       timings_ms: { download: Math.round(t1 - t0), process: Math.round(t2 - t1) },
       progress: { phase: 'uploading', percent: 100 },
     } as const;

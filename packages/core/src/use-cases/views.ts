@@ -53,5 +53,6 @@ export function jobView(j: Job, deliveryBaseUrl: string) {
     ...(j.progress ? { progress: j.progress } : {}),
     ...(j.expired_at ? { expired_at: j.expired_at } : {}),
     ...(jobHasVisuals(j) ? { visuals: visualLinks(j.session_id, j) } : {}),
+    ...(j.loudness && j.status === 'completed' ? { output_loudness: j.loudness } : {}),
   };
 }
