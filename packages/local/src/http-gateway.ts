@@ -2,7 +2,10 @@ import { GetObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/cl
 import { DELIVERY, FUNCTIONS, VISUAL_NAMES, VISUALS, type FunctionSpec } from '@david/core';
 import { FORMAT_IDS, FORMATS } from '@david/dsp';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { StudioConfig } from '@david/studio';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -95,15 +98,41 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port;
 }
 
-/** API Gateway stand-in: every request becomes a proxy event for the api function. */
+/** The studio's files, by the path the page asks for (`/` is its index.html). */
+const STUDIO_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.json': 'application/json' };
+
+/** The studio on the API port: `/`, and `/studio/*` from its build (the distribution serves the same in the cloud). */
+async function serveStudio(req: IncomingMessage, res: ServerResponse, studio: { dir: string; config: StudioConfig }): Promise<boolean> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (path !== '/' && !path.startsWith('/studio/')) return false;
+  if (path === '/studio/config.json') {
+    send(res, 200, JSON.stringify(studio.config), { 'cache-control': 'no-store' });
+    return true;
+  }
+  const rel = path === '/' ? 'index.html' : path.slice(1);
+  if (rel.includes('..') || !STUDIO_TYPES[extname(rel)]) return false;
+  try {
+    const body = await readFile(join(studio.dir, rel));
+    res.writeHead(200, { 'content-type': STUDIO_TYPES[extname(rel)], 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** API Gateway stand-in: every request becomes a proxy event for the api function (and `/` is the studio). */
 export async function startApiGateway(
   handler: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>,
   port: number,
   host: string,
   fn: FunctionSpec = FUNCTIONS.api,
+  studio?: { dir: string; config: StudioConfig },
 ): Promise<{ server: Server; port: number }> {
   const server = createServer(async (req, res) => {
     try {
+      if (studio && (await serveStudio(req, res, studio))) return;
       const body = await readBody(req);
       if (body === 'too-large' || body === 'abusive') {
         const payload = JSON.stringify({ error: { code: 'Request::TooLarge', message: 'the request body is over 10 MiB' } });

@@ -11,6 +11,7 @@ import { startApiGateway, startDelivery } from './http-gateway.ts';
 import { reconcileUploads } from './reconcile.ts';
 import { invoke, SqsEventSource, type Handler } from './lambda-runtime.ts';
 import { FunctionPool } from './sandbox.ts';
+import { buildStudio } from '@david/studio';
 import { buildFunction } from '@david/bundle';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -128,6 +129,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
       opts.port ?? 0,
       host,
+      FUNCTIONS.api,
+      // The studio, same origin as the API (so its config names no URL).
+      { dir: buildStudio().dir, config: { api_url: '' } },
     );
     const socketSpec = (Object.values(FUNCTIONS) as FunctionSpec[]).find((f) => 'websocket' in f.trigger);
     if (!socketSpec) throw new Error('no function with a websocket trigger in FUNCTIONS');
