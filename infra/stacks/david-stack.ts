@@ -11,6 +11,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
@@ -33,6 +34,7 @@ import {
   type QueueId,
 } from '../../packages/core/src/resources.ts';
 import { layerFfmpegBinary } from '../../packages/bundle/src/index.ts';
+import { buildStudio, type StudioConfig } from '../../packages/studio/src/build.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { DavidFunction } from '../constructs/worker-function.ts';
 
@@ -65,6 +67,9 @@ function ffmpegLayerDir(): string {
   }
   return dir;
 }
+
+/** Where synthesis builds the studio (git-ignored); the asset is hashed from its contents. */
+const STUDIO_ASSET_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../.build/studio-asset');
 
 export class DavidStack extends Stack {
   constructor(scope: Construct, id: string, props: DavidStackProps = {}) {
@@ -261,7 +266,30 @@ export class DavidStack extends Stack {
       defaultCorsPreflightOptions: { allowOrigins: props.corsOrigins ?? ['*'], allowHeaders: ['authorization', 'content-type'] },
     });
 
+    // The studio: the very build `npm start` serves, from a private bucket behind the delivery distribution (`/` and
+    // `/studio/*`); the API URL reaches it as studio/config.json written at deploy time, not baked into the build.
+    const studio = new s3.Bucket(this, 'Studio', { ...bucketDefaults, serverAccessLogsPrefix: 'david-studio/' });
+    const studioOrigin = origins.S3BucketOrigin.withOriginAccessControl(studio);
+    const studioBehavior: cloudfront.AddBehaviorOptions = {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+    };
+    distribution.addBehavior('/index.html', studioOrigin, studioBehavior);
+    distribution.addBehavior('/studio/*', studioOrigin, studioBehavior);
+    (distribution.node.defaultChild as cloudfront.CfnDistribution).addPropertyOverride('DistributionConfig.DefaultRootObject', 'index.html');
+    const studioConfig: StudioConfig = { api_url: rest.url };
+    const site = new s3deploy.BucketDeployment(this, 'StudioSite', {
+      sources: [s3deploy.Source.asset(buildStudio(join(STUDIO_ASSET_DIR)).dir), s3deploy.Source.jsonData('studio/config.json', studioConfig)],
+      destinationBucket: studio,
+      distribution,
+      distributionPaths: ['/index.html', '/studio/*'],
+      memoryLimit: 256,
+    });
+    new CfnOutput(this, 'StudioUrl', { value: `https://${distribution.distributionDomainName}/` });
+
     this.acknowledge(rest, distribution, Object.values(fns), [uploads, processed, indexBucket]);
+    this.acknowledgeDeployment(site, studio);
     for (const route of ['$disconnect-Route', '$default-Route']) {
       Validations.of(eventsApi.node.findChild(route)).acknowledge({
         id: 'AwsSolutions-APIG4',
@@ -287,6 +315,23 @@ export class DavidStack extends Stack {
     new CfnOutput(this, 'UploadsBucket', { value: uploads.bucketName });
     new CfnOutput(this, 'ProcessedBucket', { value: processed.bucketName });
     new CfnOutput(this, 'TableName', { value: table.tableName });
+  }
+
+  /** cdk-nag findings on CDK's own BucketDeployment handler (which copies the studio into its bucket). */
+  private acknowledgeDeployment(site: s3deploy.BucketDeployment, bucket: s3.Bucket): void {
+    // Its handler is a singleton function at the stack's root (its id starts with Custom::CDKBucketDeployment).
+    const handlers = this.node.children.filter((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    const scopes = [site, ...handlers];
+    const logicalId = this.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+    for (const scope of scopes) {
+      const ack = (id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
+      ack('AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'CDK\'s own deployment handler (logs).');
+      ack('AwsSolutions-L1', 'CDK\'s own deployment handler; its runtime is chosen by aws-cdk-lib.');
+      for (const action of ['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*']) ack(`AwsSolutions-IAM5[Action::${action}]`, 'The deployment handler reads its asset and replaces the studio bucket’s objects (CDK’s grants).');
+      ack(`AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/*]`, 'The studio bucket’s objects, which the deployment replaces.');
+      ack('AwsSolutions-IAM5[Resource::*]', 'CloudFront invalidations (CreateInvalidation, GetInvalidation) have no resource-level scope in CDK’s policy.');
+      ack('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', 'The CDK bootstrap assets bucket, where the studio build is staged.');
+    }
   }
 
   /** cdk-nag findings we accept, each with its reason. */

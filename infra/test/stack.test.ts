@@ -48,13 +48,14 @@ const functionWithMemory = (mb: number, timeout: number) =>
 describe('the CDK app', () => {
   it('blocks public access on every bucket and refuses non-TLS requests', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets).length).toBe(4);
+    // uploads, processed, index, the studio's, and the access-log bucket
+    expect(Object.keys(buckets).length).toBe(5);
     template.allResourcesProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: Match.objectLike({ ServerSideEncryptionConfiguration: Match.anyValue() }),
     });
     const policies = template.findResources('AWS::S3::BucketPolicy');
-    expect(Object.keys(policies).length).toBe(4);
+    expect(Object.keys(policies).length).toBe(5);
     for (const p of Object.values(policies)) {
       expect(p.Properties.PolicyDocument.Statement).toEqual(
         expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
@@ -135,8 +136,11 @@ describe('the CDK app', () => {
     });
   });
 
+  /** Our ffmpeg layer (CDK's BucketDeployment brings an AWS CLI layer of its own). */
+  const ffmpegLayers = (t: Template) => Object.fromEntries(Object.entries(t.findResources('AWS::Lambda::LayerVersion')).filter(([, l]) => /ffmpeg/.test(l.Properties.Description ?? '')));
+
   it('attaches the ffmpeg layer to ingest and process only', () => {
-    const layers = template.findResources('AWS::Lambda::LayerVersion');
+    const layers = ffmpegLayers(template);
     expect(Object.keys(layers)).toHaveLength(1);
     const layerId = Object.keys(layers)[0];
     const withLayer = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
@@ -152,7 +156,7 @@ describe('the CDK app', () => {
     const arn = 'arn:aws:lambda:us-east-1:123456789012:layer:my-ffmpeg:7';
     const own = new DavidStack(app, 'Own', { ffmpeg: { layer: lambda.LayerVersion.fromLayerVersionArn(stack, 'L', arn), path: '/opt/bin/ffmpeg' } });
     const t = Template.fromStack(own);
-    expect(Object.keys(t.findResources('AWS::Lambda::LayerVersion'))).toHaveLength(0);
+    expect(Object.keys(ffmpegLayers(t))).toHaveLength(0);
     const withLayer = Object.values(t.findResources('AWS::Lambda::Function')).filter((f) => JSON.stringify(f.Properties.Layers ?? []).includes('my-ffmpeg'));
     expect(withLayer).toHaveLength(2);
     for (const f of withLayer) expect(f.Properties.Environment.Variables.FFMPEG_PATH).toBe('/opt/bin/ffmpeg');
@@ -256,7 +260,8 @@ describe('the CDK app', () => {
   });
 
   it('delivers through CloudFront with Origin Access Control, and only the distribution may read the bucket', () => {
-    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    // One for the processed bucket, one for the studio's.
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 2);
     // A deleted output stops being served within the cache's lifetime (no invalidation per delete).
     template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: Match.objectLike({ DefaultTTL: DELIVERY.cacheSeconds, MaxTTL: DELIVERY.maxCacheSeconds, MinTTL: 0 }),
@@ -267,15 +272,42 @@ describe('the CDK app', () => {
           ViewerProtocolPolicy: 'redirect-to-https',
           ResponseHeadersPolicyId: cloudfront.ResponseHeadersPolicy.CORS_ALLOW_ALL_ORIGINS_AND_SECURITY_HEADERS.responseHeadersPolicyId,
         }),
-        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } })],
+        Origins: [
+          Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } }),
+          Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } }),
+        ],
       }),
     });
     const readers = Object.values(template.findResources('AWS::S3::BucketPolicy')).flatMap((p) =>
       p.Properties.PolicyDocument.Statement.filter((s: { Effect: string; Action: unknown }) => s.Effect === 'Allow' && JSON.stringify(s.Action).includes('s3:GetObject')),
     );
-    expect(readers).toHaveLength(1);
-    expect(readers[0].Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
-    expect(JSON.stringify(readers[0].Condition)).toContain('AWS:SourceArn');
+    expect(readers).toHaveLength(2);
+    for (const r of readers) {
+      expect(r.Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
+      expect(JSON.stringify(r.Condition)).toContain('AWS:SourceArn');
+    }
+  });
+
+  it('serves the studio from its private bucket behind the distribution, the API URL deployed as its configuration', () => {
+    const [dist] = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+    const config = dist.Properties.DistributionConfig;
+    expect(config.DefaultRootObject).toBe('index.html');
+    const studioBucket = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('Studio'))!;
+    const studioOrigin = config.Origins.find((o: { DomainName: unknown }) => JSON.stringify(o.DomainName).includes(studioBucket)).Id;
+    expect(config.CacheBehaviors.map((b: { PathPattern: string; TargetOriginId: string }) => [b.PathPattern, b.TargetOriginId])).toEqual([
+      ['/index.html', studioOrigin],
+      ['/studio/*', studioOrigin],
+    ]);
+    const [deployment] = Object.values(template.findResources('Custom::CDKBucketDeployment'));
+    expect(JSON.stringify(deployment.Properties.DestinationBucketName)).toContain(studioBucket);
+    expect(deployment.Properties.DistributionPaths).toEqual(['/index.html', '/studio/*']);
+    // The build is the one npm start serves, and names no API: the URL arrives as studio/config.json, made at
+    // deploy time from the REST API's URL (a marker the deployment fills in).
+    const markers = JSON.stringify(deployment.Properties.SourceMarkers ?? []);
+    expect(markers).toMatch(/RestApi/);
+    const asset = join(import.meta.dirname, '../../.build/studio-asset');
+    expect(readFileSync(join(asset, 'index.html'), 'utf8')).toContain('data-testid="upload-input"');
+    expect(readFileSync(join(asset, 'studio', 'studio.js'), 'utf8')).not.toMatch(/execute-api|cloudfront\.net/);
   });
 
   it('grants no wildcard actions to our functions', () => {
