@@ -68,6 +68,9 @@ function ffmpegLayerDir(): string {
   return dir;
 }
 
+/** A pseudo parameter as cdk-nag prints it: <AWS::Name>, unless the stack's environment fixed its value. */
+const shown = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
+
 /** Where synthesis builds the studio (git-ignored); the asset is hashed from its contents. */
 const STUDIO_ASSET_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../.build/studio-asset');
 
@@ -301,8 +304,6 @@ export class DavidStack extends Stack {
     for (const fn of [fns.sockets, fns.notify]) {
       Validations.of(fn).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${connectionsIndex}.Arn>/index/*]`, reason: 'The connections table’s by-session index, from a table grant.' });
     }
-    // As cdk-nag prints it: a pseudo parameter as <AWS::Name> unless the stack's environment fixed it.
-    const shown = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
     const arnHead = `arn:${shown(this.partition, 'Partition')}:execute-api:${shown(this.region, 'Region')}:${shown(this.account, 'AccountId')}`;
     Validations.of(fns.notify).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${arnHead}:<${eventsApiId}>/*/*/@connections/*]`,
@@ -330,7 +331,8 @@ export class DavidStack extends Stack {
       for (const action of ['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*']) ack(`AwsSolutions-IAM5[Action::${action}]`, 'The deployment handler reads its asset and replaces the studio bucket’s objects (CDK’s grants).');
       ack(`AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/*]`, 'The studio bucket’s objects, which the deployment replaces.');
       ack('AwsSolutions-IAM5[Resource::*]', 'CloudFront invalidations (CreateInvalidation, GetInvalidation) have no resource-level scope in CDK’s policy.');
-      ack('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', 'The CDK bootstrap assets bucket, where the studio build is staged.');
+      const assets = `arn:${shown(this.partition, 'Partition')}:s3:::cdk-hnb659fds-assets-${shown(this.account, 'AccountId')}-${shown(this.region, 'Region')}/*`;
+      ack(`AwsSolutions-IAM5[Resource::${assets}]`, 'The CDK bootstrap assets bucket, where the studio build is staged.');
     }
   }
 
