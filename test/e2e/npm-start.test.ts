@@ -52,6 +52,11 @@ describe('npm start', () => {
     const npm = await startNpm(dir, ports);
     try {
       expect((await fetch(`http://127.0.0.1:${ports[0]}/health`)).status).toBe(200);
+      // It prints the studio's URL, and serves it there.
+      expect(npm.output()).toMatch(new RegExp(`Studio +http://[^ ]+:${ports[0]}/ `));
+      const page = await fetch(`http://127.0.0.1:${ports[0]}/`);
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(await page.text()).toContain('data-testid="upload-input"');
       npm.proc.kill(signal); // to npm alone (it passes it on to the script, which execs node)
       await Promise.race([npm.stopped, new Promise((r) => setTimeout(r, 20_000))]);
       expect(npm.output()).toContain('stopped cleanly');

@@ -58,6 +58,7 @@ const stack = await startLocalStack({
 
 console.log(`
 David is running (local stack on AWS-API emulators)
+  Studio       ${stack.apiUrl}/           (open it in a browser)
   API          ${stack.apiUrl}            (try: curl ${stack.apiUrl}/health)
   Events       ${stack.eventsUrl}     (WebSocket: ?token=<access_token>)
   Delivery     ${stack.deliveryUrl}       (CloudFront stand-in for processed files)
