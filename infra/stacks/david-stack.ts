@@ -175,6 +175,8 @@ export class DavidStack extends Stack {
         responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.CORS_ALLOW_ALL_ORIGINS_AND_SECURITY_HEADERS,
       },
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+      // `/` is the studio (its index.html, below).
+      defaultRootObject: 'index.html',
     });
 
     const ffmpeg =
@@ -280,7 +282,6 @@ export class DavidStack extends Stack {
     };
     distribution.addBehavior('/index.html', studioOrigin, studioBehavior);
     distribution.addBehavior('/studio/*', studioOrigin, studioBehavior);
-    (distribution.node.defaultChild as cloudfront.CfnDistribution).addPropertyOverride('DistributionConfig.DefaultRootObject', 'index.html');
     const studioConfig: StudioConfig = { api_url: rest.url };
     const site = new s3deploy.BucketDeployment(this, 'StudioSite', {
       sources: [s3deploy.Source.asset(buildStudio(join(STUDIO_ASSET_DIR)).dir), s3deploy.Source.jsonData('studio/config.json', studioConfig)],

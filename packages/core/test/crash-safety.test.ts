@@ -294,3 +294,27 @@ describe('idle sessions', () => {
     expect(deps.repos.expiryDue.size).toBe(0);
   });
 });
+
+describe('pictures drawn at ingest', () => {
+  const visuals = { waveform: { version: 2 as const, channels: 1, sample_rate: 8000, samples_per_pixel: 256, bits: 8 as const, length: 1, data: [0, 0] }, spectrogram: new Uint8Array([1, 2, 3]) };
+  const pictures = (objects: Map<string, Buffer>) => [...objects.keys()].filter((k) => k.startsWith('visuals/'));
+
+  it('are stored with a ready file, and removed again when the session’s deletion began or the file went meanwhile', async () => {
+    const kept = await pendingUpload(wav());
+    expect((await ingestObject(kept.deps, kept.obj, { tempDir, analyze: async () => ({ analysis: {}, visuals }) })).outcome).toBe('ready');
+    expect(pictures(kept.objects)).toHaveLength(3);
+    expect((await kept.deps.files.get(kept.file.session_id, kept.file.file_id))?.visuals_at).toBeDefined();
+
+    // A DELETE of the session begins while the file is analysed.
+    const deleting = await pendingUpload(wav());
+    const sid = deleting.file.session_id;
+    await ingestObject(deleting.deps, deleting.obj, { tempDir, analyze: async () => (await deleting.deps.sessions.markDeleting(sid, '2026-01-01T00:00:01Z'), { analysis: {}, visuals }) });
+    expect(pictures(deleting.objects)).toEqual([]);
+
+    // The file is deleted while it is analysed.
+    const deleted = await pendingUpload(wav());
+    const { session_id, file_id } = deleted.file;
+    await ingestObject(deleted.deps, deleted.obj, { tempDir, analyze: async () => (await deleted.deps.files.delete(session_id, file_id), { analysis: {}, visuals }) });
+    expect(pictures(deleted.objects)).toEqual([]);
+  });
+});

@@ -234,7 +234,9 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
       objects.delete(key);
     },
     putOutput: none,
-    deleteOutput: none,
+    async deleteOutput(key) {
+      objects.delete(key);
+    },
     downloadOutput: none,
     async deleteSessionObjects(sessionId) {
       const keys = [...objects.keys()].filter((k) => k.includes(`/${sessionId}/`));

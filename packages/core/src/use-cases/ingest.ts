@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
-import { visualObjects } from '../domain/visuals.ts';
+import { visualKeysOf, visualObjects } from '../domain/visuals.ts';
 import type { ErrorInfo, FileRecord, MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 import { fileProgress, publishFile } from './live.ts';
@@ -203,11 +203,22 @@ async function checkAndRecordWith(
     ...(visuals ? { visuals_at: deps.clock.now().toISOString() } : {}),
   } as const;
   const won = await deps.files.completeIngest(sessionId, fileId, outcome);
+  // Pictures stored for a file deleted meanwhile, or for a session whose deletion began (its objects may be gone
+  // already), are removed again: nothing outlives its owner.
+  if (visuals) {
+    const gone = won ? await sessionGoing(deps, sessionId) : !(await deps.files.get(sessionId, fileId));
+    if (gone) for (const key of visualKeysOf(sessionId, fileId)) await deps.store.deleteOutput(key);
+  }
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
   if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);
   await publishUpload(deps, { ...withoutProgress(file), ...outcome });
   return { outcome: 'ready', sessionId, fileId, media };
 }
+
+const sessionGoing = async (deps: Deps, sessionId: string) => {
+  const s = await deps.sessions.get(sessionId);
+  return !s || s.deleting_at !== undefined;
+};
 
 const withoutProgress = ({ progress: _p, ...f }: FileRecord): FileRecord => f;
 
