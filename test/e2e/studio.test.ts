@@ -82,6 +82,8 @@ describe('the studio, in Chromium', () => {
     await page.getByTestId('process').click();
     await expect.poll(() => page.getByTestId('job-status').textContent(), { timeout: 60_000 }).toBe('completed');
     await expect.poll(() => page.getByTestId('job-progress').evaluate((e) => (e as unknown as { value: number }).value)).toBe(100);
+    // The session's jobs are listed, with their file and chain.
+    expect(await page.locator('#all-jobs').textContent()).toBe('take.mp3: gain → reverb — completed');
     clearInterval(sampling);
     expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]), seen.join(' ')).toBe(true);
     await expect.poll(async () => (await painted(page, 'waveform-output')).lit, { timeout: 10_000 }).toBeGreaterThan(100);

@@ -418,6 +418,26 @@ function render(): void {
     }),
   );
 
+  // Every job of the session, newest first: choosing one selects its file and shows it as B.
+  $('all-jobs').replaceChildren(
+    ...[...jobs.values()]
+      .sort((x, y) => String(y.created_at).localeCompare(String(x.created_at)))
+      .map((j) => {
+        const li = document.createElement('li');
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.setAttribute('aria-current', String(j.job_id === currentJob));
+        b.textContent = `${files.get(j.file_id)?.filename ?? j.file_id}: ${describeChain(j)} — ${j.status}`;
+        b.onclick = () => {
+          selectedFile = j.file_id;
+          currentJob = j.job_id;
+          render();
+        };
+        li.append(b);
+        return li;
+      }),
+  );
+
   const job = currentJob ? jobs.get(currentJob) : undefined;
   const bar = $<HTMLProgressElement>('job-progress');
   bar.value = job ? (job.status === 'completed' ? 100 : (job.progress?.percent ?? 0)) : 0;
