@@ -827,6 +827,14 @@ export interface components {
              */
             profileStartMs: number;
         };
+        /** @description ML speech denoiser (RNNoise, a recurrent neural network): removes background noise from speech */
+        "EffectParameters.speech_denoise": {
+            /**
+             * @description Share of the denoised signal (1 = fully denoised, 0 = the original) (ratio)
+             * @default 1
+             */
+            mix: number;
+        };
         /** @description Normalize to a peak level (dBFS) or an integrated loudness (LUFS) with a true-peak ceiling */
         "EffectParameters.normalize": {
             /**
@@ -1222,7 +1230,7 @@ export interface components {
              * @example gain
              * @enum {string}
              */
-            effect?: "gain" | "equalizer" | "compressor" | "noise_gate" | "distortion" | "fade" | "pan" | "channels" | "delay" | "chorus" | "flanger" | "phaser" | "reverb" | "time_stretch" | "pitch_shift" | "resample" | "noise_reduction" | "normalize" | "limiter" | "trim" | "reverse" | "silence_removal";
+            effect?: "gain" | "equalizer" | "compressor" | "noise_gate" | "distortion" | "fade" | "pan" | "channels" | "delay" | "chorus" | "flanger" | "phaser" | "reverb" | "time_stretch" | "pitch_shift" | "resample" | "noise_reduction" | "speech_denoise" | "normalize" | "limiter" | "trim" | "reverse" | "silence_removal";
             /**
              * @description the effect's parameters by name (see the EffectParameters.<effect> schemas); omitted ones take their defaults, unknown names are refused
              * @example {
@@ -1250,7 +1258,7 @@ export interface components {
              * @example gain
              * @enum {string}
              */
-            effect: "gain" | "equalizer" | "compressor" | "noise_gate" | "distortion" | "fade" | "pan" | "channels" | "delay" | "chorus" | "flanger" | "phaser" | "reverb" | "time_stretch" | "pitch_shift" | "resample" | "noise_reduction" | "normalize" | "limiter" | "trim" | "reverse" | "silence_removal";
+            effect: "gain" | "equalizer" | "compressor" | "noise_gate" | "distortion" | "fade" | "pan" | "channels" | "delay" | "chorus" | "flanger" | "phaser" | "reverb" | "time_stretch" | "pitch_shift" | "resample" | "noise_reduction" | "speech_denoise" | "normalize" | "limiter" | "trim" | "reverse" | "silence_removal";
             /**
              * @description the effect's parameters by name (see the EffectParameters.<effect> schemas); omitted ones take their defaults, unknown names are refused
              * @example {
@@ -1282,7 +1290,7 @@ export interface components {
              * @example gain
              * @enum {string}
              */
-            effect?: "gain" | "equalizer" | "compressor" | "noise_gate" | "distortion" | "fade" | "pan" | "channels" | "delay" | "chorus" | "flanger" | "phaser" | "reverb" | "time_stretch" | "pitch_shift" | "resample" | "noise_reduction" | "normalize" | "limiter" | "trim" | "reverse" | "silence_removal";
+            effect?: "gain" | "equalizer" | "compressor" | "noise_gate" | "distortion" | "fade" | "pan" | "channels" | "delay" | "chorus" | "flanger" | "phaser" | "reverb" | "time_stretch" | "pitch_shift" | "resample" | "noise_reduction" | "speech_denoise" | "normalize" | "limiter" | "trim" | "reverse" | "silence_removal";
             /**
              * @description the effect's parameters by name (see the EffectParameters.<effect> schemas); omitted ones take their defaults, unknown names are refused
              * @example {

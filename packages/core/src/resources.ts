@@ -4,6 +4,8 @@
  * Plain data: no AWS SDK, no CDK imports.
  */
 
+import { RNNOISE_FILES } from '@david/dsp';
+
 export const LIMITS = {
   /** Largest upload accepted (presigned POST content-length-range, re-checked on ingest). */
   maxUploadBytes: 104_857_600,
@@ -112,8 +114,10 @@ export const FUNCTIONS = {
     timeoutSeconds: 300,
     ephemeralStorageMb: 4096,
     trigger: { queue: 'process' },
-    access: { table: 'readWrite', buckets: { uploads: ['read'], processed: ['put', 'delete'] }, sends: ['index', 'events'] },
+    access: { table: 'readWrite', buckets: { uploads: ['read'], processed: ['read', 'put', 'delete'] }, sends: ['index', 'events'] },
     ffmpeg: true,
+    // speech_denoise's network (its weights are inside the WebAssembly module), read at run time.
+    bundleFiles: RNNOISE_FILES,
   },
   // The whole index lives in memory while a batch is applied (about 0.4 GB per million entries). The only writer
   // of snapshots, journal segments and the pointer item (it also lists and deletes superseded ones).

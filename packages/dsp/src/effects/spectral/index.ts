@@ -2,6 +2,8 @@ import { createResampler } from '../../engine/resampler.ts';
 import { Wsola } from '../../engine/wsola.ts';
 import { defineEffect, type AudioBlock, type EffectDeclaration } from '../../types.ts';
 import { noiseReduction } from './noise-reduction.ts';
+import { speechDenoise } from './speech-denoise.ts';
+export { RNNOISE_FILES } from './speech-denoise.ts';
 
 export const timeStretch = defineEffect({
   id: 'time_stretch',
@@ -85,4 +87,4 @@ export const resample = defineEffect({
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const effects: EffectDeclaration<any>[] = [timeStretch, pitchShift, resample, noiseReduction];
+export const effects: EffectDeclaration<any>[] = [timeStretch, pitchShift, resample, noiseReduction, speechDenoise];
