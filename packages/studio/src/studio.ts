@@ -369,26 +369,35 @@ function pause(): void {
 const fmt = (v: unknown, unit: string) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(1)} ${unit}` : 'not measurable');
 const describeChain = (j: Json) => (j.chain ?? []).map((s: Json) => s.effect).join(' → ') || j.effect || 'job';
 
+/** One entry of a list to pick from (files, versions, jobs): a button marked current; picking it re-renders. */
+function choice(current: boolean, text: string | [string, string], pick: () => void): HTMLLIElement {
+  const li = document.createElement('li');
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.setAttribute('aria-current', String(current));
+  if (typeof text === 'string') b.textContent = text;
+  else {
+    const [main, aside] = text.map((t) => Object.assign(document.createElement('span'), { textContent: t }));
+    aside.className = 'muted';
+    b.append(main, aside);
+  }
+  b.onclick = () => {
+    pick();
+    render();
+  };
+  li.append(b);
+  return li;
+}
+
 function render(): void {
   say('session-label', session ? `session ${session.session_id.slice(0, 12)}…` : 'no session');
-  const list = $('file-list');
-  list.replaceChildren(
-    ...[...files.values()].map((f) => {
-      const li = document.createElement('li');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.setAttribute('aria-current', String(f.file_id === selectedFile));
-      b.innerHTML = '<span></span><span class="muted"></span>';
-      (b.firstChild as HTMLElement).textContent = f.filename;
-      (b.lastChild as HTMLElement).textContent = f.status === 'pending' && f.progress ? `pending ${Math.round(f.progress.percent)} %` : f.status;
-      b.onclick = () => {
+  $('file-list').replaceChildren(
+    ...[...files.values()].map((f) =>
+      choice(f.file_id === selectedFile, [f.filename, f.status === 'pending' && f.progress ? `pending ${Math.round(f.progress.percent)} %` : f.status], () => {
         selectedFile = f.file_id;
         currentJob = [...jobs.values()].filter((j) => j.file_id === f.file_id).at(-1)?.job_id ?? null;
-        render();
-      };
-      li.append(b);
-      return li;
-    }),
+      }),
+    ),
   );
   const file = selectedFile ? files.get(selectedFile) : undefined;
   say('file-name', file?.filename ?? 'none');
@@ -402,40 +411,24 @@ function render(): void {
   inputSel.replaceChildren(new Option('the original upload', ''), ...versions.filter((j) => j.status === 'completed').map((j) => new Option(`${describeChain(j)} (${j.job_id.slice(0, 10)}…)`, j.job_id)));
   inputSel.value = [...inputSel.options].some((o) => o.value === keep) ? keep : '';
   $('versions').replaceChildren(
-    ...versions.map((j) => {
-      const li = document.createElement('li');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.setAttribute('aria-current', String(j.job_id === currentJob));
-      b.textContent = `${j.parent_job_id ? '↳ ' : ''}${describeChain(j)} — ${j.status}`;
-      b.onclick = () => {
+    ...versions.map((j) =>
+      choice(j.job_id === currentJob, `${j.parent_job_id ? '↳ ' : ''}${describeChain(j)} — ${j.status}`, () => {
         currentJob = j.job_id;
         if (j.status === 'completed') inputSel.value = j.job_id; // the next chain goes on top of this version
-        render();
-      };
-      li.append(b);
-      return li;
-    }),
+      }),
+    ),
   );
 
   // Every job of the session, newest first: choosing one selects its file and shows it as B.
   $('all-jobs').replaceChildren(
     ...[...jobs.values()]
       .sort((x, y) => String(y.created_at).localeCompare(String(x.created_at)))
-      .map((j) => {
-        const li = document.createElement('li');
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.setAttribute('aria-current', String(j.job_id === currentJob));
-        b.textContent = `${files.get(j.file_id)?.filename ?? j.file_id}: ${describeChain(j)} — ${j.status}`;
-        b.onclick = () => {
+      .map((j) =>
+        choice(j.job_id === currentJob, `${files.get(j.file_id)?.filename ?? j.file_id}: ${describeChain(j)} — ${j.status}`, () => {
           selectedFile = j.file_id;
           currentJob = j.job_id;
-          render();
-        };
-        li.append(b);
-        return li;
-      }),
+        }),
+      ),
   );
 
   const job = currentJob ? jobs.get(currentJob) : undefined;

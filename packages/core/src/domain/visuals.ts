@@ -1,5 +1,6 @@
 import { waveformDat, type Visuals } from '@david/dsp';
 import { BUCKETS } from '../resources.ts';
+import type { AudioStore } from '../ports.ts';
 import type { FileRecord, Job } from './types.ts';
 
 /**
@@ -20,6 +21,11 @@ export const VISUAL_NAMES = Object.keys(VISUALS) as VisualName[];
 export const visualKey = (sessionId: string, ownerId: string, name: VisualName) => `${BUCKETS.processed.visualsPrefix}${sessionId}/${ownerId}/${name}`;
 export const sessionVisualsPrefix = (sessionId: string) => `${BUCKETS.processed.visualsPrefix}${sessionId}/`;
 export const visualKeysOf = (sessionId: string, ownerId: string) => VISUAL_NAMES.map((n) => visualKey(sessionId, ownerId, n));
+
+/** Remove a file's or an output's pictures (each a no-op when it is already gone). */
+export async function deleteVisuals(store: Pick<AudioStore, 'deleteOutput'>, sessionId: string, ownerId: string): Promise<void> {
+  for (const key of visualKeysOf(sessionId, ownerId)) await store.deleteOutput(key);
+}
 
 /** The objects to store for one file or output. */
 export function visualObjects(sessionId: string, ownerId: string, v: Visuals): { key: string; bytes: Uint8Array; contentType: string }[] {

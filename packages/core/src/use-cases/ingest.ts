@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
-import { visualKeysOf, visualObjects } from '../domain/visuals.ts';
+import { deleteVisuals, visualObjects } from '../domain/visuals.ts';
 import type { ErrorInfo, FileRecord, MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 import { fileProgress, publishFile } from './live.ts';
@@ -207,7 +207,7 @@ async function checkAndRecordWith(
   // already), are removed again: nothing outlives its owner.
   if (visuals) {
     const gone = won ? await sessionGoing(deps, sessionId) : !(await deps.files.get(sessionId, fileId));
-    if (gone) for (const key of visualKeysOf(sessionId, fileId)) await deps.store.deleteOutput(key);
+    if (gone) await deleteVisuals(deps.store, sessionId, fileId);
   }
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
   if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);

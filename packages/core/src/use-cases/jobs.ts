@@ -2,7 +2,7 @@ import { DspError, resolveChain, type ChainStep } from '@david/dsp';
 import { ConflictError, NotFoundError, TransientError, UnprocessableError, ValidationError } from '../errors.ts';
 import { isWellFormedId, newJobId } from '../ids.ts';
 import { defaultOutputFor, type OutputFormat } from '../domain/formats.ts';
-import { visualKeysOf } from '../domain/visuals.ts';
+import { deleteVisuals } from '../domain/visuals.ts';
 import { outputKey } from '../domain/keys.ts';
 import { isFinished, type Job, type Session } from '../domain/types.ts';
 import { loadFile } from './uploads.ts';
@@ -162,7 +162,7 @@ export async function getJob(deps: Deps, session: Session, jobId: string, waitSe
 export async function removeJob(deps: Deps, job: Job): Promise<void> {
   await deps.jobs.delete(job.session_id, job.job_id);
   for (const format of job.output_formats) await deps.store.deleteOutput(outputKey(job.session_id, job.job_id, format));
-  for (const key of visualKeysOf(job.session_id, job.job_id)) await deps.store.deleteOutput(key);
+  await deleteVisuals(deps.store, job.session_id, job.job_id);
   if (job.status === 'completed') await deps.index?.publish({ op: 'remove', file_id: job.job_id }, `rm-${job.job_id}`);
   await deps.files.removeVersions(job.session_id, job.file_id, [job.job_id]);
 }

@@ -1,4 +1,4 @@
-import { visualKeysOf } from '../domain/visuals.ts';
+import { deleteVisuals } from '../domain/visuals.ts';
 import { ConflictError, NotFoundError, PayloadTooLargeError } from '../errors.ts';
 import { isWellFormedId, newFileId } from '../ids.ts';
 import { LIMITS } from '../resources.ts';
@@ -87,7 +87,7 @@ export async function deleteFile(deps: Deps, session: Session, fileId: string): 
   const file = await loadFile(deps, session, fileId);
   const jobs = (await deps.jobs.list(session.session_id)).filter((j) => j.file_id === file.file_id);
   for (const job of jobs) await removeJob(deps, job);
-  for (const key of visualKeysOf(session.session_id, file.file_id)) await deps.store.deleteOutput(key);
+  await deleteVisuals(deps.store, session.session_id, file.file_id);
   await deps.files.delete(session.session_id, file.file_id);
   if (file.upload_due_at) await deps.files.unwatchPending(session.session_id, file.file_id, file.upload_due_at);
   await deps.store.deleteUpload(file.key);

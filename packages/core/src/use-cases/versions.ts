@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, UnprocessableError } from '../errors.ts';
 import { isWellFormedId } from '../ids.ts';
 import { LIMITS } from '../resources.ts';
 import type { Job, JobOutput, Session } from '../domain/types.ts';
-import { visualKeysOf } from '../domain/visuals.ts';
+import { deleteVisuals } from '../domain/visuals.ts';
 import { loadFile } from './uploads.ts';
 import { jobView } from './views.ts';
 import { publishJob } from './live.ts';
@@ -58,7 +58,7 @@ export async function pruneVersions(deps: Deps, sessionId: string, fileId: strin
   }
   for (const job of expired) {
     // The pictures first, then the outputs: once an output is gone, so is everything drawn from it.
-    for (const key of visualKeysOf(sessionId, job.job_id)) await deps.store.deleteOutput(key);
+    await deleteVisuals(deps.store, sessionId, job.job_id);
     for (const o of job.outputs ?? []) await deps.store.deleteOutput(o.key);
     await deps.index?.publish({ op: 'remove', file_id: job.job_id }, `rm-${job.job_id}`);
     await deps.jobs.dropOutputs(sessionId, job.job_id);
