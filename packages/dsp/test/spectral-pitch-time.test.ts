@@ -65,7 +65,7 @@ describe('resampler', () => {
       for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
       expect(diff).toBeLessThan(1e-6);
     }
-    // 15 kHz cannot exist at 22.05 kHz: after resampling it must be ≥ 60 dB down.
+    // 15 kHz cannot exist at 22.05 kHz: after resampling it must be ≥ 60 dB down (the default design).
     const hi = sine(15_000, 1);
     const r = createResampler(SR, 22_050, 1);
     const out = [...r.process([hi])[0], ...(r.flush()[0] ?? [])];
@@ -73,6 +73,55 @@ describe('resampler', () => {
     const rms = Math.sqrt(mid.reduce((s, v) => s + v * v, 0) / mid.length);
     expect(20 * Math.log10(rms / (0.5 / Math.SQRT2))).toBeLessThan(-60);
   });
+});
+
+describe('resampler stopband and passband (analytic: a pure tone in, one exact DFT bin out)', () => {
+  /**
+   * Level in dB re. amplitude 1 of the component at integer frequency f in one second of output starting at 0.2 s:
+   * with integer-Hz tones a rectangular window over exactly one second is exact (no leakage), so −150 dB is
+   * measurable.
+   */
+  const level = (y: Float32Array, rate: number, f: number) => {
+    const off = Math.floor(rate * 0.2);
+    let re = 0, im = 0;
+    for (let n = 0; n < rate; n++) {
+      const ph = (2 * Math.PI * f * n) / rate;
+      re += y[off + n] * Math.cos(ph);
+      im += y[off + n] * Math.sin(ph);
+    }
+    return 20 * Math.log10((2 * Math.hypot(re, im)) / rate);
+  };
+  const tone = (from: number, to: number, f: number, quality: 'high' | 'fast') => {
+    const x = Float32Array.from({ length: Math.round(from * 1.5) }, (_, i) => Math.sin((2 * Math.PI * f * i) / from));
+    const r = createResampler(from, to, 1, quality);
+    const a = r.process([x])[0], b = r.flush()[0];
+    const y = new Float32Array(a.length + b.length);
+    y.set(a);
+    y.set(b, a.length);
+    return y;
+  };
+  // Downsampling: a tone above the output's Nyquist folds to to − f. Upsampling: the first image of f is at
+  // from − f, folded at the output's Nyquist when it lies above it. 44 101 Hz is a ratio with no small polyphase bank.
+  const cases = [[48_000, 44_100], [44_100, 48_000], [96_000, 44_100], [44_100, 22_050], [44_100, 44_101]] as const;
+  const stopband = (from: number, to: number) => {
+    const lo = Math.min(from, to) / 2;
+    const tones = from > to ? [lo + 50, lo + 450, lo + 950, from / 2 - 100] : [Math.round(lo * 0.8), Math.round(lo * 0.9), lo - 50, lo - 10];
+    return tones.map((f) => {
+      const other = from > to ? to - f : from - f;
+      return { f, at: other < to / 2 ? other : to - other };
+    }).filter(({ at }) => at > 0 && at < to / 2);
+  };
+  for (const [quality, floorDb, edge, flatDb] of [['high', -100, 20_000 / 22_050, 0.01], ['fast', -60, 0.8, 0.01]] as const) {
+    it(`${quality}: aliases and images ≤ ${floorDb} dB, passband within ±${flatDb} dB to ${edge.toFixed(3)} of Nyquist`, () => {
+      for (const [from, to] of cases) {
+        const lo = Math.min(from, to) / 2;
+        for (const { f, at } of stopband(from, to)) expect(level(tone(from, to, f, quality), to, at), `${from} → ${to}: ${f} Hz at ${at} Hz`).toBeLessThan(floorDb);
+        for (const f of [20, 1000, 10_000, 15_000, 17_600, 19_000, 20_000].filter((f) => f <= Math.round(lo * edge))) {
+          expect(Math.abs(level(tone(from, to, f, quality), to, f)), `${from} → ${to}: ${f} Hz`).toBeLessThan(flatDb);
+        }
+      }
+    });
+  }
 });
 
 describe('resample effect', () => {
