@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { spectrogramPng, waveformPeaks } from '../src/analysis/waveform.ts';
 import { writeWavFile } from '../src/codecs/wav.ts';
 import { blocksOf } from '../src/engine/chain.ts';
 import type { AudioBlock } from '../src/types.ts';
+import { ffmpegEbur128 as ffmpegReference } from './references.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'david-analysis-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,19 +70,7 @@ describe('EBU Tech 3342 (loudness range) — tolerance ±1 LU as in the spec', (
   }
 });
 
-/** ffmpeg's own measurement, from the per-frame metadata (three decimals) of its last frame. */
-function ffmpegEbur128(path: string) {
-  const meta = join(dir, 'meta.txt');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-i', path, '-af', `ebur128=peak=true:metadata=1,ametadata=print:file=${meta}`, '-f', 'null', '-'], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  const text = readFileSync(meta, 'utf8');
-  const last = (key: string) => {
-    const all = [...text.matchAll(new RegExp(`lavfi\\.r128\\.${key}=(-?[0-9.]+|-?inf)`, 'g'))];
-    return all.length > 0 ? Number(all[all.length - 1][1]) : Number.NaN;
-  };
-  const peaks = [0, 1].map((c) => last(`true_peaks_ch${c}`)).filter((v) => Number.isFinite(v));
-  return { I: last('I'), LRA: last('LRA'), TP: 20 * Math.log10(Math.max(...peaks)) };
-}
+const ffmpegEbur128 = (path: string) => ffmpegReference(path, dir);
 
 /** Music-like material: detuned harmonic tones with envelopes, a bass line, noise percussion, a quiet bridge. */
 function musicLike(sr: number, seconds: number, seed: number): AudioBlock {

@@ -1,3 +1,4 @@
+import { peakBetween, TP_L1, TP_TAPS } from '../engine/true-peak.ts';
 import { flushDenormal } from '../engine/util.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 
@@ -6,7 +7,7 @@ import type { AudioBlock, StreamFormat } from '../types.ts';
  * from the analog prototype (as libebur128 does), energy per 100 ms sub-block, 400 ms momentary and 3 s short-term
  * windows updated every 100 ms, absolute (−70 LUFS) and relative (−10 LU) gating for the integrated value,
  * −20 LU relative gating and the 10th–95th percentile spread for the loudness range, and true peak by 4×
- * polyphase oversampling.
+ * polyphase oversampling refined to 16× near the running maximum (engine/true-peak.ts).
  */
 
 interface Sos {
@@ -71,40 +72,6 @@ class Series {
     return this.data.subarray(0, this.length);
   }
 }
-
-// 4× oversampling interpolator: a 48-tap Kaiser-windowed sinc (12 taps per phase), each phase normalised to unity DC gain.
-export const TP_TAPS = 12;
-const TP_PHASES = 4;
-export const TP_FIR = (() => {
-  const n = TP_TAPS * TP_PHASES;
-  const h = new Float64Array(n);
-  const beta = 7;
-  const i0 = (x: number) => {
-    let s = 1, t = 1;
-    for (let k = 1; k < 30; k++) {
-      t *= (x / (2 * k)) ** 2;
-      s += t;
-    }
-    return s;
-  };
-  for (let k = 0; k < n; k++) {
-    const m = k - (n - 1) / 2;
-    const x = m / TP_PHASES;
-    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-    const r = (2 * k) / (n - 1) - 1;
-    h[k] = sinc * (i0(beta * Math.sqrt(1 - r * r)) / i0(beta));
-  }
-  // Phase p uses taps h[p], h[p+4], ... ; normalise each phase.
-  const phases = Array.from({ length: TP_PHASES }, (_, p) => {
-    const c = new Float64Array(TP_TAPS);
-    for (let t = 0; t < TP_TAPS; t++) c[t] = h[p + t * TP_PHASES];
-    const sum = c.reduce((a, b) => a + b, 0);
-    for (let t = 0; t < TP_TAPS; t++) c[t] /= sum;
-    return c;
-  });
-  const l1 = Math.max(...phases.map((c) => c.reduce((a, b) => a + Math.abs(b), 0)));
-  return { phases, l1 };
-})();
 
 export interface LoudnessSummary {
   integrated_lufs: number;
@@ -262,8 +229,6 @@ export class LoudnessMeter {
     const H = TP_TAPS - 1;
     if (this.work.length < n + H) this.work = new Float64Array(n + H);
     const work = this.work;
-    const { phases, l1 } = TP_FIR;
-    const [p0, p1, p2, p3] = phases;
     for (let ch = 0; ch < this.channels; ch++) {
       const x = block[ch];
       if (!this.truePeakOn) {
@@ -297,18 +262,9 @@ export class LoudnessMeter {
         let m = 0;
         const last = ((end + H - 1) / 32) | 0;
         for (let k = start / 32; k <= last; k++) if (cm[k] > m) m = cm[k];
-        if (m * l1 <= tp) continue;
+        if (m * TP_L1 <= tp) continue;
         for (let i = start; i < end; i++) {
-          // Output phases between work[i + H - 1] and work[i + H]: the filter spans work[i .. i + H].
-          let y0 = 0, y1 = 0, y2 = 0, y3 = 0;
-          for (let t = 0; t < TP_TAPS; t++) {
-            const v = work[i + H - t];
-            y0 += p0[t] * v;
-            y1 += p1[t] * v;
-            y2 += p2[t] * v;
-            y3 += p3[t] * v;
-          }
-          const a = Math.max(Math.abs(y0), Math.abs(y1), Math.abs(y2), Math.abs(y3));
+          const a = peakBetween(work, i, tp);
           if (a > tp) tp = a;
         }
       }

@@ -1,11 +1,11 @@
-import { TP_FIR, TP_TAPS } from '../../analysis/loudness.ts';
+import { peakBetween, TP_CENTER, TP_L1, TP_TAPS } from '../../engine/true-peak.ts';
 import { compensateLatency } from '../../engine/latency.ts';
 import { dbToGain, msToFrames, timeCoef } from '../../engine/util.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 /**
  * True-peak lookahead limiter. Per sample, the required gain is ceiling / peak, where the peak includes the
- * 4× oversampled inter-sample values (the same interpolator as the true-peak meter). The gain is the sliding
+ * inter-sample values at 16× wherever they could reach the ceiling (the same interpolator as the true-peak meter). The gain is the sliding
  * minimum of the requirement over the lookahead, recovered with the release time, then box-averaged over the
  * lookahead: the average of values each ≤ the requirement of the sample being output is ≤ it too, so the
  * ceiling holds with a smooth attack. All buffers are fixed-size rings.
@@ -22,12 +22,12 @@ export const limiter = defineEffect({
     const channels = format.channels;
     const ceiling = dbToGain(p.ceilingDb);
     const L = Math.max(1, msToFrames(p.lookaheadMs, format.sampleRate));
-    const D = 5; // requirement index p covers samples p−6..p−5 (see the derivation in the test)
+    // Requirement index t covers samples t − H + TP_CENTER and the next one: the box of L gains, each the minimum
+    // of L + 1 requirements, holds for sample t − L − D exactly when D = TP_CENTER.
+    const D = TP_CENTER;
     const latency = L + D;
     const rc = timeCoef(p.releaseMs, format.sampleRate);
     const H = TP_TAPS - 1;
-    const { phases, l1 } = TP_FIR;
-    const [f0, f1, f2, f3] = phases;
     const hist = Array.from({ length: channels }, () => new Float64Array(H));
     let work = new Float64Array(0);
     let pk = new Float64Array(0);
@@ -58,17 +58,9 @@ export const limiter = defineEffect({
             const a = work[i] < 0 ? -work[i] : work[i];
             if (a > m) m = a;
           }
-          if (m * l1 <= ceiling) continue; // nothing here can reach the ceiling
+          if (m * TP_L1 <= ceiling) continue; // nothing here can reach the ceiling
           for (let i = start; i < end; i++) {
-            let y0 = 0, y1 = 0, y2 = 0, y3 = 0;
-            for (let k = 0; k < TP_TAPS; k++) {
-              const v = work[i + H - k];
-              y0 += f0[k] * v;
-              y1 += f1[k] * v;
-              y2 += f2[k] * v;
-              y3 += f3[k] * v;
-            }
-            const a = Math.max(Math.abs(y0), Math.abs(y1), Math.abs(y2), Math.abs(y3), Math.abs(work[i + 5]), Math.abs(work[i + 6]));
+            const a = peakBetween(work, i, ceiling);
             if (a > pk[i]) pk[i] = a;
           }
         }

@@ -1,0 +1,82 @@
+/**
+ * True-peak interpolation, shared by the meter and the limiter. The band-limited signal between two samples is
+ * evaluated as in BS.1770-4 Annex 2 (the samples themselves plus the points at ¼, ½ and ¾), with a longer filter
+ * than the standard's 12 taps per phase, and refined to 16× where the 4× values come near what matters.
+ *
+ * Geometry: the points between work[i + TP_CENTER] and work[i + TP_CENTER + 1] are interpolated from
+ * work[i .. i + TP_TAPS − 1] by a Kaiser-windowed sinc (cutoff at Nyquist), each phase normalised to unity DC gain.
+ * Why 32 taps and 16×: on real recordings at 22.05 and 44.1 kHz (the lmms loops) the 12-tap 4× reading was up to
+ * 0.35 dB low against ffmpeg's `ebur128=peak=true`, and a limiter that held those points at its ceiling let ffmpeg
+ * measure up to 1.3 dB over it; with 32 taps at 16× the two agree within 0.05 dB.
+ */
+export const TP_TAPS = 32;
+export const TP_CENTER = TP_TAPS / 2 - 1;
+const FINE = 16;
+const BETA = 9;
+
+function besselI0(x: number): number {
+  let s = 1, t = 1;
+  for (let k = 1; k < 60; k++) {
+    t *= (x / (2 * k)) ** 2;
+    s += t;
+    if (t < s * 1e-17) break;
+  }
+  return s;
+}
+
+/** Weights for the point `frac` ∈ (0, 1) past work[i + TP_CENTER], applied to work[i + j], j = 0 … TP_TAPS − 1. */
+function phase(frac: number): Float64Array {
+  const half = TP_TAPS / 2;
+  const w = new Float64Array(TP_TAPS);
+  let sum = 0;
+  for (let j = 0; j < TP_TAPS; j++) {
+    const d = TP_CENTER + frac - j;
+    const u = d / half;
+    const sinc = Math.sin(Math.PI * d) / (Math.PI * d);
+    w[j] = sinc * (besselI0(BETA * Math.sqrt(Math.max(0, 1 - u * u))) / besselI0(BETA));
+    sum += w[j];
+  }
+  for (let j = 0; j < TP_TAPS; j++) w[j] /= sum;
+  return w;
+}
+
+const COARSE = [4, 8, 12].map((k) => phase(k / FINE));
+const REFINE = [1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15].map((k) => phase(k / FINE));
+/** Largest Σ|w| of any phase: no interpolated value exceeds the largest |sample| of its window times this. */
+export const TP_L1 = Math.max(...[...COARSE, ...REFINE].map((w) => w.reduce((a, b) => a + Math.abs(b), 0)));
+/**
+ * How far the 4× maximum may lie below the 16× one: the worst case is a tone at Nyquist seen ⅛ sample off its
+ * crest, cos(π/8) (−0.69 dB); 0.8 dB is used.
+ */
+const COARSE_MARGIN = 10 ** (0.8 / 20);
+
+const dot = (w: Float64Array, x: Float64Array, at: number) => {
+  let a = 0, b = 0;
+  for (let j = 0; j < TP_TAPS; j += 2) {
+    a += w[j] * x[at + j];
+    b += w[j + 1] * x[at + j + 1];
+  }
+  return a + b;
+};
+
+/**
+ * The largest |value| among work[i + TP_CENTER], work[i + TP_CENTER + 1] and the band-limited signal between them.
+ * Evaluated at 4×; refined to 16× when the 4× maximum could, within the 4× error, exceed `floor`. So the result
+ * is the 16× peak whenever that may be above `floor`, and otherwise some value ≤ floor.
+ */
+export function peakBetween(work: Float64Array, i: number, floor: number): number {
+  const s0 = work[i + TP_CENTER], s1 = work[i + TP_CENTER + 1];
+  let m = Math.max(s0 < 0 ? -s0 : s0, s1 < 0 ? -s1 : s1);
+  for (const w of COARSE) {
+    const y = dot(w, work, i);
+    const a = y < 0 ? -y : y;
+    if (a > m) m = a;
+  }
+  if (m * COARSE_MARGIN <= floor) return m;
+  for (const w of REFINE) {
+    const y = dot(w, work, i);
+    const a = y < 0 ? -y : y;
+    if (a > m) m = a;
+  }
+  return m;
+}

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze } from '../src/analysis/analyze.ts';
+import { decodeFile } from '../src/codecs/decode.ts';
+import { writeWavFile } from '../src/codecs/wav.ts';
+import { blocksOf, renderChain } from '../src/engine/chain.ts';
+import type { AudioBlock, StreamFormat } from '../src/types.ts';
+import { ffmpegEbur128, LMMS_SAMPLES, lmmsSamples } from './references.ts';
+
+/**
+ * True peak on real recordings, against ffmpeg's `ebur128=peak=true` (the meter libebur128 and ffmpeg share the
+ * method of): the meter within 0.1 dB, and the limiter's output never more than 0.1 dB over its ceiling as ffmpeg
+ * measures it. The loops at 22.05 kHz have most of their energy near Nyquist, where inter-sample peaks are largest.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'david-tp-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const recordings = [...lmmsSamples('beats'), join(LMMS_SAMPLES, 'instruments/piano01.ogg'), join(LMMS_SAMPLES, 'misc/applause01.ogg')];
+
+async function load(path: string): Promise<{ audio: AudioBlock; format: StreamFormat }> {
+  const d = await decodeFile(path);
+  const parts: AudioBlock[] = [];
+  for await (const b of d.stream) parts.push(b.map((c) => c.slice()));
+  const n = parts.reduce((s, b) => s + b[0].length, 0);
+  const audio = Array.from({ length: d.format.channels }, () => new Float32Array(n));
+  let o = 0;
+  for (const b of parts) {
+    for (let c = 0; c < audio.length; c++) audio[c].set(b[c], o);
+    o += b[0].length;
+  }
+  return { audio, format: d.format };
+}
+
+async function ffmpegTruePeak(audio: AudioBlock, format: StreamFormat, name: string) {
+  const path = join(dir, `${name}.wav`);
+  await writeWavFile(blocksOf(audio, 8192), format, path, { bitDepth: 32, float: true });
+  return ffmpegEbur128(path, dir).TP;
+}
+
+describe('true peak on real recordings (LMMS loops at 22.05 and 44.1 kHz), against ffmpeg', () => {
+  it(`reads within 0.1 dB of ffmpeg on ${recordings.length} recordings`, async () => {
+    expect(recordings.length).toBeGreaterThanOrEqual(15);
+    for (const path of recordings) {
+      const { audio, format } = await load(path);
+      const ours = (await analyze(blocksOf(audio, 4096), format)).true_peak_dbtp;
+      const ref = await ffmpegTruePeak(audio, format, 'raw');
+      expect(Math.abs(ours - ref), `${path}: ours ${ours.toFixed(2)}, ffmpeg ${ref.toFixed(2)}`).toBeLessThanOrEqual(0.1);
+    }
+  }, 120_000);
+
+  it('the limiter holds −1 dBTP within 0.1 dB as ffmpeg measures it, 12 dB into the limit, and our meter agrees', async () => {
+    let worst = -Infinity;
+    for (const path of recordings) {
+      const { audio, format } = await load(path);
+      const hot = audio.map((c) => c.map((v) => v * 4));
+      const out = (await renderChain(hot, [{ effect: 'limiter', parameters: { ceilingDb: -1 } }], format, { blockSize: 1000 })).audio;
+      const ref = await ffmpegTruePeak(out, format, 'limited');
+      const ours = (await analyze(blocksOf(out, 4096), format)).true_peak_dbtp;
+      expect(ref, `${path}: ffmpeg ${ref.toFixed(2)}`).toBeLessThanOrEqual(-1 + 0.1);
+      expect(ours, path).toBeLessThanOrEqual(-1 + 0.01);
+      expect(ref, `${path}: limited, not just turned down`).toBeGreaterThan(-1.5);
+      worst = Math.max(worst, ref);
+    }
+    expect(worst).toBeGreaterThan(-1.05); // the ceiling is reached, not avoided by a margin
+  }, 120_000);
+
+  it('a tone at fs/4 (crests between samples) limited to −6 dBTP measures ≤ −5.9 in ffmpeg', async () => {
+    const format = { sampleRate: 48_000, channels: 1 };
+    // Phase π/4: every sample sits at ±0.707 of the crest, so the sample peak is 3 dB below the true peak. 50 ms
+    // linear fades: an abrupt start would ring (Gibbs) above the steady crest in any band-limited reconstruction.
+    const n = 48_000 * 3;
+    const x = Float32Array.from({ length: n }, (_, i) => Math.sin((Math.PI / 2) * i + Math.PI / 4) * Math.min(1, i / 2400, (n - i) / 2400));
+    expect(await ffmpegTruePeak([x], format, 'tone-in')).toBeCloseTo(0, 1); // the reference sees the crests
+    const out = (await renderChain([x], [{ effect: 'limiter', parameters: { ceilingDb: -6 } }], format, { blockSize: 777 })).audio;
+    const ref = await ffmpegTruePeak(out, format, 'tone');
+    expect(ref).toBeLessThanOrEqual(-6 + 0.1);
+    expect(ref).toBeGreaterThan(-6.3);
+  }, 60_000);
+});
