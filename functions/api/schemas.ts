@@ -158,7 +158,7 @@ export const FileView = z
     created_at: z.string(),
     uploaded_at: z.string().optional(),
     ...Media,
-    analysis: z.record(z.string(), z.unknown()).optional().openapi({ description: 'loudness, peaks and spectrum measured at ingest' }),
+    analysis: z.record(z.string(), z.unknown()).optional().openapi({ description: 'loudness, peaks and spectrum measured at ingest; a level that cannot be measured (silence, shorter than a 400 ms block or a 3 s window) is null, with the reason under not_measurable' }),
     rejection: ErrorInfo.optional(),
     analysis_error: ErrorInfo.optional().openapi({ description: 'why there is no analysis (Analysis::TimedOut: it did not finish within ingest’s time)' }),
     overwritten_at: z.string().optional().openapi({ description: 'the upload was written again after it was checked; jobs refuse it (File::Changed)' }),

@@ -798,7 +798,7 @@ export interface components {
              */
             sampleRate: number;
             /**
-             * @description high: 24 zero crossings, passband to 97 % of Nyquist; fast: 8, to 92 %
+             * @description high: flat (±0.01 dB) to 20 kHz at 44.1 kHz, aliases and images ≤ −100 dB; fast: flat to 80 % of Nyquist, ≤ −60 dB, a quarter of the taps
              * @default high
              * @enum {string}
              */
@@ -1061,7 +1061,7 @@ export interface components {
             channels?: number;
             bit_rate?: number;
             bit_depth?: number;
-            /** @description loudness, peaks and spectrum measured at ingest */
+            /** @description loudness, peaks and spectrum measured at ingest; a level that cannot be measured (silence, shorter than a 400 ms block or a 3 s window) is null, with the reason under not_measurable */
             analysis?: {
                 [key: string]: unknown;
             };

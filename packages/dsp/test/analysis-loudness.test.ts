@@ -136,15 +136,53 @@ describe('against ffmpeg ebur128=peak=true on realistic material (I, LRA within 
       await writeWavFile(blocksOf(audio, 8192), { sampleRate: sr, channels: audio.length }, path, { bitDepth: 32, float: true });
       const ours = await analyze(blocksOf(audio, 4096), { sampleRate: sr, channels: audio.length });
       const ref = ffmpegEbur128(path);
-      expect(Math.abs(ours.integrated_lufs - ref.I), `I ours ${ours.integrated_lufs} ffmpeg ${ref.I}`).toBeLessThanOrEqual(0.1);
-      expect(Math.abs(ours.loudness_range_lu - ref.LRA), `LRA ours ${ours.loudness_range_lu} ffmpeg ${ref.LRA}`).toBeLessThanOrEqual(0.1);
-      expect(Math.abs(ours.true_peak_dbtp - ref.TP), `TP ours ${ours.true_peak_dbtp} ffmpeg ${ref.TP}`).toBeLessThanOrEqual(0.2);
+      expect(Math.abs(ours.integrated_lufs! - ref.I), `I ours ${ours.integrated_lufs} ffmpeg ${ref.I}`).toBeLessThanOrEqual(0.1);
+      expect(Math.abs(ours.loudness_range_lu! - ref.LRA), `LRA ours ${ours.loudness_range_lu} ffmpeg ${ref.LRA}`).toBeLessThanOrEqual(0.1);
+      expect(Math.abs(ours.true_peak_dbtp! - ref.TP), `TP ours ${ours.true_peak_dbtp} ffmpeg ${ref.TP}`).toBeLessThanOrEqual(0.2);
     }, 60_000);
   }
 });
 
 describe('analysis features', () => {
   const SR = 44_100;
+  it('reports what cannot be measured as null with its reason, never as a sentinel number', async () => {
+    const tone = (seconds: number, amp: number) => Float32Array.from({ length: Math.round(SR * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * 1000 * i) / SR));
+    const fmt = { sampleRate: SR, channels: 1 };
+    // 0.3 s: peaks are there, but no 400 ms gating block and no 3 s window.
+    const short = await analyze(blocksOf([tone(0.3, 0.5)], 1000), fmt);
+    expect(short.peak_dbfs).toBeCloseTo(20 * Math.log10(0.5), 1);
+    expect(short.integrated_lufs).toBeNull();
+    expect(short.max_momentary_lufs).toBeNull();
+    expect(short.max_short_term_lufs).toBeNull();
+    expect(short.loudness_range_lu).toBeNull();
+    expect(short.not_measurable).toEqual({
+      integrated_lufs: 'shorter than one 400 ms gating block',
+      max_momentary_lufs: 'shorter than one 400 ms gating block',
+      max_short_term_lufs: 'shorter than one 3 s short-term window',
+      loudness_range_lu: 'shorter than one 3 s short-term window',
+    });
+    // 1 s: integrated and momentary exist, the 3 s values do not.
+    const second = await analyze(blocksOf([tone(1, 0.5)], 1000), fmt);
+    // A mono 1 kHz sine reads 3 dB below its peak level (EBU Tech 3341 case 1: −23 dBFS in both channels is −23 LUFS).
+    expect(Math.abs(second.integrated_lufs! - (20 * Math.log10(0.5) - 3.01))).toBeLessThan(0.1);
+    expect(Object.keys(second.not_measurable).sort()).toEqual(['loudness_range_lu', 'max_short_term_lufs']);
+    // 5 s of digital silence: nothing to measure, and it says so.
+    const silent = await analyze(blocksOf([new Float32Array(SR * 5)], 1000), fmt);
+    for (const k of ['peak_dbfs', 'true_peak_dbtp', 'rms_dbfs'] as const) {
+      expect(silent[k]).toBeNull();
+      expect(silent.not_measurable[k]).toBe('digital silence');
+    }
+    expect(silent.integrated_lufs).toBeNull();
+    expect(silent.not_measurable.integrated_lufs).toBe('all of it below the −70 LUFS absolute gate');
+    // −80 dBFS: peaks measured, loudness gated away.
+    const quiet = await analyze(blocksOf([tone(5, 1e-4)], 1000), fmt);
+    expect(quiet.peak_dbfs).toBeCloseTo(-80, 1);
+    expect(quiet.integrated_lufs).toBeNull();
+    expect(quiet.loudness_range_lu).toBeNull();
+    // A normal signal: everything measured.
+    expect((await analyze(blocksOf([tone(4, 0.5)], 1000), fmt)).not_measurable).toEqual({});
+  });
+
   it('measures a sine: peak, RMS, zero crossings, centroid, DC, no clipping; finds silent spans', async () => {
     const n = SR * 3;
     const x = new Float32Array(n);
@@ -237,7 +275,7 @@ describe('normalize and limiter, checked with our meter and with ffmpeg', () => 
     const format = { sampleRate: 44_100, channels: 2 };
     const out = (await renderChain(audio, [{ effect: 'normalize', parameters: { mode: 'lufs', targetDb: -16, truePeakCeilingDb: 0 } }], format, { tempDir: dir })).audio;
     const ours = await analyze(blocksOf(out, 4096), format);
-    expect(Math.abs(ours.integrated_lufs + 16)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(ours.integrated_lufs! + 16)).toBeLessThanOrEqual(0.1);
     const path = join(dir, 'normalized.wav');
     await writeWavFile(blocksOf(out, 8192), format, path, { bitDepth: 32, float: true });
     expect(Math.abs(ffmpegEbur128(path).I + 16)).toBeLessThanOrEqual(0.1);
@@ -249,7 +287,7 @@ describe('normalize and limiter, checked with our meter and with ffmpeg', () => 
     const format = { sampleRate: 44_100, channels: 2 };
     const out = (await renderChain(audio, [{ effect: 'normalize', parameters: { targetDb: -5, truePeakCeilingDb: -2 } }], format, { tempDir: dir })).audio;
     const a = await analyze(blocksOf(out, 4096), format);
-    expect(Math.abs(a.true_peak_dbtp + 2)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(a.true_peak_dbtp! + 2)).toBeLessThanOrEqual(0.01);
     expect(a.integrated_lufs).toBeLessThan(-5);
   });
 

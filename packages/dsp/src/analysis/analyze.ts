@@ -9,13 +9,16 @@ export interface AnalysisResult {
   duration_s: number;
   sample_rate: number;
   channels: number;
-  peak_dbfs: number;
-  true_peak_dbtp: number;
-  rms_dbfs: number;
-  integrated_lufs: number;
-  max_momentary_lufs: number;
-  max_short_term_lufs: number;
-  loudness_range_lu: number;
+  /** Levels and loudness: null where the audio gives nothing to measure, with the reason in `not_measurable`. */
+  peak_dbfs: number | null;
+  true_peak_dbtp: number | null;
+  rms_dbfs: number | null;
+  integrated_lufs: number | null;
+  max_momentary_lufs: number | null;
+  max_short_term_lufs: number | null;
+  loudness_range_lu: number | null;
+  /** Why each null level above is null (silence, shorter than a gating block or window); empty when all were measured. */
+  not_measurable: Partial<Record<'peak_dbfs' | 'true_peak_dbtp' | 'rms_dbfs' | 'integrated_lufs' | 'max_momentary_lufs' | 'max_short_term_lufs' | 'loudness_range_lu', string>>;
   dc_offset: number[];
   clipped_samples: number;
   silent_spans: { start_s: number; end_s: number }[];
@@ -44,7 +47,6 @@ const MAX_SPANS = 1000;
 const CLIP_LEVEL = 0.9999;
 
 /** JSON has no −Infinity: report silence as −120 dB, rounded to 0.01. */
-const finite = (v: number, floor = -120) => (Number.isFinite(v) ? Math.round(Math.max(v, floor) * 100) / 100 : floor);
 
 /**
  * Analyse a stream in one pass with bounded memory: loudness (BS.1770 / R128), peaks, RMS, DC, clipping,
@@ -214,17 +216,30 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
   endSilence(frames);
   const loud = meter.summary();
   const total = frames * channels;
+  // A level that cannot be measured is null with its reason, never a sentinel number (−70 LUFS, −120 dB).
+  const notMeasurable: AnalysisResult['not_measurable'] = {};
+  const seconds = frames / sr;
+  const silence = frames === 0 ? 'no audio' : 'digital silence';
+  const level = (field: keyof AnalysisResult['not_measurable'], v: number, why: string) => {
+    if (Number.isFinite(v)) return Math.round(v * 100) / 100;
+    notMeasurable[field] = why;
+    return null;
+  };
+  const gated = 'all of it below the −70 LUFS absolute gate';
+  const block = seconds < 0.4 ? 'shorter than one 400 ms gating block' : gated;
+  const shortTerm = seconds < 3 ? 'shorter than one 3 s short-term window' : gated;
   return {
-    duration_s: frames / sr,
+    duration_s: seconds,
     sample_rate: sr,
     channels,
-    peak_dbfs: finite(loud.sample_peak_dbfs),
-    true_peak_dbtp: finite(loud.true_peak_dbtp),
-    rms_dbfs: finite(total > 0 ? 10 * Math.log10(sumSq / total) : -Infinity),
-    integrated_lufs: finite(loud.integrated_lufs, -70),
-    max_momentary_lufs: finite(loud.max_momentary_lufs),
-    max_short_term_lufs: finite(loud.max_short_term_lufs),
-    loudness_range_lu: finite(loud.loudness_range_lu, 0),
+    peak_dbfs: level('peak_dbfs', loud.sample_peak_dbfs, silence),
+    true_peak_dbtp: level('true_peak_dbtp', loud.true_peak_dbtp, silence),
+    rms_dbfs: level('rms_dbfs', total > 0 ? 10 * Math.log10(sumSq / total) : -Infinity, silence),
+    integrated_lufs: level('integrated_lufs', loud.integrated_lufs, block),
+    max_momentary_lufs: level('max_momentary_lufs', loud.max_momentary_lufs, block),
+    max_short_term_lufs: level('max_short_term_lufs', loud.max_short_term_lufs, shortTerm),
+    loudness_range_lu: level('loudness_range_lu', loud.loudness_range_lu, shortTerm),
+    not_measurable: notMeasurable,
     dc_offset: Array.from(sums, (s) => (frames > 0 ? s / frames : 0)),
     clipped_samples: clipped,
     silent_spans: spans,

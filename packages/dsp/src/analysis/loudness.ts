@@ -306,11 +306,11 @@ export function loudnessRange(shortTerm: Float64Array): number {
   const abs = lufsToEnergy(-70);
   let sum = 0, count = 0;
   for (const e of shortTerm) if (e > abs) (sum += e), count++;
-  if (count === 0) return 0;
+  if (count === 0) return Number.NaN; // nothing above the gate (or no 3 s window): not measurable
   const rel = lufsToEnergy(energyToLufs(sum / count) - 20);
   const kept: number[] = [];
   for (const e of shortTerm) if (e > abs && e > rel) kept.push(energyToLufs(e));
-  if (kept.length === 0) return 0;
+  if (kept.length === 0) return Number.NaN;
   kept.sort((a, b) => a - b);
   const pct = (p: number) => kept[Math.min(kept.length - 1, Math.max(0, Math.round((kept.length - 1) * p)))];
   return pct(0.95) - pct(0.1);

@@ -268,15 +268,20 @@ async function cmdAnalyze(p: Parsed) {
   bar.done();
   if (on(p, 'json')) console.log(JSON.stringify({ file, format: probe.format, codec: probe.codec, ...result }, null, 2));
   else {
+    const level = (field: keyof typeof result.not_measurable, unit: string) => {
+      const v = result[field];
+      return v === null ? `not measurable (${result.not_measurable[field]})` : `${v} ${unit}`;
+    };
     const rows: [string, string][] = [
       ['duration', `${result.duration_s.toFixed(3)} s`],
       ['format', `${probe.format} (${probe.codec}), ${result.sample_rate} Hz, ${result.channels} ch`],
-      ['integrated loudness', `${result.integrated_lufs} LUFS`],
-      ['loudness range', `${result.loudness_range_lu} LU`],
-      ['max momentary / short-term', `${result.max_momentary_lufs} / ${result.max_short_term_lufs} LUFS`],
-      ['true peak', `${result.true_peak_dbtp} dBTP`],
-      ['sample peak', `${result.peak_dbfs} dBFS`],
-      ['RMS', `${result.rms_dbfs} dBFS`],
+      ['integrated loudness', level('integrated_lufs', 'LUFS')],
+      ['loudness range', level('loudness_range_lu', 'LU')],
+      ['max momentary', level('max_momentary_lufs', 'LUFS')],
+      ['max short-term', level('max_short_term_lufs', 'LUFS')],
+      ['true peak', level('true_peak_dbtp', 'dBTP')],
+      ['sample peak', level('peak_dbfs', 'dBFS')],
+      ['RMS', level('rms_dbfs', 'dBFS')],
       ['DC offset', result.dc_offset.map((d) => d.toExponential(2)).join(', ')],
       ['clipped samples', String(result.clipped_samples)],
       ['silent spans', String(result.silent_spans.length)],
