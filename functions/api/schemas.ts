@@ -166,7 +166,17 @@ export const FileView = z
     visuals: VisualLinks.optional().openapi({ description: 'its waveform and spectrogram, once ready (absent when the analysis did not finish)' }),
   })
   .openapi('File');
-const Output = z.object({ url: z.string(), format: z.string(), duration_s: z.number(), size: z.number(), sample_rate: z.number(), channels: z.number() }).openapi('Output');
+const Output = z
+  .object({
+    url: z.string(),
+    format: z.string(),
+    duration_s: z.number(),
+    size: z.number(),
+    sample_rate: z.number(),
+    channels: z.number().openapi({ description: 'channels in the file' }),
+    downmixed_from: z.number().optional().openapi({ description: 'present when the format holds fewer channels than the chain produced (MP3: 2): ffmpeg downmixed this many into `channels`' }),
+  })
+  .openapi('Output');
 export const JobView = z
   .object({
     job_id: z.string(),

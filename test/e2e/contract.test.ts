@@ -1,6 +1,10 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../helpers/stack.ts';
 import { routes } from '../../functions/api/openapi.ts';
@@ -296,6 +300,25 @@ describe('invalid bodies generated from the schemas', () => {
 });
 
 describe('files and jobs: download, several outputs, delete', () => {
+  it('says so when a format cannot hold the channels: 6 channels into MP3 are 2, downmixed_from 6; the WAV keeps 6', async () => {
+    const s = await api.createSession('downmix');
+    const { file_id } = await api.upload(s, 'surround.wav', 'audio/wav', sineWav({ seconds: 0.3, channels: 6 }));
+    await api.waitForFile(s, file_id);
+    const job = await api.call('POST', `/api/audio/${s.session_id}/process`, { token: s.access_token, body: { file_id, effect: 'gain', output_formats: ['mp3', 'wav'] } });
+    expect(job.status).toBe(202);
+    const done = await api.waitForJob(s, job.body.job_id);
+    expect(done.status, JSON.stringify(done.error)).toBe('completed');
+    expect(done.outputs[0]).toMatchObject({ format: 'mp3', channels: 2, downmixed_from: 6 });
+    expect(done.outputs[1]).toMatchObject({ format: 'wav', channels: 6 });
+    expect(done.outputs[1].downmixed_from).toBeUndefined();
+    // ffmpeg, reading the stored MP3, finds the two channels the view promises.
+    const mp3 = Buffer.from(await (await fetch(done.outputs[0].url)).arrayBuffer());
+    const path = join(mkdtempSync(join(tmpdir(), 'david-downmix-')), 'out.mp3');
+    writeFileSync(path, mp3);
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=channels', '-of', 'csv=p=0', path], { encoding: 'utf8' });
+    expect(probe.stdout.trim()).toBe('2');
+  });
+
   it('downloads the original bytes, writes several formats per job, and deletes a job and a file with their objects', async () => {
     const s = await api.createSession('outputs');
     const bytes = sineWav({ seconds: 0.5 });

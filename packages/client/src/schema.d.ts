@@ -1142,7 +1142,10 @@ export interface components {
             duration_s: number;
             size: number;
             sample_rate: number;
+            /** @description channels in the file */
             channels: number;
+            /** @description present when the format holds fewer channels than the chain produced (MP3: 2): ffmpeg downmixed this many into `channels` */
+            downmixed_from?: number;
         };
         Listing: {
             items: {

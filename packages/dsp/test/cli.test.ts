@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,34 @@ describe('the david command', () => {
     expect(JSON.parse(r.stdout).map((e: { id: string }) => e.id)).toEqual([...registry.keys()]);
     const text = await david('effects');
     expect(text.stdout).toContain('--param gainDb=<-96..48 dB>  default 0.');
+  });
+
+  it('keeps a 24-bit input 24-bit and a float input float unless --bits or --float say otherwise', async () => {
+    const audio = [Float32Array.from({ length: 4410 }, (_, i) => 0.5 * Math.sin(i / 7))];
+    const codec = (path: string) => spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', path], { encoding: 'utf8' }).stdout.trim();
+    for (const [name, opts, kept] of [['in24.wav', { bitDepth: 24 }, 'pcm_s24le'], ['inf.wav', { float: true }, 'pcm_f32le'], ['in16.wav', { bitDepth: 16 }, 'pcm_s16le']] as const) {
+      const input = join(dir, name);
+      await writeWavFile(blocksOf(audio, 1000), { sampleRate: 44_100, channels: 1 }, input, opts);
+      const out = join(dir, `kept-${name}`);
+      const r = await david('process', input, out, '--effect', 'gain', '--param', 'gainDb=-1', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect(codec(out), name).toBe(kept);
+      expect(JSON.parse(r.stdout).sample_format).toBe({ pcm_s24le: 'pcm24', pcm_f32le: 'float32', pcm_s16le: 'pcm16' }[kept]);
+    }
+    const forced = join(dir, 'forced16.wav');
+    expect((await david('process', join(dir, 'in24.wav'), forced, '--effect', 'gain', '--bits', '16')).code).toBe(0);
+    expect(codec(forced)).toBe('pcm_s16le');
+  });
+
+  it('reports a downmix: 6 channels into MP3 are written as 2, with a note and downmixed_from', async () => {
+    const input = join(dir, 'six.wav');
+    await writeWavFile(blocksOf(Array.from({ length: 6 }, (_, c) => Float32Array.from({ length: 4410 }, (_, i) => 0.3 * Math.sin(i / (5 + c)))), 1000), { sampleRate: 44_100, channels: 6 }, input);
+    const out = join(dir, 'six.mp3');
+    const r = await david('process', input, out, '--effect', 'gain', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ channels: 2, downmixed_from: 6 });
+    expect(r.stderr).toContain('mp3 holds at most 2 channels: the 6 channels were downmixed');
+    expect(spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=channels', '-of', 'csv=p=0', out], { encoding: 'utf8' }).stdout.trim()).toBe('2');
   });
 
   it('processes a file with an effect and reports it as JSON', async () => {

@@ -89,6 +89,19 @@ describe('WAV, natively and streaming', () => {
   });
 });
 
+describe('multichannel WAV output carries a channel mask', () => {
+  it('3 to 8 channels are written as the layouts ffmpeg names 3.0, 4.0, 5.0, 5.1, 6.1 and 7.1, not mask 0', async () => {
+    // ffmpeg's own names for the default WAVE_FORMAT_EXTENSIBLE layouts of each channel count.
+    const expected: Record<number, string> = { 1: 'mono', 2: 'stereo', 3: '3.0', 4: '4.0', 5: '5.0', 6: '5.1', 7: '6.1', 8: '7.1' };
+    for (let ch = 1; ch <= 8; ch++) {
+      const path = join(dir, `mask-${ch}.wav`);
+      await writeWavFile(blocksOf(tone(ch, 0.1), 1000), { sampleRate: SR, channels: ch }, path, { bitDepth: 24 });
+      const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=channel_layout', '-of', 'csv=p=0', path], { encoding: 'utf8' });
+      expect(r.stdout.trim(), `${ch} channels`).toBe(expected[ch]);
+    }
+  });
+});
+
 describe('compressed formats through ffmpeg over pipes', () => {
   for (const fmt of ['mp3', 'flac', 'ogg', 'opus', 'm4a'] as const) {
     it(`${fmt}: encode and decode back with duration and level kept`, async () => {

@@ -89,7 +89,9 @@ export interface JobOutput {
   readonly duration_s: number;
   readonly size: number;
   readonly sample_rate: number;
+  /** The file's channels; `downmixed_from` is the chain's count when the format holds fewer (MP3: 2). */
   readonly channels: number;
+  readonly downmixed_from?: number;
 }
 
 export interface Job {

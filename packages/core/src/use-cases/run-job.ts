@@ -1,4 +1,4 @@
-import { applyChain, decodeFile, encodeToFile, isFormat, LoudnessMeter, tap, VisualsBuilder, type FfmpegInfo, type ProbeResult } from '@david/dsp';
+import { applyChain, decodeFile, encodeToFile, isFormat, keptWavFormat, LoudnessMeter, tap, VisualsBuilder, type FfmpegInfo, type ProbeResult } from '@david/dsp';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { failureInfo, isPermanentFailure } from '../errors.ts';
@@ -175,9 +175,8 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     const visuals = new VisualsBuilder(format);
     const meter = new LoudnessMeter(format);
     const stream = tap(chained.stream, { push: (b) => (visuals.push(b), meter.push(b)) });
-    // A WAV keeps the input's sample format where it can (16/24-bit PCM, else 32-bit float).
-    const depth = file.media?.bit_depth;
-    const wav = depth === 16 || depth === 24 ? { bitDepth: depth as 16 | 24 } : depth && depth > 24 ? { float: true } : {};
+    // A WAV keeps the input's sample format (16/24-bit PCM, else 32-bit float).
+    const wav = keptWavFormat(file.media?.bit_depth);
     // Encode to local storage first: a WAV header is patched with the real sizes and MP4 needs a seekable file;
     // the upload then has a known length. Several formats: the chain runs once into a lossless 32-bit float WAV,
     // and every output is encoded from that (never one lossy output from another).
@@ -188,7 +187,7 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       if (master) progress.report('encoding', i / formats.length);
       const source = master ? (await decodeFile(master, { reuseBlocks: true })).stream : stream;
       const outPath = join(opts.tempDir, `${job.job_id}-out.${ext}`);
-      const { frames } = await encodeToFile(source, format, ext, outPath, { ffmpeg: opts.ffmpeg, ...wav });
+      const { frames, channels, downmixedFrom } = await encodeToFile(source, format, ext, outPath, { ffmpeg: opts.ffmpeg, ...wav });
       progress.report('uploading', i / formats.length);
       const { size } = await deps.store.putOutput(keys[i], createReadStream(outPath), contentTypeOf(ext));
       outputs.push({
@@ -197,7 +196,8 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
         duration_s: Math.round((frames / format.sampleRate) * 1e6) / 1e6,
         size,
         sample_rate: format.sampleRate,
-        channels: format.channels,
+        channels,
+        ...(downmixedFrom ? { downmixed_from: downmixedFrom } : {}),
       });
     }
     await deps.store.putVisuals(visualObjects(job.session_id, job.job_id, visuals.finish()));

@@ -34,6 +34,7 @@ export function jobView(j: Job, deliveryBaseUrl: string) {
     size: o.size,
     sample_rate: o.sample_rate,
     channels: o.channels,
+    ...(o.downmixed_from ? { downmixed_from: o.downmixed_from } : {}),
   }));
   return {
     job_id: j.job_id,

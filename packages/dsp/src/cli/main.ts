@@ -13,7 +13,7 @@ import { parseArgs as nodeParseArgs } from 'node:util';
 import { analyze } from '../analysis/analyze.ts';
 import { spectrogramPng, waveformPeaks } from '../analysis/waveform.ts';
 import { decodeFile } from '../codecs/decode.ts';
-import { encodeToFile } from '../codecs/encode.ts';
+import { encodeToFile, keptWavFormat } from '../codecs/encode.ts';
 import { locateFfmpeg } from '../codecs/ffmpeg.ts';
 import { EXTENSIONS, formatFromPath } from '../codecs/formats.ts';
 import { probeFile } from '../codecs/probe.ts';
@@ -333,21 +333,24 @@ async function cmdProcess(p: Parsed) {
   try {
     const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), on(p, 'quiet'));
     const { stream, format } = applyChain(bar.wrap(decoded.stream), steps, decoded.format, tempDir);
-    const result = await writeAtomically(output, (temp) =>
-      encodeToFile(stream, format, outFormat, temp, { bitDepth: bits as 16 | 24 | 32 | undefined, float: on(p, 'float') }),
-    );
+    // Without --bits or --float a WAV keeps the input's sample format (24-bit stays 24-bit).
+    const sample = bits !== undefined || on(p, 'float') ? { bitDepth: bits as 16 | 24 | 32 | undefined, float: on(p, 'float') } : keptWavFormat(probe.bitDepth);
+    const result = await writeAtomically(output, (temp) => encodeToFile(stream, format, outFormat, temp, sample));
     bar.done();
     const summary = {
       input,
       output,
       format: outFormat,
       sample_rate: format.sampleRate,
-      channels: format.channels,
+      channels: result.channels,
+      ...(result.downmixedFrom ? { downmixed_from: result.downmixedFrom } : {}),
+      ...(outFormat === 'wav' ? { sample_format: 'float' in sample && sample.float ? 'float32' : `pcm${('bitDepth' in sample && sample.bitDepth) || 16}` } : {}),
       duration_s: result.frames / format.sampleRate,
       bytes: result.bytes,
       seconds: (performance.now() - started) / 1000,
       chain: steps.map((s) => ({ effect: s.decl.id, parameters: s.params })),
     };
+    if (result.downmixedFrom) console.error(`note: ${outFormat} holds at most ${result.channels} channels: the ${result.downmixedFrom} channels were downmixed`);
     if (on(p, 'json')) console.log(JSON.stringify(summary, null, 2));
     else console.error(`wrote ${output}: ${summary.duration_s.toFixed(3)} s, ${summary.bytes} bytes in ${summary.seconds.toFixed(2)} s`);
   } finally {

@@ -15,11 +15,29 @@ export interface EncodeOptions {
   readonly ffmpeg?: FfmpegInfo;
 }
 
+/**
+ * The WAV sample format that keeps an input's precision (one rule for the CLI and the job worker): 16- and 24-bit
+ * PCM as they were, 32-bit PCM and any float as 32-bit float, 8-bit and unknown depths (compressed input) as 16-bit.
+ */
+export function keptWavFormat(bitDepth: number | undefined): { bitDepth: 16 | 24 } | { float: true } {
+  if (bitDepth === 24) return { bitDepth: 24 };
+  if (bitDepth !== undefined && bitDepth > 24) return { float: true };
+  return { bitDepth: 16 };
+}
+
 function ffmpegOutputArgs(format: StreamFormat, out: ContainerFormat, opts: EncodeOptions): string[] {
   const m: FormatSpec['muxer'] = FORMATS[out].muxer;
   const bitrate = opts.bitrateKbps ?? m.bitrateKbps;
   const rate = out === 'opus' && ![8000, 12000, 16000, 24000, 48000].includes(format.sampleRate) ? ['-ar', '48000'] : [];
-  return [...m.codec, ...(bitrate ? ['-b:a', `${bitrate}k`] : []), ...rate, '-f', m.format];
+  const written = writtenChannels(format.channels, out);
+  const downmix = written < format.channels ? ['-ac', String(written)] : [];
+  return [...m.codec, ...(bitrate ? ['-b:a', `${bitrate}k`] : []), ...rate, ...downmix, '-f', m.format];
+}
+
+/** How many channels a file of format `out` gets from a stream of `channels` (fewer when the codec holds fewer). */
+export function writtenChannels(channels: number, out: ContainerFormat): number {
+  const max: number | undefined = (FORMATS[out].muxer as FormatSpec['muxer']).maxChannels;
+  return max !== undefined && channels > max ? max : channels;
 }
 
 /** Feed planar blocks to ffmpeg's stdin as interleaved float32, honouring backpressure. */
@@ -38,7 +56,9 @@ async function feed(stream: AsyncIterable<AudioBlock>, stdin: NodeJS.WritableStr
 
 /**
  * Encode a stream into a file: WAV natively (header patched at the end), other formats by piping raw float32 into
- * ffmpeg, which writes the file (seekable output lets MP4/M4A put its index in place).
+ * ffmpeg, which writes the file (seekable output lets MP4/M4A put its index in place). It answers what it wrote:
+ * `channels` is the file's count, and `downmixedFrom` is there when the codec could not hold the stream's channels
+ * (6 into MP3) and ffmpeg's matrix downmixed them.
  */
 export async function encodeToFile(
   stream: AsyncIterable<AudioBlock>,
@@ -46,8 +66,8 @@ export async function encodeToFile(
   out: ContainerFormat,
   path: string,
   opts: EncodeOptions = {},
-): Promise<{ bytes: number; frames: number }> {
-  if (out === 'wav') return writeWavFile(stream, format, path, { bitDepth: opts.bitDepth, float: opts.float });
+): Promise<{ bytes: number; frames: number; channels: number; downmixedFrom?: number }> {
+  if (out === 'wav') return { ...(await writeWavFile(stream, format, path, { bitDepth: opts.bitDepth, float: opts.float })), channels: format.channels };
   const ffmpeg = opts.ffmpeg ?? (await locateFfmpeg());
   const args = [
     '-nostdin', '-hide_banner', '-loglevel', 'error', '-protocol_whitelist', 'file,pipe',
@@ -65,7 +85,8 @@ export async function encodeToFile(
     throw err;
   }
   await proc.done;
-  return { bytes: (await stat(path)).size, frames };
+  const channels = writtenChannels(format.channels, out);
+  return { bytes: (await stat(path)).size, frames, channels, ...(channels < format.channels ? { downmixedFrom: format.channels } : {}) };
 }
 
 /** Encode to a byte stream through ffmpeg (formats that can be written to a pipe). */

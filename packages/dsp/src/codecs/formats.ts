@@ -51,7 +51,7 @@ export const FORMATS = {
     extensions: ['.mp3'],
     contentTypes: ['audio/mpeg', 'audio/mp3'],
     demuxer: 'mp3',
-    muxer: { format: 'mp3', codec: ['-c:a', 'libmp3lame'], bitrateKbps: 192 },
+    muxer: { format: 'mp3', codec: ['-c:a', 'libmp3lame'], bitrateKbps: 192, maxChannels: 2 },
   },
   flac: {
     extensions: ['.flac'],
@@ -91,7 +91,8 @@ export interface FormatSpec {
   /** Content types an upload may declare; the first is the one outputs are stored under. */
   readonly contentTypes: readonly string[];
   readonly demuxer: string;
-  readonly muxer: { readonly format: string; readonly codec: readonly string[]; readonly bitrateKbps?: number };
+  /** `maxChannels`: the most the codec holds (MP3: 2); more are downmixed by ffmpeg's matrix, and the encode says so. */
+  readonly muxer: { readonly format: string; readonly codec: readonly string[]; readonly bitrateKbps?: number; readonly maxChannels?: number };
 }
 
 export type ContainerFormat = keyof typeof FORMATS;

@@ -222,6 +222,13 @@ export interface WavWriteOptions {
   readonly float?: boolean;
 }
 
+/**
+ * dwChannelMask for each channel count: the default layouts of WAVE_FORMAT_EXTENSIBLE as ffmpeg assigns them
+ * (mono FC; stereo FL FR; 3.0 FL FR FC; 4.0 FL FR FC BC; 5.0 FL FR FC BL BR; 5.1 FL FR FC LFE BL BR; 6.1 FL FR FC LFE
+ * BC SL SR; 7.1 FL FR FC LFE BL BR SL SR), so players route the channels instead of guessing from a mask of 0.
+ */
+export const DEFAULT_CHANNEL_MASKS: Readonly<Record<number, number>> = { 1: 0x4, 2: 0x3, 3: 0x7, 4: 0x107, 5: 0x37, 6: 0x3f, 7: 0x70f, 8: 0x63f };
+
 export function wavHeader(format: StreamFormat, opts: WavWriteOptions, dataBytes: number): Uint8Array {
   const float = opts.float ?? false;
   const bits = float ? 32 : (opts.bitDepth ?? 16);
@@ -245,7 +252,7 @@ export function wavHeader(format: StreamFormat, opts: WavWriteOptions, dataBytes
   if (extensible) {
     v.setUint16(36, 22, true);
     v.setUint16(38, bits, true);
-    v.setUint32(40, format.channels <= 2 ? (format.channels === 1 ? 0x4 : 0x3) : 0, true);
+    v.setUint32(40, DEFAULT_CHANNEL_MASKS[format.channels] ?? 0, true);
     // KSDATAFORMAT_SUBTYPE_PCM / IEEE_FLOAT: {0000000X-0000-0010-8000-00aa00389b71}
     v.setUint16(44, float ? 3 : 1, true);
     h.set([0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71], 46);
