@@ -138,6 +138,10 @@ const Media = {
   channels: z.number().optional(),
   bit_rate: z.number().optional(),
   bit_depth: z.number().optional(),
+  truncated: z
+    .object({ declared_duration_s: z.number() })
+    .optional()
+    .openapi({ description: 'the upload was cut short inside its audio: what is there was decoded (duration_s), this is what its header declared' }),
 };
 /** The API paths of the stored pictures (each answers with a redirect to the delivered object). */
 export const VisualLinks = z

@@ -1061,6 +1061,10 @@ export interface components {
             channels?: number;
             bit_rate?: number;
             bit_depth?: number;
+            /** @description the upload was cut short inside its audio: what is there was decoded (duration_s), this is what its header declared */
+            truncated?: {
+                declared_duration_s: number;
+            };
             /** @description loudness, peaks and spectrum measured at ingest; a level that cannot be measured (silence, shorter than a 400 ms block or a 3 s window) is null, with the reason under not_measurable */
             analysis?: {
                 [key: string]: unknown;

@@ -33,6 +33,8 @@ export interface MediaInfo {
   readonly channels: number;
   readonly bit_rate?: number;
   readonly bit_depth?: number;
+  /** The upload was cut short inside its audio: `duration_s` is what is there, this what its header declared. */
+  readonly truncated?: { readonly declared_duration_s: number };
 }
 
 export interface ErrorInfo {

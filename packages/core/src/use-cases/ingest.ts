@@ -167,6 +167,7 @@ async function checkAndRecordWith(
       channels: probe.channels,
       ...(probe.bitRate ? { bit_rate: probe.bitRate } : {}),
       ...(probe.bitDepth ? { bit_depth: probe.bitDepth } : {}),
+      ...(probe.truncated ? { truncated: { declared_duration_s: probe.truncated.declaredSeconds } } : {}),
     };
   } catch (err) {
     if (isPermanentFailure(err)) return reject(failureInfo(err).code, failureInfo(err).message);

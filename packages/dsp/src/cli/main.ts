@@ -16,7 +16,7 @@ import { decodeFile } from '../codecs/decode.ts';
 import { encodeToFile, keptWavFormat } from '../codecs/encode.ts';
 import { locateFfmpeg } from '../codecs/ffmpeg.ts';
 import { EXTENSIONS, formatFromPath } from '../codecs/formats.ts';
-import { probeFile } from '../codecs/probe.ts';
+import { probeFile, type ProbeResult } from '../codecs/probe.ts';
 import { getEffect, registry } from '../effects/registry.ts';
 import { applyChain, resolveChain } from '../engine/chain.ts';
 import { DspError, InvalidMediaError, InvalidParameterError, LimitExceededError } from '../errors.ts';
@@ -262,11 +262,15 @@ async function cmdAnalyze(p: Parsed) {
   const [file] = p.positional;
   await readableInput(file);
   const probe = await probeFile(file);
+  noteTruncated(file, probe);
   const decoded = await decodeFile(file, { reuseBlocks: true });
   const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), on(p, 'quiet'));
   const result = await analyze(bar.wrap(decoded.stream), decoded.format);
   bar.done();
-  if (on(p, 'json')) console.log(JSON.stringify({ file, format: probe.format, codec: probe.codec, ...result }, null, 2));
+  if (on(p, 'json')) {
+    const cut = probe.truncated ? { truncated: { declared_duration_s: probe.truncated.declaredSeconds } } : {};
+    console.log(JSON.stringify({ file, format: probe.format, codec: probe.codec, ...cut, ...result }, null, 2));
+  }
   else {
     const level = (field: keyof typeof result.not_measurable, unit: string) => {
       const v = result[field];
@@ -315,6 +319,13 @@ export async function readChain(p: Parsed): Promise<ChainStep[]> {
   return [{ effect, parameters: paramsOf(p) }];
 }
 
+/** A WAV cut short is decoded as far as it goes; the user hears of it on stderr. */
+function noteTruncated(input: string, probe: ProbeResult) {
+  if (probe.truncated) {
+    console.error(`note: ${input} is cut short: its header declares ${probe.truncated.declaredSeconds.toFixed(3)} s, the file holds ${probe.durationSeconds.toFixed(3)} s (decoding what is there)`);
+  }
+}
+
 async function cmdProcess(p: Parsed) {
   const [input, output] = p.positional;
   const outFormat = formatFromPath(output);
@@ -328,6 +339,7 @@ async function cmdProcess(p: Parsed) {
   await distinctOutput(input, output);
   const started = performance.now();
   const probe = await probeFile(input);
+  noteTruncated(input, probe);
   const decoded = await decodeFile(input, { reuseBlocks: true });
   const tempDir = await mkdtemp(join(tmpdir(), 'david-cli-'));
   try {
@@ -349,6 +361,7 @@ async function cmdProcess(p: Parsed) {
       bytes: result.bytes,
       seconds: (performance.now() - started) / 1000,
       chain: steps.map((s) => ({ effect: s.decl.id, parameters: s.params })),
+      ...(probe.truncated ? { input_truncated: { declared_duration_s: probe.truncated.declaredSeconds } } : {}),
     };
     if (result.downmixedFrom) console.error(`note: ${outFormat} holds at most ${result.channels} channels: the ${result.downmixedFrom} channels were downmixed`);
     if (on(p, 'json')) console.log(JSON.stringify(summary, null, 2));

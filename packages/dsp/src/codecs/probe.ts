@@ -12,6 +12,8 @@ export interface ProbeResult {
   readonly channels: number;
   readonly bitRate?: number;
   readonly bitDepth?: number;
+  /** A WAV cut short inside its audio: the duration its header declared (`durationSeconds` is what is there). */
+  readonly truncated?: { readonly declaredSeconds: number };
 }
 
 export interface ProbeOptions {
@@ -85,6 +87,7 @@ export async function probeFile(path: string, opts: ProbeOptions = {}): Promise<
       channels: info.channels,
       bitRate: info.sampleRate * info.blockAlign * 8,
       bitDepth: info.bitsPerSample,
+      ...(info.truncated ? { truncated: { declaredSeconds: info.truncated.declaredFrames / info.sampleRate } } : {}),
     };
   } else {
     const ffmpeg = opts.ffmpeg ?? (await locateFfmpeg());

@@ -14,6 +14,11 @@ export interface WavInfo {
   readonly dataOffset: number;
   readonly dataBytes: number;
   readonly frames: number;
+  /**
+   * Present when the file was cut short inside its audio: the header promised `declaredFrames`, the file holds
+   * `frames` (what is there is decoded, as ffmpeg does, and the cut is reported rather than hidden).
+   */
+  readonly truncated?: { readonly declaredFrames: number };
 }
 
 export const WAV_LIMITS = {
@@ -44,10 +49,8 @@ export async function parseWavHeader(read: (offset: number, length: number) => P
   if (tag === 'RF64') bad('Wav::UnsupportedRf64', 'RF64 (64-bit) WAV files are not supported');
   const riffSize = new DataView(riff.buffer, riff.byteOffset, 12).getUint32(4, true);
   if (riffSize < 4) bad('Wav::BadRiffSize', `the RIFF size (${riffSize}) is too small`, { riffSize });
-  if (riffSize + 8 > fileSize + 1 && riffSize !== 0xffffffff) {
-    // A RIFF size beyond the file: the file was cut short (or the header lies).
-    bad('Wav::Truncated', `the header says ${riffSize + 8} bytes but the file holds ${fileSize}`, { riffSize, fileSize });
-  }
+  // A RIFF size beyond the file means the file was cut short (or the header lies): the data chunk below tells
+  // whether audio is missing, and what is there is decoded.
   if (riffSize === 0xffffffff) bad('Wav::BadRiffSize', 'the RIFF size is 0xFFFFFFFF (unknown length)', { riffSize });
 
   let offset = 12;
@@ -89,12 +92,11 @@ export async function parseWavHeader(read: (offset: number, length: number) => P
     } else if (chunk === 'data') {
       if (!fmt) bad('Wav::NoFmt', 'the data chunk comes before any fmt chunk');
       if (size === 0xffffffff) bad('Wav::BadDataSize', 'the data size is 0xFFFFFFFF (unknown length)');
-      if (body + size > fileSize) {
-        bad('Wav::Truncated', `the header says ${size} bytes of audio but the file holds ${fileSize - body}`, { dataBytes: size, available: fileSize - body });
-      }
-      const frames = Math.floor(size / fmt!.blockAlign);
-      if (frames === 0) bad('Wav::NoAudio', 'the data chunk holds no audio frames');
-      return { ...fmt!, dataOffset: body, dataBytes: size, frames };
+      const declaredFrames = Math.floor(size / fmt!.blockAlign);
+      const frames = Math.floor(Math.min(size, fileSize - body) / fmt!.blockAlign);
+      if (frames === 0) bad('Wav::NoAudio', declaredFrames > 0 ? 'the file ends before its first audio frame' : 'the data chunk holds no audio frames');
+      const cut = frames < declaredFrames ? { truncated: { declaredFrames } } : {};
+      return { ...fmt!, dataOffset: body, dataBytes: frames * fmt!.blockAlign, frames, ...cut };
     }
     offset = body + size + (size & 1);
   }
