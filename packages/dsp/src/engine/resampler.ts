@@ -1,4 +1,5 @@
 import type { AudioBlock } from '../types.ts';
+import { besselI0 } from './util.ts';
 
 /**
  * Streaming band-limited resampler for any ratio: each output sample is a Kaiser-windowed sinc interpolation of
@@ -22,16 +23,6 @@ export const RESAMPLER_DESIGNS = {
   high: { passband: 20_000 / 22_050, attenuationDb: 110 },
   fast: { passband: 0.8, attenuationDb: 66 },
 } as const;
-
-function besselI0(x: number): number {
-  let s = 1, t = 1;
-  for (let k = 1; k < 60; k++) {
-    t *= (x / (2 * k)) ** 2;
-    s += t;
-    if (t < s * 1e-17) break;
-  }
-  return s;
-}
 
 /**
  * Kaiser-windowed sinc lowpass as a function of the distance d from the interpolation point, in input samples

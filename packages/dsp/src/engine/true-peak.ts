@@ -1,3 +1,5 @@
+import { besselI0 } from './util.ts';
+
 /**
  * True-peak interpolation, shared by the meter and the limiter. The band-limited signal between two samples is
  * evaluated as in BS.1770-4 Annex 2 (the samples themselves plus the points at ¼, ½ and ¾), with a longer filter
@@ -13,16 +15,6 @@ export const TP_TAPS = 32;
 export const TP_CENTER = TP_TAPS / 2 - 1;
 const FINE = 16;
 const BETA = 9;
-
-function besselI0(x: number): number {
-  let s = 1, t = 1;
-  for (let k = 1; k < 60; k++) {
-    t *= (x / (2 * k)) ** 2;
-    s += t;
-    if (t < s * 1e-17) break;
-  }
-  return s;
-}
 
 /** Weights for the point `frac` ∈ (0, 1) past work[i + TP_CENTER], applied to work[i + j], j = 0 … TP_TAPS − 1. */
 function phase(frac: number): Float64Array {

@@ -3,6 +3,17 @@ export const dbToGain = (db: number): number => Math.pow(10, db / 20);
 export const gainToDb = (g: number): number => (g > 0 ? 20 * Math.log10(g) : -Infinity);
 export const msToFrames = (ms: number, sampleRate: number): number => Math.round((ms / 1000) * sampleRate);
 /** One-pole smoothing coefficient for a time constant (the envelope moves 1 − 1/e of the way in `ms`). */
+/** The modified Bessel function of the first kind, order 0 (power series), for Kaiser windows. */
+export function besselI0(x: number): number {
+  let s = 1, t = 1;
+  for (let k = 1; k < 60; k++) {
+    t *= (x / (2 * k)) ** 2;
+    s += t;
+    if (t < s * 1e-17) break;
+  }
+  return s;
+}
+
 export const timeCoef = (ms: number, sampleRate: number): number => (ms <= 0 ? 0 : Math.exp(-1 / ((ms / 1000) * sampleRate)));
 
 /**
