@@ -79,3 +79,20 @@ describe('true peak on real recordings (LMMS loops at 22.05 and 44.1 kHz), again
     expect(ref).toBeGreaterThan(-6.3);
   }, 60_000);
 });
+
+describe('true peak at the edges of a stream', () => {
+  it('reads the same for a burst at the very end as for the same burst reversed at the very start', async () => {
+    // fs/4 at phase π/4: crests fall between samples, 3 dB above the sample peak. 12 samples of it end the stream.
+    const format = { sampleRate: 48_000, channels: 1 };
+    const x = new Float32Array(4800);
+    for (let i = x.length - 12; i < x.length; i++) x[i] = 0.5 * Math.sin((Math.PI / 2) * i + Math.PI / 4);
+    const reversed = x.slice().reverse();
+    const atEnd = (await analyze(blocksOf([x], 1000), format)).true_peak_dbtp!;
+    const atStart = (await analyze(blocksOf([reversed], 1000), format)).true_peak_dbtp!;
+    const samplePeak = 20 * Math.log10(0.5 * Math.SQRT1_2);
+    // The interpolation is symmetric in time, so both readings must agree, and both must see above the samples.
+    expect(Math.abs(atEnd - atStart)).toBeLessThan(0.01);
+    expect(atStart - samplePeak).toBeGreaterThan(1);
+    expect(atEnd - samplePeak).toBeGreaterThan(1);
+  });
+});

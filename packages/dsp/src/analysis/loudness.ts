@@ -284,9 +284,26 @@ export class LoudnessMeter {
       loudness_range_lu: loudnessRange(this.shortTerm.values()),
       max_momentary_lufs: this.maxMomentary,
       max_short_term_lufs: this.maxShortTerm,
-      true_peak_dbtp: 20 * Math.log10(Math.max(this.truePeak, this.samplePeak)),
+      true_peak_dbtp: 20 * Math.log10(Math.max(this.truePeak, this.samplePeak, this.tailPeak())),
       sample_peak_dbfs: 20 * Math.log10(this.samplePeak),
     };
+  }
+
+  /**
+   * The inter-sample points after the last samples pushed, which a later push would have evaluated: the stream is
+   * followed by silence, as it is preceded by it (the history starts as zeros). Read-only, so summary() may be asked
+   * mid-stream.
+   */
+  private tailPeak(): number {
+    if (!this.truePeakOn) return 0;
+    const H = TP_TAPS - 1;
+    const work = new Float64Array(2 * H);
+    let tp = 0;
+    for (const hist of this.history) {
+      work.set(hist, 0);
+      for (let i = 0; i < H; i++) tp = Math.max(tp, peakBetween(work, i, tp));
+    }
+    return tp;
   }
 }
 
