@@ -1,5 +1,5 @@
 import type { AudioBlock } from '../types.ts';
-import { besselI0 } from './util.ts';
+import { kaiserSinc } from './util.ts';
 
 /**
  * Streaming band-limited resampler for any ratio: each output sample is a Kaiser-windowed sinc interpolation of
@@ -25,31 +25,22 @@ export const RESAMPLER_DESIGNS = {
 } as const;
 
 /**
- * Kaiser-windowed sinc lowpass as a function of the distance d from the interpolation point, in input samples
- * (Kaiser's formulas: β = 0.1102 (A − 8.7), length (A − 8) / (2.285 Δω)). Band edges are scaled by min(1, out/in),
- * so downsampling cuts at the output's Nyquist and upsampling at the input's, where the images start.
+ * The kernel of a design, in input samples (Kaiser's formulas: β = 0.1102 (A − 8.7), length (A − 8) / (2.285 Δω)).
+ * Band edges are scaled by min(1, out/in), so downsampling cuts at the output's Nyquist and upsampling at the
+ * input's, where the images start.
  */
-function kaiserSinc(step: number, quality: 'fast' | 'high') {
+function designKernel(step: number, quality: 'fast' | 'high') {
   const { passband, attenuationDb: a } = RESAMPLER_DESIGNS[quality];
   const scale = Math.min(1, 1 / step);
   const cutoff = (scale * (1 + passband)) / 2; // −6 dB point, relative to the input's Nyquist
   const transition = Math.PI * scale * (1 - passband); // rad per input sample
   const halfWidth = (a - 8) / (2.285 * transition) / 2;
-  const beta = 0.1102 * (a - 8.7);
-  const norm = besselI0(beta);
-  const at = (d: number) => {
-    const u = d / halfWidth;
-    if (u <= -1 || u >= 1) return 0;
-    const x = cutoff * d;
-    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-    return cutoff * sinc * (besselI0(beta * Math.sqrt(1 - u * u)) / norm);
-  };
-  return { at, halfWidth };
+  return { at: kaiserSinc(cutoff, halfWidth, 0.1102 * (a - 8.7)), halfWidth };
 }
 
 export function createResampler(inRate: number, outRate: number, channels: number, quality: 'fast' | 'high' = 'high'): Resampler {
   const step = inRate / outRate;
-  const kernel = kaiserSinc(step, quality);
+  const kernel = designKernel(step, quality);
   const W = kernel.halfWidth; // half-width in input samples
   const span = Math.ceil(W) + 1;
   let buf = Array.from({ length: channels }, () => new Float32Array(4096));

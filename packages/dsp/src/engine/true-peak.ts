@@ -1,4 +1,4 @@
-import { besselI0 } from './util.ts';
+import { kaiserSinc } from './util.ts';
 
 /**
  * True-peak interpolation, shared by the meter and the limiter. The band-limited signal between two samples is
@@ -17,15 +17,12 @@ const FINE = 16;
 const BETA = 9;
 
 /** Weights for the point `frac` ∈ (0, 1) past work[i + TP_CENTER], applied to work[i + j], j = 0 … TP_TAPS − 1. */
+const kernel = kaiserSinc(1, TP_TAPS / 2, BETA);
 function phase(frac: number): Float64Array {
-  const half = TP_TAPS / 2;
   const w = new Float64Array(TP_TAPS);
   let sum = 0;
   for (let j = 0; j < TP_TAPS; j++) {
-    const d = TP_CENTER + frac - j;
-    const u = d / half;
-    const sinc = Math.sin(Math.PI * d) / (Math.PI * d);
-    w[j] = sinc * (besselI0(BETA * Math.sqrt(Math.max(0, 1 - u * u))) / besselI0(BETA));
+    w[j] = kernel(TP_CENTER + frac - j);
     sum += w[j];
   }
   for (let j = 0; j < TP_TAPS; j++) w[j] /= sum;

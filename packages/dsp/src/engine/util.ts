@@ -4,7 +4,7 @@ export const gainToDb = (g: number): number => (g > 0 ? 20 * Math.log10(g) : -In
 export const msToFrames = (ms: number, sampleRate: number): number => Math.round((ms / 1000) * sampleRate);
 /** One-pole smoothing coefficient for a time constant (the envelope moves 1 − 1/e of the way in `ms`). */
 /** The modified Bessel function of the first kind, order 0 (power series), for Kaiser windows. */
-export function besselI0(x: number): number {
+function besselI0(x: number): number {
   let s = 1, t = 1;
   for (let k = 1; k < 60; k++) {
     t *= (x / (2 * k)) ** 2;
@@ -12,6 +12,22 @@ export function besselI0(x: number): number {
     if (t < s * 1e-17) break;
   }
   return s;
+}
+
+/**
+ * A Kaiser-windowed sinc lowpass as a function of the distance d (in samples) from the interpolation point: cutoff
+ * relative to Nyquist (the DC gain is `cutoff`), zero from `halfWidth` on. The resampler's kernel and the true-peak
+ * interpolator's phases both come from it.
+ */
+export function kaiserSinc(cutoff: number, halfWidth: number, beta: number): (d: number) => number {
+  const norm = besselI0(beta);
+  return (d) => {
+    const u = d / halfWidth;
+    if (u <= -1 || u >= 1) return 0;
+    const x = cutoff * d;
+    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+    return cutoff * sinc * (besselI0(beta * Math.sqrt(1 - u * u)) / norm);
+  };
 }
 
 export const timeCoef = (ms: number, sampleRate: number): number => (ms <= 0 ? 0 : Math.exp(-1 / ((ms / 1000) * sampleRate)));

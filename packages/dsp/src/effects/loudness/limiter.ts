@@ -7,8 +7,8 @@ import { defineEffect, type AudioBlock } from '../../types.ts';
  * True-peak lookahead limiter. Per sample, the required gain is ceiling / peak, where the peak includes the
  * inter-sample values at 16× wherever they could reach the ceiling (the same interpolator as the true-peak meter).
  * The gain is the sliding minimum of the requirement over the lookahead, recovered with the release time, then
- * box-averaged over the lookahead: the average of values each ≤ the requirement of the sample being output is ≤ it too, so the
- * ceiling holds with a smooth attack. All buffers are fixed-size rings.
+ * box-averaged over the lookahead: the average of values each ≤ the requirement of the sample being output is ≤ it
+ * too, so the ceiling holds with a smooth attack. All buffers are fixed-size rings.
  */
 export const limiter = defineEffect({
   id: 'limiter',
