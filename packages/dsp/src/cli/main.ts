@@ -262,15 +262,12 @@ async function cmdAnalyze(p: Parsed) {
   const [file] = p.positional;
   await readableInput(file);
   const probe = await probeFile(file);
-  noteTruncated(file, probe);
+  const cut = truncation(file, probe, 'truncated');
   const decoded = await decodeFile(file, { reuseBlocks: true });
   const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), on(p, 'quiet'));
   const result = await analyze(bar.wrap(decoded.stream), decoded.format);
   bar.done();
-  if (on(p, 'json')) {
-    const cut = probe.truncated ? { truncated: { declared_duration_s: probe.truncated.declaredSeconds } } : {};
-    console.log(JSON.stringify({ file, format: probe.format, codec: probe.codec, ...cut, ...result }, null, 2));
-  }
+  if (on(p, 'json')) console.log(JSON.stringify({ file, format: probe.format, codec: probe.codec, ...cut, ...result }, null, 2));
   else {
     const level = (field: keyof typeof result.not_measurable, unit: string) => {
       const v = result[field];
@@ -319,11 +316,13 @@ export async function readChain(p: Parsed): Promise<ChainStep[]> {
   return [{ effect, parameters: paramsOf(p) }];
 }
 
-/** A WAV cut short is decoded as far as it goes; the user hears of it on stderr. */
-function noteTruncated(input: string, probe: ProbeResult) {
-  if (probe.truncated) {
-    console.error(`note: ${input} is cut short: its header declares ${probe.truncated.declaredSeconds.toFixed(3)} s, the file holds ${probe.durationSeconds.toFixed(3)} s (decoding what is there)`);
-  }
+/**
+ * A WAV cut short is decoded as far as it goes: the user hears of it on stderr, and `--json` carries it under `key`.
+ */
+function truncation(input: string, probe: ProbeResult, key: string): Record<string, { declared_duration_s: number }> {
+  if (!probe.truncated) return {};
+  console.error(`note: ${input} is cut short: its header declares ${probe.truncated.declaredSeconds.toFixed(3)} s, the file holds ${probe.durationSeconds.toFixed(3)} s (decoding what is there)`);
+  return { [key]: { declared_duration_s: probe.truncated.declaredSeconds } };
 }
 
 async function cmdProcess(p: Parsed) {
@@ -339,7 +338,7 @@ async function cmdProcess(p: Parsed) {
   await distinctOutput(input, output);
   const started = performance.now();
   const probe = await probeFile(input);
-  noteTruncated(input, probe);
+  const cut = truncation(input, probe, 'input_truncated');
   const decoded = await decodeFile(input, { reuseBlocks: true });
   const tempDir = await mkdtemp(join(tmpdir(), 'david-cli-'));
   try {
@@ -356,12 +355,12 @@ async function cmdProcess(p: Parsed) {
       sample_rate: format.sampleRate,
       channels: result.channels,
       ...(result.downmixedFrom ? { downmixed_from: result.downmixedFrom } : {}),
-      ...(outFormat === 'wav' ? { sample_format: 'float' in sample && sample.float ? 'float32' : `pcm${('bitDepth' in sample && sample.bitDepth) || 16}` } : {}),
+      ...(outFormat === 'wav' ? { sample_format: sample.float ? 'float32' : `pcm${sample.bitDepth ?? 16}` } : {}),
       duration_s: result.frames / format.sampleRate,
       bytes: result.bytes,
       seconds: (performance.now() - started) / 1000,
       chain: steps.map((s) => ({ effect: s.decl.id, parameters: s.params })),
-      ...(probe.truncated ? { input_truncated: { declared_duration_s: probe.truncated.declaredSeconds } } : {}),
+      ...cut,
     };
     if (result.downmixedFrom) console.error(`note: ${outFormat} holds at most ${result.channels} channels: the ${result.downmixedFrom} channels were downmixed`);
     if (on(p, 'json')) console.log(JSON.stringify(summary, null, 2));

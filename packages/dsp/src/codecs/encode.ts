@@ -19,7 +19,7 @@ export interface EncodeOptions {
  * The WAV sample format that keeps an input's precision (one rule for the CLI and the job worker): 16- and 24-bit
  * PCM as they were, 32-bit PCM and any float as 32-bit float, 8-bit and unknown depths (compressed input) as 16-bit.
  */
-export function keptWavFormat(bitDepth: number | undefined): { bitDepth: 16 | 24 } | { float: true } {
+export function keptWavFormat(bitDepth: number | undefined): Pick<EncodeOptions, 'bitDepth' | 'float'> {
   if (bitDepth === 24) return { bitDepth: 24 };
   if (bitDepth !== undefined && bitDepth > 24) return { float: true };
   return { bitDepth: 16 };

@@ -3,4 +3,4 @@ export * from './ffmpeg.ts';
 export * from './wav.ts';
 export * from './probe.ts';
 export * from './decode.ts';
-export { encodeToFile, encodeStream, keptWavFormat, writtenChannels, type EncodeOptions } from './encode.ts';
+export { encodeToFile, encodeStream, keptWavFormat, type EncodeOptions } from './encode.ts';
