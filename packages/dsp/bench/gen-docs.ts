@@ -1,10 +1,11 @@
 /**
- * Regenerate the effect reference in packages/dsp/README.md from the declarations (between the markers).
+ * Regenerate the effect and preset references in packages/dsp/README.md from the declarations (between the markers).
  *   node --import tsx packages/dsp/bench/gen-docs.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registry } from '../src/effects/registry.ts';
+import { presets } from '../src/presets.ts';
 import type { ParamSpec } from '../src/types.ts';
 
 const range = (s: ParamSpec): string => {
@@ -34,11 +35,22 @@ for (const d of registry.values()) {
     lines.push('');
   }
 }
+const presetLines: string[] = ['| preset | target | steps | what it is for |', '| --- | --- | --- | --- |'];
+for (const p of presets.values()) {
+  const steps = p.chain.map((s) => `\`${s.effect}\``).join(' → ');
+  presetLines.push(`| \`${p.id}\` | ${p.target.integratedLufs} LUFS, ≤ ${p.target.truePeakDbtp} dBTP | ${steps} | ${p.description} |`);
+}
+
 const path = join(import.meta.dirname, '..', 'README.md');
-const readme = readFileSync(path, 'utf8');
-const start = '<!-- effects:start -->';
-const end = '<!-- effects:end -->';
-const a = readme.indexOf(start), b = readme.indexOf(end);
-if (a < 0 || b < a) throw new Error('README markers not found');
-writeFileSync(path, readme.slice(0, a + start.length) + '\n\n' + lines.join('\n') + '\n' + readme.slice(b));
-console.log(`documented ${registry.size} effects`);
+let readme = readFileSync(path, 'utf8');
+function replaceBetween(name: string, body: string[]) {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const a = readme.indexOf(start), b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README markers for ${name} not found`);
+  readme = readme.slice(0, a + start.length) + '\n\n' + body.join('\n') + '\n' + readme.slice(b);
+}
+replaceBetween('effects', lines);
+replaceBetween('presets', presetLines);
+writeFileSync(path, readme);
+console.log(`documented ${registry.size} effects and ${presets.size} presets`);

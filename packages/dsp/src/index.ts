@@ -2,6 +2,7 @@ export * from './types.ts';
 export * from './errors.ts';
 export * from './params.ts';
 export * from './effects/registry.ts';
+export * from './presets.ts';
 export { RNNOISE_FILES } from './effects/spectral/speech-denoise.ts';
 export * from './engine/chain.ts';
 export * from './codecs/index.ts';

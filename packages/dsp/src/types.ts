@@ -28,6 +28,8 @@ export interface BlockProcessor {
   process(block: AudioBlock): AudioBlock;
   /** End of input: return any remaining output (lookahead, reverb tail), or [] for none. Called once. */
   flush(): AudioBlock;
+  /** For an effect with a target: what it reached, asked once its output has ended. */
+  report?(): EffectReport;
 }
 
 /**
@@ -38,6 +40,26 @@ export interface StreamTransform {
   readonly outputChannels: number;
   readonly outputSampleRate?: number;
   transform(source: AsyncIterable<AudioBlock>): AsyncIterable<AudioBlock>;
+  /** For an effect with a target: what it reached, asked once its output has ended. */
+  report?(): EffectReport;
+}
+
+/**
+ * What an effect that aims at a target (a loudness, a peak level) says of its result once its output has ended:
+ * the target, what its own output measures, whether that is within `tolerance`, and why not when it is not. So a
+ * result that misses what was asked says so, in the job result and on the command line.
+ */
+export interface EffectReport {
+  readonly target: number;
+  /** Measured on the effect's own output; null when the audio gives nothing to measure (`reason` says why). */
+  readonly reached: number | null;
+  readonly unit: string;
+  readonly tolerance: number;
+  readonly met: boolean;
+  /** Why the target was missed; absent when met. */
+  readonly reason?: string;
+  /** Figures behind the result, units in their names (gain_db, true_peak_dbtp, ...). */
+  readonly measurements: Readonly<Record<string, number | null>>;
 }
 
 export interface EffectContext {

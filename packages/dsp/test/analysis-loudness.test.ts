@@ -281,11 +281,11 @@ describe('normalize and limiter, checked with our meter and with ffmpeg', () => 
     expect(Math.abs(ffmpegEbur128(path).I + 16)).toBeLessThanOrEqual(0.1);
   }, 30_000);
 
-  it('normalize lowers its gain to respect the true-peak ceiling (no hidden limiter)', async () => {
+  it('normalize with peakControl lower_gain lowers its gain to respect the true-peak ceiling (no limiter)', async () => {
     const { renderChain } = await import('../src/engine/chain.ts');
     const audio = musicLike(44_100, 10, 8);
     const format = { sampleRate: 44_100, channels: 2 };
-    const out = (await renderChain(audio, [{ effect: 'normalize', parameters: { targetDb: -5, truePeakCeilingDb: -2 } }], format, { tempDir: dir })).audio;
+    const out = (await renderChain(audio, [{ effect: 'normalize', parameters: { targetDb: -5, truePeakCeilingDb: -2, peakControl: 'lower_gain' } }], format, { tempDir: dir })).audio;
     const a = await analyze(blocksOf(out, 4096), format);
     expect(Math.abs(a.true_peak_dbtp! + 2)).toBeLessThanOrEqual(0.01);
     expect(a.integrated_lufs).toBeLessThan(-5);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -30,4 +30,17 @@ export function lmmsSamples(folder: string): string[] {
   const dir = join(LMMS_SAMPLES, folder);
   if (!existsSync(dir)) throw new Error(`${dir} is missing: apt-get install --no-install-recommends lmms-common (.ci/run does)`);
   return readdirSync(dir).filter((f) => f.endsWith('.ogg')).sort().map((f) => join(dir, f));
+}
+
+/** Mono float samples of a file, decoded by ffmpeg at a given rate. */
+export function ffmpegDecode(path: string, rate: number): Float32Array {
+  const raw = execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', path, '-f', 'f32le', '-ac', '1', '-ar', String(rate), '-'], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4).slice();
+}
+
+/** Speech by a formant synthesiser (espeak-ng), as a stand-in for a recording: real phonemes, pauses, intonation. */
+export function espeakSpeech(text: string, voice: string, rate: number, scratchDir: string): Float32Array {
+  const wav = join(scratchDir, `say-${voice}-${text.length}.wav`);
+  execFileSync('espeak-ng', ['-v', voice, '-s', '150', '-w', wav, text], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  return ffmpegDecode(wav, rate);
 }

@@ -6,22 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeWavFile } from '../src/codecs/wav.ts';
 import { blocksOf, renderChain } from '../src/engine/chain.ts';
 import type { AudioBlock } from '../src/types.ts';
+import { espeakSpeech, ffmpegDecode as decode } from './references.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'david-denoise-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Mono float samples of a file, decoded by ffmpeg at a given rate. */
-function decode(path: string, rate: number): Float32Array {
-  const raw = execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', path, '-f', 'f32le', '-ac', '1', '-ar', String(rate), '-'], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4).slice();
-}
-
-/** Speech by a formant synthesiser (espeak-ng), as a stand-in for a recording: real phonemes, pauses, intonation. */
-function speech(text: string, voice: string, rate: number): Float32Array {
-  const wav = join(dir, `say-${voice}-${text.length}.wav`);
-  execFileSync('espeak-ng', ['-v', voice, '-s', '150', '-w', wav, text], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-  return decode(wav, rate);
-}
+const speech = (text: string, voice: string, rate: number) => espeakSpeech(text, voice, rate, dir);
 
 const power = (x: Float32Array) => x.reduce((s, v) => s + v * v, 0) / x.length;
 

@@ -2,7 +2,7 @@ import { decodeFile, type DecodeOptions } from '../codecs/decode.ts';
 import { DspError } from '../errors.ts';
 import { createRealFft, hann } from '../engine/fft.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
-import { LoudnessMeter } from './loudness.ts';
+import { LoudnessMeter, whyNotMeasurable } from './loudness.ts';
 import { tap, VisualsBuilder, type BlockSink, type Visuals } from './waveform.ts';
 
 export interface AnalysisResult {
@@ -225,9 +225,8 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
     notMeasurable[field] = why;
     return null;
   };
-  const gated = 'all of it below the −70 LUFS absolute gate';
-  const block = seconds < 0.4 ? 'shorter than one 400 ms gating block' : gated;
-  const shortTerm = seconds < 3 ? 'shorter than one 3 s short-term window' : gated;
+  const block = whyNotMeasurable(frames, sr, 'momentary');
+  const shortTerm = whyNotMeasurable(frames, sr, 'short_term');
   return {
     duration_s: seconds,
     sample_rate: sr,

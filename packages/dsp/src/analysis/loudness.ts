@@ -73,6 +73,17 @@ class Series {
   }
 }
 
+/**
+ * Why a loudness over `frames` frames is not measurable (−∞): too short for a 400 ms gating block (`momentary`,
+ * which integrated loudness is built from) or a 3 s window (`short_term`, LRA), else all of it below the gate.
+ */
+export function whyNotMeasurable(frames: number, sampleRate: number, window: 'momentary' | 'short_term' = 'momentary'): string {
+  const seconds = frames / sampleRate;
+  if (window === 'momentary' && seconds < 0.4) return 'shorter than one 400 ms gating block';
+  if (window === 'short_term' && seconds < 3) return 'shorter than one 3 s short-term window';
+  return 'all of it below the −70 LUFS absolute gate';
+}
+
 export interface LoudnessSummary {
   integrated_lufs: number;
   loudness_range_lu: number;

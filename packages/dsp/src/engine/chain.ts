@@ -1,7 +1,7 @@
 import { InvalidParameterError } from '../errors.ts';
 import { getEffect } from '../effects/registry.ts';
 import { resolveParams } from '../params.ts';
-import type { AudioBlock, BlockProcessor, ChainStep, EffectDeclaration, StreamFormat, StreamTransform } from '../types.ts';
+import type { AudioBlock, BlockProcessor, ChainStep, EffectDeclaration, EffectReport, StreamFormat, StreamTransform } from '../types.ts';
 
 export const MAX_CHAIN_LENGTH = 16;
 
@@ -36,24 +36,34 @@ async function* runProcessor(source: AsyncIterable<AudioBlock>, proc: BlockProce
   if (tail.length > 0 && tail[0].length > 0) yield tail;
 }
 
+/** An effect's report with the step it came from (0-based) and the effect's id. */
+export interface StepReport extends EffectReport {
+  readonly step: number;
+  readonly effect: string;
+}
+
+export interface AppliedChain {
+  readonly stream: AsyncIterable<AudioBlock>;
+  readonly format: StreamFormat;
+  /** The reports of the steps that aim at a target, in chain order; complete once `stream` has been consumed. */
+  reports(): StepReport[];
+}
+
 /**
  * Apply a chain in one streaming pass. Returns the output stream and its format (channel count and rate may change).
  */
-export function applyChain(
-  source: AsyncIterable<AudioBlock>,
-  steps: readonly ChainStep[] | readonly ResolvedStep[],
-  format: StreamFormat,
-  tempDir: string,
-): { stream: AsyncIterable<AudioBlock>; format: StreamFormat } {
+export function applyChain(source: AsyncIterable<AudioBlock>, steps: readonly ChainStep[] | readonly ResolvedStep[], format: StreamFormat, tempDir: string): AppliedChain {
   const resolved = steps.length > 0 && 'decl' in steps[0] ? (steps as ResolvedStep[]) : resolveChain(steps as ChainStep[]);
   let stream = source;
   let fmt = format;
-  for (const { decl, params } of resolved) {
+  const reporters: { step: number; effect: string; report: () => EffectReport }[] = [];
+  for (const [step, { decl, params }] of resolved.entries()) {
     const proc = decl.create(params as never, { format: fmt, tempDir });
     stream = isTransform(proc) ? proc.transform(stream) : runProcessor(stream, proc);
     fmt = { sampleRate: proc.outputSampleRate ?? fmt.sampleRate, channels: proc.outputChannels };
+    if (proc.report) reporters.push({ step, effect: decl.id, report: proc.report.bind(proc) });
   }
-  return { stream, format: fmt };
+  return { stream, format: fmt, reports: () => reporters.map(({ step, effect, report }) => ({ step, effect, ...report() })) };
 }
 
 /** Cut planar audio into blocks of `blockSize` frames (copies, so processors may work in place). */
@@ -88,7 +98,7 @@ export async function renderChain(
   steps: readonly ChainStep[],
   format: StreamFormat,
   options: { blockSize?: number; tempDir?: string } = {},
-): Promise<{ audio: AudioBlock; format: StreamFormat }> {
-  const { stream, format: out } = applyChain(blocksOf(audio, options.blockSize ?? 4096), steps, format, options.tempDir ?? '/tmp');
-  return { audio: await collect(stream, out.channels), format: out };
+): Promise<{ audio: AudioBlock; format: StreamFormat; reports: StepReport[] }> {
+  const applied = applyChain(blocksOf(audio, options.blockSize ?? 4096), steps, format, options.tempDir ?? '/tmp');
+  return { audio: await collect(applied.stream, applied.format.channels), format: applied.format, reports: applied.reports() };
 }
