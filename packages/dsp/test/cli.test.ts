@@ -8,6 +8,8 @@ import { decodeFile } from '../src/codecs/decode.ts';
 import { writeWavFile } from '../src/codecs/wav.ts';
 import { blocksOf, collect } from '../src/engine/chain.ts';
 import { registry } from '../src/effects/registry.ts';
+import { presetIds } from '../src/presets.ts';
+import { ffmpegEbur128 } from './references.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'david.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'david-cli-test-'));
@@ -49,6 +51,47 @@ describe('the david command', () => {
     expect(JSON.parse(r.stdout).map((e: { id: string }) => e.id)).toEqual([...registry.keys()]);
     const text = await david('effects');
     expect(text.stdout).toContain('--param gainDb=<-96..48 dB>  default 0.');
+  });
+
+  it('lists the presets, runs one with --preset, and says what normalize reached (a note when it missed)', async () => {
+    const list = await david('presets', '--json');
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).map((p: { id: string }) => p.id)).toEqual(presetIds());
+    const one = JSON.parse((await david('presets', 'atsc_a85', '--json')).stdout);
+    expect(one).toMatchObject({ id: 'atsc_a85', target: { integrated_lufs: -24, true_peak_dbtp: -2 } });
+    expect((await david('presets')).stdout).toContain('voice_cleanup — ');
+
+    // A quiet tone with a hot crest: the podcast target needs the limiter.
+    const sr = 44_100;
+    const x = Float32Array.from({ length: 5 * sr }, (_, i) => 0.05 * Math.sin((2 * Math.PI * 220 * i) / sr) + (i % 11025 < 40 ? 0.6 : 0));
+    const input = join(dir, 'crest.wav');
+    await writeWavFile(blocksOf([x], 4096), { sampleRate: sr, channels: 1 }, input, { float: true });
+    const out = join(dir, 'podcast.wav');
+    const r = await david('process', input, out, '--preset', 'podcast', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.preset).toBe('podcast');
+    expect(summary.chain).toEqual([{ effect: 'normalize', parameters: { mode: 'lufs', targetDb: -16, truePeakCeilingDb: -1, peakControl: 'limit' } }]);
+    expect(summary.reports).toEqual([expect.objectContaining({ step: 0, effect: 'normalize', target: -16, unit: 'LUFS', met: true })]);
+    expect(summary.reports[0].measurements.limited_db).toBeGreaterThan(0);
+    const measured = ffmpegEbur128(out, dir);
+    expect(Math.abs(measured.I + 16)).toBeLessThanOrEqual(0.3);
+    expect(measured.TP).toBeLessThanOrEqual(-1 + 0.1);
+    expect(r.stderr).not.toContain('note:');
+
+    const text = await david('process', input, join(dir, 'lowered.wav'), '--effect', 'normalize', '--param', 'targetDb=-16', '--param', 'peakControl=lower_gain');
+    expect(text.code).toBe(0);
+    expect(text.stderr).toMatch(/note: normalize \(step 1\) missed its target of -16 LUFS: -\d+\.\d+ LUFS; held back by the -1 dBTP true-peak ceiling/);
+
+    const typo = await david('process', input, join(dir, 'x.wav'), '--preset', 'podcst', '--json');
+    expect(typo.code).toBe(2);
+    expect(JSON.parse(typo.stdout).error).toMatchObject({ code: 'Preset::UnknownPreset', details: { suggestion: 'podcast' } });
+    for (const extra of [['--effect', 'gain'], ['--param', 'gainDb=1']]) {
+      const both = await david('process', input, join(dir, 'x.wav'), '--preset', 'podcast', ...extra);
+      expect(both.code, extra.join(' ')).toBe(2);
+      expect(both.stderr).toMatch(/preset/);
+    }
+    expect(existsSync(join(dir, 'x.wav'))).toBe(false);
   });
 
   it('keeps a 24-bit input 24-bit and a float input float unless --bits or --float say otherwise', async () => {

@@ -2,7 +2,8 @@
  * `david`: the DSP package on the command line.
  *   david effects [--json]
  *   david analyze <file> [--json]
- *   david process <in> <out> (--effect <id> [--param k=v]... | --chain <file.json>) [--bits 16|24|32] [--float] [--json]
+ *   david presets [<preset id>] [--json]
+ *   david process <in> <out> (--effect <id> [--param k=v]... | --chain <file.json> | --preset <id>) [--bits 16|24|32] [--float] [--json]
  *   david waveform <in> <out.json|out.png> [--zoom <samples per pixel>] [--bits 8|16] [--width W --height H]
  * Exit codes: 0 ok, 2 bad usage or parameters, 3 bad input media or a limit, 1 internal failure.
  */
@@ -18,7 +19,8 @@ import { locateFfmpeg } from '../codecs/ffmpeg.ts';
 import { EXTENSIONS, formatFromPath } from '../codecs/formats.ts';
 import { probeFile, type ProbeResult } from '../codecs/probe.ts';
 import { getEffect, registry } from '../effects/registry.ts';
-import { applyChain, resolveChain } from '../engine/chain.ts';
+import { applyChain, resolveChain, type StepReport } from '../engine/chain.ts';
+import { getPreset, presets, type PresetDeclaration } from '../presets.ts';
 import { DspError, InvalidMediaError, InvalidParameterError, LimitExceededError } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import type { AudioBlock, ChainStep, EffectDeclaration, ParamSpec } from '../types.ts';
@@ -34,11 +36,12 @@ type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: stri
 const COMMON: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } };
 export const COMMANDS: Record<string, { usage: string; summary: string; options: Record<string, OptionSpec>; positionals: [number, number] }> = {
   effects: { usage: 'david effects [<effect id>] [--json]', summary: 'list the effects and their parameters, or show one', options: {}, positionals: [0, 1] },
+  presets: { usage: 'david presets [<preset id>] [--json]', summary: 'list the presets (named chains with a loudness target), or show one', options: {}, positionals: [0, 1] },
   analyze: { usage: 'david analyze <file> [--json] [--quiet]', summary: 'loudness (EBU R128), peaks, spectrum, tempo', options: { quiet: { type: 'boolean' } }, positionals: [1, 1] },
   process: {
-    usage: 'david process <in> <out> (--effect <id> [--param name=value]... | --chain <chain.json>) [--bits 16|24|32] [--float] [--json] [--quiet]',
-    summary: 'apply an effect or a chain; the output format comes from the extension',
-    options: { effect: { type: 'string' }, param: { type: 'string', multiple: true }, chain: { type: 'string' }, bits: { type: 'string' }, float: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    usage: 'david process <in> <out> (--effect <id> [--param name=value]... | --chain <chain.json> | --preset <id>) [--bits 16|24|32] [--float] [--json] [--quiet]',
+    summary: 'apply an effect, a chain or a preset; the output format comes from the extension',
+    options: { effect: { type: 'string' }, param: { type: 'string', multiple: true }, chain: { type: 'string' }, preset: { type: 'string' }, bits: { type: 'string' }, float: { type: 'boolean' }, quiet: { type: 'boolean' } },
     positionals: [2, 2],
   },
   waveform: {
@@ -258,6 +261,30 @@ async function cmdEffects(p: Parsed) {
   for (const d of registry.values()) console.log(describeEffect(d).join('\n'));
 }
 
+const presetJson = (d: PresetDeclaration) => ({ id: d.id, description: d.description, target: { integrated_lufs: d.target.integratedLufs, true_peak_dbtp: d.target.truePeakDbtp }, chain: d.chain });
+const describePreset = (d: PresetDeclaration) =>
+  [`${d.id} — ${d.description}`, ...d.chain.map((s, i) => `  ${i + 1}. ${s.effect} ${JSON.stringify(s.parameters ?? {})}`)].join('\n');
+
+async function cmdPresets(p: Parsed) {
+  const [id] = p.positional;
+  const list = id !== undefined ? [getPreset(id)] : [...presets.values()];
+  if (on(p, 'json')) console.log(JSON.stringify(id !== undefined ? presetJson(list[0]) : list.map(presetJson), null, 2));
+  else console.log(list.map(describePreset).join('\n'));
+}
+
+/**
+ * What each step with a target reached, on stderr: a note wherever a target was missed, always; a line for each one
+ * met unless the output is --json (which carries them all) or --quiet.
+ */
+function printReports(reports: readonly StepReport[], all: boolean) {
+  for (const r of reports) {
+    const step = `${r.effect} (step ${r.step + 1})`;
+    const reached = r.reached === null ? 'nothing measurable' : `${r.reached} ${r.unit}`;
+    if (!r.met) console.error(`note: ${step} missed its target of ${r.target} ${r.unit}: ${reached}; ${r.reason}`);
+    else if (all) console.error(`${step}: reached ${reached} (target ${r.target} ${r.unit} ± ${r.tolerance})`);
+  }
+}
+
 async function cmdAnalyze(p: Parsed) {
   const [file] = p.positional;
   await readableInput(file);
@@ -295,11 +322,16 @@ async function cmdAnalyze(p: Parsed) {
   }
 }
 
-/** The chain a command asks for: `--chain <file.json>` or `--effect <id>` with `--param`s. */
+/** The chain a command asks for: `--chain <file.json>`, `--effect <id>` with `--param`s, or `--preset <id>`. */
 export async function readChain(p: Parsed): Promise<ChainStep[]> {
   const chainFile = flag(p, 'chain');
   const effect = flag(p, 'effect');
-  if (chainFile && effect) throw new UsageError('give either --effect or --chain, not both');
+  const preset = flag(p, 'preset');
+  if ([chainFile, effect, preset].filter((v) => v !== undefined).length > 1) throw new UsageError('give one of --effect, --chain or --preset');
+  if (preset !== undefined) {
+    if (p.flags.has('param')) throw new UsageError('--param goes with --effect; a preset holds its own parameters');
+    return [...getPreset(preset).chain]; // unknown: a usage error with the closest id
+  }
   if (chainFile) {
     if (p.flags.has('param')) throw new UsageError('--param goes with --effect; a chain file holds its own parameters');
     let parsed: unknown;
@@ -312,7 +344,7 @@ export async function readChain(p: Parsed): Promise<ChainStep[]> {
     if (!Array.isArray(steps)) throw new UsageError('a chain file holds [{ "effect": ..., "parameters": {...} }, ...] or { "chain": [...] }');
     return steps as ChainStep[];
   }
-  if (!effect) throw new UsageError('needs --effect <id> or --chain <file.json>');
+  if (!effect) throw new UsageError('needs --effect <id>, --chain <file.json> or --preset <id>');
   return [{ effect, parameters: paramsOf(p) }];
 }
 
@@ -343,7 +375,7 @@ async function cmdProcess(p: Parsed) {
   const tempDir = await mkdtemp(join(tmpdir(), 'david-cli-'));
   try {
     const bar = progress(Math.round(probe.durationSeconds * probe.sampleRate), on(p, 'quiet'));
-    const { stream, format } = applyChain(bar.wrap(decoded.stream), steps, decoded.format, tempDir);
+    const { stream, format, reports } = applyChain(bar.wrap(decoded.stream), steps, decoded.format, tempDir);
     // Without --bits or --float a WAV keeps the input's sample format (24-bit stays 24-bit).
     const sample = bits !== undefined || on(p, 'float') ? { bitDepth: bits as 16 | 24 | 32 | undefined, float: on(p, 'float') } : keptWavFormat(probe.bitDepth);
     const result = await writeAtomically(output, (temp) => encodeToFile(stream, format, outFormat, temp, sample));
@@ -359,9 +391,12 @@ async function cmdProcess(p: Parsed) {
       duration_s: result.frames / format.sampleRate,
       bytes: result.bytes,
       seconds: (performance.now() - started) / 1000,
+      ...(flag(p, 'preset') !== undefined ? { preset: flag(p, 'preset') } : {}),
       chain: steps.map((s) => ({ effect: s.decl.id, parameters: s.params })),
+      reports: reports(),
       ...cut,
     };
+    printReports(summary.reports, !on(p, 'quiet') && !on(p, 'json'));
     if (result.downmixedFrom) console.error(`note: ${outFormat} holds at most ${result.channels} channels: the ${result.downmixedFrom} channels were downmixed`);
     if (on(p, 'json')) console.log(JSON.stringify(summary, null, 2));
     else console.error(`wrote ${output}: ${summary.duration_s.toFixed(3)} s, ${summary.bytes} bytes in ${summary.seconds.toFixed(2)} s`);
@@ -433,6 +468,9 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'effects':
         await cmdEffects(parsed);
+        break;
+      case 'presets':
+        await cmdPresets(parsed);
         break;
       case 'analyze':
         await cmdAnalyze(parsed);
