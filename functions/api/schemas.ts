@@ -7,7 +7,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { LIMITS, MAX_BATCH_FILES, type OutputFormat as OutputFormatId, MAX_SESSION_NAME, MAX_WAIT_SECONDS, OUTPUT_FORMAT_IDS, SUPPORTED_EXTENSIONS } from '@david/core';
 import { MAX_LIST_LIMIT } from '@david/avl-index';
-import { effectIds, registry, type ParamSpec } from '@david/dsp';
+import { effectIds, presetIds, registry, type ParamSpec } from '@david/dsp';
 import { z } from 'zod';
 
 extendZodWithOpenApi(z);
@@ -78,8 +78,11 @@ const Parameters = z.record(z.string(), z.unknown()).openapi({
 const EffectId = z.string().min(1).max(64).openapi({ description: 'an effect id from GET /api/effects', enum: effectIds(), example: 'gain' });
 export const ChainStep = z.strictObject({ effect: EffectId, parameters: Parameters.optional() }).openapi('ChainStep');
 
-/** The job-defining part shared by a single job and a batch: one effect or a chain, and the output format(s). */
+const PresetId = z.string().min(1).max(64).openapi({ description: 'a preset id from GET /api/presets', enum: presetIds(), example: 'podcast' });
+
+/** The job-defining part shared by a single job and a batch: one effect, a chain or a preset, and the output format(s). */
 const chainFields = {
+  preset: PresetId.optional().openapi({ description: 'a named chain from GET /api/presets (instead of effect or chain); the job records its steps and the preset' }),
   effect: EffectId.optional(),
   parameters: Parameters.optional(),
   chain: z.array(ChainStep).min(1).max(32).optional().openapi({ description: 'effects applied in order (instead of effect/parameters)' }),
@@ -181,6 +184,19 @@ const Output = z
     downmixed_from: z.number().optional().openapi({ description: 'present when the format holds fewer channels than the chain produced (MP3: 2): ffmpeg downmixed this many into `channels`' }),
   })
   .openapi('Output');
+const StepReport = z
+  .object({
+    step: z.number().int().openapi({ description: 'the step in the chain, from 0' }),
+    effect: z.string(),
+    target: z.number(),
+    reached: z.number().nullable().openapi({ description: 'measured on the step’s own output; null when there was nothing to measure (the reason says why)' }),
+    unit: z.string().openapi({ example: 'LUFS' }),
+    tolerance: z.number().openapi({ description: 'how close to the target counts as met, in `unit`' }),
+    met: z.boolean(),
+    reason: z.string().optional().openapi({ description: 'why the target was missed' }),
+    measurements: z.record(z.string(), z.number().nullable()).openapi({ description: 'the figures behind it, units in their names (gain_db, limited_db, true_peak_dbtp, …)' }),
+  })
+  .openapi('StepReport');
 export const JobView = z
   .object({
     job_id: z.string(),
@@ -188,6 +204,7 @@ export const JobView = z
     parent_job_id: z.string().optional().openapi({ description: 'the job whose output this job worked on' }),
     status: z.enum(['queued', 'processing', 'completed', 'failed', 'expired']).openapi({ description: '`expired`: completed, then its output removed to keep the file’s version limit' }),
     effect: z.string(),
+    preset: z.string().optional().openapi({ description: 'the preset the request named; `chain` holds its steps' }),
     chain: z.array(z.object({ effect: z.string(), parameters: z.record(z.string(), z.unknown()) })),
     output_formats: z.array(z.string()),
     created_at: z.string(),
@@ -203,6 +220,10 @@ export const JobView = z
       .object({ integrated_lufs: z.number().nullable(), loudness_range_lu: z.number().nullable(), true_peak_dbtp: z.number().nullable() })
       .optional()
       .openapi({ description: 'the output’s loudness (EBU R128, measured as it was written); null where not measurable' }),
+    reports: z
+      .array(StepReport)
+      .optional()
+      .openapi({ description: 'once completed: what each step with a target (normalize) reached; `met: false` with the reason where it missed' }),
     expired_at: z.string().optional(),
   })
   .openapi('Job');
@@ -338,6 +359,17 @@ export const EffectParameterSchemas = Object.fromEntries(
   ]),
 );
 const ParamSpecView = z.object({ kind: z.enum(['number', 'enum', 'boolean', 'list']), default: z.unknown(), unit: z.string().nullable().optional(), doc: z.string() }).passthrough();
+const PresetView = {
+  description: z.string(),
+  target: z.object({ integrated_lufs: z.number(), true_peak_dbtp: z.number() }).openapi({ description: 'what the output aims at; the normalize step reports whether it got there' }),
+  chain: z.array(z.object({ effect: z.string(), parameters: z.record(z.string(), z.unknown()) })).openapi({ description: 'the steps, every parameter filled in' }),
+};
+export const Preset = z.object({ id: z.string(), ...PresetView }).openapi('Preset');
+export const PresetCatalogue = z
+  .object({ presets: z.record(z.string(), z.object(PresetView)), total: z.number(), version: z.string() })
+  .openapi('PresetCatalogue');
+export const PresetPath = z.strictObject({ preset_id: z.string().min(1).max(64).openapi({ example: 'podcast' }) });
+
 export const EffectCatalogue = z
   .object({
     effects: z.record(

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { useLocalStack } from '../helpers/stack.ts';
 import { decodeWithFfmpeg, rmsDb, sineWav } from '../helpers/audio.ts';
+import { ffmpegEbur128 } from '../../packages/dsp/test/references.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'packages', 'dsp', 'bin', 'david.mjs');
 const ctx = useLocalStack('remote');
@@ -56,6 +57,20 @@ describe('david remote process', () => {
     expect((await readFile(join(out, 't5.flac'))).subarray(0, 4).toString()).toBe('fLaC');
   });
 
+  it('runs the API’s preset, which the jobs record, and downloads outputs at its loudness', async () => {
+    const input = join(ctx.dir, 'preset-in');
+    await mkdir(input, { recursive: true });
+    await writeFile(join(input, 'a.wav'), sineWav({ seconds: 1.5, peakDbfs: -20, freqHz: 500 }));
+    const out = join(ctx.dir, 'preset-out');
+    const r = await david('remote', 'process', input, '--api', ctx.stack.apiUrl, '--preset', 'ebu_r128', '--out', out, '--format', 'wav', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ total: 1, done: 1 });
+    expect(Math.abs(ffmpegEbur128(join(out, 'a.wav'), ctx.dir).I + 23)).toBeLessThanOrEqual(0.3);
+    const state = JSON.parse(await readFile(join(out, '.david-remote.json'), 'utf8'));
+    const job = await fetch(`${ctx.stack.apiUrl}/api/audio/${state.session_id}/jobs/${(Object.values(state.files)[0] as { job_id: string }).job_id}`, { headers: { authorization: `Bearer ${state.token}` } });
+    expect(await job.json()).toMatchObject({ preset: 'ebu_r128', reports: [{ target: -23, met: true }] });
+  });
+
   it('refuses bad usage before sending anything', async () => {
     const api = ['--api', ctx.stack.apiUrl];
     const file = join(ctx.dir, 'one.wav');
@@ -68,7 +83,8 @@ describe('david remote process', () => {
       [['remote', 'process', file, ...api, '--out', join(ctx.dir, 'o'), '--effect', 'gain', '--concurency', '2'], /did you mean --concurrency/],
       [['remote', 'process', file, ...api, '--out', ctx.dir, '--effect', 'gain'], /would replace it/],
       [['remote', 'process', join(ctx.dir, 'missing.wav'), ...api, '--out', join(ctx.dir, 'o'), '--effect', 'gain'], /no such file/],
-      [['remote', 'process', file, ...api, '--out', join(ctx.dir, 'o'), '--preset', 'podcast'], /no preset 'podcast'/],
+      [['remote', 'process', file, ...api, '--out', join(ctx.dir, 'o'), '--preset', 'podcst'], /no preset 'podcst'.*did you mean 'podcast'/],
+      [['remote', 'process', file, ...api, '--out', join(ctx.dir, 'o'), '--preset', 'podcast', '--effect', 'gain'], /give one of --effect/],
     ];
     for (const [args, message] of cases) {
       const r = await david(...args);

@@ -51,6 +51,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The presets: named chains with the loudness they deliver, from the preset declarations */
+        get: operations["listPresets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/presets/{preset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One preset: its target and its steps */
+        get: operations["getPreset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audio/session": {
         parameters: {
             query?: never;
@@ -835,7 +869,7 @@ export interface components {
              */
             mix: number;
         };
-        /** @description Normalize to a peak level (dBFS) or an integrated loudness (LUFS) with a true-peak ceiling */
+        /** @description Normalize to an integrated loudness (LUFS) or a peak level (dBFS) under a true-peak ceiling; reports the level reached */
         "EffectParameters.normalize": {
             /**
              * @description Normalize integrated loudness (EBU R128) or sample peak
@@ -849,10 +883,16 @@ export interface components {
              */
             targetDb: number;
             /**
-             * @description The gain is lowered so the true peak stays below this (dBTP)
+             * @description Highest true peak of the output (dBTP)
              * @default -1
              */
             truePeakCeilingDb: number;
+            /**
+             * @description When the target would put peaks over the ceiling: limit them (a true-peak limiter; the target is reached) or lower the gain (no limiter; the target is missed, and the report says so)
+             * @default limit
+             * @enum {string}
+             */
+            peakControl: "limit" | "lower_gain";
         };
         /** @description True-peak lookahead limiter: keeps the output below a ceiling in dBTP */
         "EffectParameters.limiter": {
@@ -948,6 +988,43 @@ export interface components {
             };
             total: number;
             version: string;
+        };
+        PresetCatalogue: {
+            presets: {
+                [key: string]: {
+                    description: string;
+                    /** @description what the output aims at; the normalize step reports whether it got there */
+                    target: {
+                        integrated_lufs: number;
+                        true_peak_dbtp: number;
+                    };
+                    /** @description the steps, every parameter filled in */
+                    chain: {
+                        effect: string;
+                        parameters: {
+                            [key: string]: unknown;
+                        };
+                    }[];
+                };
+            };
+            total: number;
+            version: string;
+        };
+        Preset: {
+            id: string;
+            description: string;
+            /** @description what the output aims at; the normalize step reports whether it got there */
+            target: {
+                integrated_lufs: number;
+                true_peak_dbtp: number;
+            };
+            /** @description the steps, every parameter filled in */
+            chain: {
+                effect: string;
+                parameters: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         SessionCreated: {
             session_id: string;
@@ -1110,6 +1187,8 @@ export interface components {
              */
             status: "queued" | "processing" | "completed" | "failed" | "expired";
             effect: string;
+            /** @description the preset the request named; `chain` holds its steps */
+            preset?: string;
             chain: {
                 effect: string;
                 parameters: {
@@ -1137,6 +1216,8 @@ export interface components {
                 loudness_range_lu: number | null;
                 true_peak_dbtp: number | null;
             };
+            /** @description once completed: what each step with a target (normalize) reached; `met: false` with the reason where it missed */
+            reports?: components["schemas"]["StepReport"][];
             expired_at?: string;
         };
         /** @description the first of outputs */
@@ -1150,6 +1231,25 @@ export interface components {
             channels: number;
             /** @description present when the format holds fewer channels than the chain produced (MP3: 2): ffmpeg downmixed this many into `channels` */
             downmixed_from?: number;
+        };
+        StepReport: {
+            /** @description the step in the chain, from 0 */
+            step: number;
+            effect: string;
+            target: number;
+            /** @description measured on the step’s own output; null when there was nothing to measure (the reason says why) */
+            reached: number | null;
+            /** @example LUFS */
+            unit: string;
+            /** @description how close to the target counts as met, in `unit` */
+            tolerance: number;
+            met: boolean;
+            /** @description why the target was missed */
+            reason?: string;
+            /** @description the figures behind it, units in their names (gain_db, limited_db, true_peak_dbtp, …) */
+            measurements: {
+                [key: string]: number | null;
+            };
         };
         Listing: {
             items: {
@@ -1233,6 +1333,12 @@ export interface components {
              */
             job_id?: string;
             /**
+             * @description a named chain from GET /api/presets (instead of effect or chain); the job records its steps and the preset
+             * @example podcast
+             * @enum {string}
+             */
+            preset?: "podcast" | "streaming" | "ebu_r128" | "atsc_a85" | "voice_cleanup";
+            /**
              * @description an effect id from GET /api/effects
              * @example gain
              * @enum {string}
@@ -1292,6 +1398,12 @@ export interface components {
         BatchRequest: {
             /** @description 1 to 100 distinct ready files of the session */
             file_ids: string[];
+            /**
+             * @description a named chain from GET /api/presets (instead of effect or chain); the job records its steps and the preset
+             * @example podcast
+             * @enum {string}
+             */
+            preset?: "podcast" | "streaming" | "ebu_r128" | "atsc_a85" | "voice_cleanup";
             /**
              * @description an effect id from GET /api/effects
              * @example gain
@@ -1384,6 +1496,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EffectCatalogue"];
+                };
+            };
+        };
+    };
+    listPresets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every preset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetCatalogue"];
+                };
+            };
+        };
+    };
+    getPreset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                preset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the preset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preset"];
+                };
+            };
+            /** @description invalid input: `Request::UnknownField` (with the closest known field), `Request::MissingField`, `Request::InvalidField`, `Request::InvalidJson`, `Request::MalformedPath`, `Effect::*`, `Job::*` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `Session::NotFound`, `File::NotFound`, `Job::NotFound` (also for ids of another session) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

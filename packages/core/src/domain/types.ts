@@ -1,4 +1,4 @@
-import type { ChainStep } from '@david/dsp';
+import type { ChainStep, StepReport } from '@david/dsp';
 
 export interface Session {
   readonly session_id: string;
@@ -104,6 +104,8 @@ export interface Job {
   /** The completed job whose output is this job's input (a version of a version); none: the upload itself. */
   readonly parent_job_id?: string;
   readonly chain: ChainStep[];
+  /** The preset the chain came from, when the request named one. */
+  readonly preset?: string;
   /** One output per format, in the order asked for (distinct). */
   readonly output_formats: string[];
   readonly status: JobStatus;
@@ -117,6 +119,8 @@ export interface Job {
   /** The output's loudness (EBU R128), measured as it was written; null where not measurable (silence, too short). */
   readonly loudness?: { readonly integrated_lufs: number | null; readonly loudness_range_lu: number | null; readonly true_peak_dbtp: number | null };
   readonly error?: ErrorInfo;
+  /** What the steps with a target (normalize) reached, measured on their output; a missed target says why. */
+  readonly reports?: StepReport[];
   readonly timings_ms?: Record<string, number>;
   /** When its output was removed to keep the version limit. */
   readonly expired_at?: string;

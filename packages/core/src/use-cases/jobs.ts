@@ -1,4 +1,4 @@
-import { DspError, resolveChain, type ChainStep } from '@david/dsp';
+import { DspError, getPreset, resolveChain, type ChainStep } from '@david/dsp';
 import { ConflictError, NotFoundError, TransientError, UnprocessableError, ValidationError } from '../errors.ts';
 import { isWellFormedId, newJobId } from '../ids.ts';
 import { defaultOutputFor, type OutputFormat } from '../domain/formats.ts';
@@ -20,6 +20,7 @@ function asValidation(err: unknown): never {
 
 /** What a job request says it wants done (already shape-checked against the route's schema). */
 export interface ChainRequest {
+  readonly preset?: string;
   readonly effect?: string;
   readonly parameters?: Record<string, unknown>;
   readonly chain?: readonly { effect: string; parameters?: Record<string, unknown> }[];
@@ -35,19 +36,28 @@ export interface BatchRequest extends ChainRequest {
   readonly file_ids: readonly string[];
 }
 
-/** `{ effect, parameters }` or `{ chain: [{ effect, parameters }] }` → chain steps checked against the effect declarations. */
+/**
+ * `{ effect, parameters }`, `{ chain: [{ effect, parameters }] }` or `{ preset }` → chain steps checked against the
+ * effect declarations.
+ */
 export function parseChain(req: ChainRequest): ChainStep[] {
-  if (req.chain !== undefined && (req.effect !== undefined || req.parameters !== undefined)) {
-    throw new ValidationError('Job::AmbiguousRequest', 'give either effect (with parameters) or chain, not both', { field: 'chain' });
+  const given = (['preset', 'chain', 'effect'] as const).filter((k) => req[k] !== undefined);
+  if (given.length === 0) {
+    throw new ValidationError('Job::MissingEffect', 'effect, chain or preset is required', { field: 'effect', alternatives: ['effect', 'chain', 'preset'] });
   }
-  if (req.chain === undefined && req.effect === undefined) {
-    throw new ValidationError('Job::MissingEffect', 'effect (or chain) is required', { field: 'effect' });
+  // Parameters belong to `effect`; beside a chain or a preset they would be ignored.
+  if (given.length > 1 || (req.parameters !== undefined && req.effect === undefined)) {
+    throw new ValidationError('Job::AmbiguousRequest', `give one of effect (with parameters), chain or preset; got ${[...given, ...(req.parameters !== undefined ? ['parameters'] : [])].join(' and ')}`, {
+      field: given.length > 1 ? given[1] : 'parameters',
+    });
   }
-  const steps: ChainStep[] = req.chain
-    ? req.chain.map((s) => ({ effect: s.effect, parameters: s.parameters ?? {} }))
-    : [{ effect: req.effect!, parameters: req.parameters ?? {} }];
   let resolved;
   try {
+    const steps: ChainStep[] = req.preset !== undefined
+      ? [...getPreset(req.preset).chain]
+      : req.chain
+        ? req.chain.map((s) => ({ effect: s.effect, parameters: s.parameters ?? {} }))
+        : [{ effect: req.effect!, parameters: req.parameters ?? {} }];
     resolved = resolveChain(steps);
   } catch (err) {
     asValidation(err);
@@ -81,7 +91,7 @@ async function readyFile(deps: Deps, session: Session, fileId: string, field = '
   return file;
 }
 
-async function enqueue(deps: Deps, session: Session, fileId: string, chain: ChainStep[], outputFormats: OutputFormat[], parentJobId?: string): Promise<Job> {
+async function enqueue(deps: Deps, session: Session, fileId: string, chain: ChainStep[], req: ChainRequest, outputFormats: OutputFormat[], parentJobId?: string): Promise<Job> {
   const now = deps.clock.now().toISOString();
   const job: Job = {
     session_id: session.session_id,
@@ -89,6 +99,7 @@ async function enqueue(deps: Deps, session: Session, fileId: string, chain: Chai
     file_id: fileId,
     ...(parentJobId ? { parent_job_id: parentJobId } : {}),
     chain,
+    ...(req.preset !== undefined ? { preset: req.preset } : {}),
     output_formats: outputFormats,
     status: 'queued',
     created_at: now,
@@ -122,11 +133,11 @@ export async function submitJob(deps: Deps, session: Session, req: JobRequest) {
     // A version of a version: the parent's output is the input; the new job belongs to the same upload.
     const parent = await parentJob(deps, session, req.job_id);
     const file = await readyFile(deps, session, parent.file_id);
-    const job = await enqueue(deps, session, file.file_id, chain, outputFormatsOf(req, sourceOutput(parent)?.format), parent.job_id);
+    const job = await enqueue(deps, session, file.file_id, chain, req, outputFormatsOf(req, sourceOutput(parent)?.format), parent.job_id);
     return { job_id: job.job_id, status: job.status };
   }
   const file = await readyFile(deps, session, req.file_id!);
-  const job = await enqueue(deps, session, file.file_id, chain, outputFormatsOf(req, file.media?.format));
+  const job = await enqueue(deps, session, file.file_id, chain, req, outputFormatsOf(req, file.media?.format));
   return { job_id: job.job_id, status: job.status };
 }
 
@@ -140,7 +151,7 @@ export async function submitBatch(deps: Deps, session: Session, req: BatchReques
   const plans = files.map((file) => ({ file, formats: outputFormatsOf(req, file.media?.format) }));
   const jobs = [];
   for (const { file, formats } of plans) {
-    const job = await enqueue(deps, session, file.file_id, chain, formats);
+    const job = await enqueue(deps, session, file.file_id, chain, req, formats);
     jobs.push({ file_id: file.file_id, job_id: job.job_id, status: job.status });
   }
   return { jobs, total: jobs.length };

@@ -209,6 +209,7 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       outputs,
       visuals_at: deps.clock.now().toISOString(),
       loudness: loudnessOf(meter.summary()),
+      reports: chained.reports(),
       timings_ms: { download: Math.round(t1 - t0), process: Math.round(t2 - t1) },
       progress: { phase: 'uploading', percent: 100 },
     } as const;

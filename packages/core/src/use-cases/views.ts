@@ -42,6 +42,7 @@ export function jobView(j: Job, deliveryBaseUrl: string) {
     ...(j.parent_job_id ? { parent_job_id: j.parent_job_id } : {}),
     status: j.status,
     effect: j.chain.length === 1 ? j.chain[0].effect : 'chain',
+    ...(j.preset ? { preset: j.preset } : {}),
     chain: j.chain,
     output_formats: j.output_formats,
     created_at: j.created_at,
@@ -55,5 +56,6 @@ export function jobView(j: Job, deliveryBaseUrl: string) {
     ...(j.expired_at ? { expired_at: j.expired_at } : {}),
     ...(jobHasVisuals(j) ? { visuals: visualLinks(j.session_id, j) } : {}),
     ...(j.loudness && j.status === 'completed' ? { output_loudness: j.loudness } : {}),
+    ...(j.reports && j.status === 'completed' ? { reports: j.reports } : {}),
   };
 }

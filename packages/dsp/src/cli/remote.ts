@@ -149,15 +149,19 @@ export async function cmdRemote(p: Parsed): Promise<number> {
   const quiet = flag(p, 'quiet') === 'true';
 
   // The chain: checked here against the same declarations the server uses, before anything is uploaded.
+  // A preset is the API's own (its version may differ from this one): its chain is fetched to check and to key the
+  // saved state, and the jobs name the preset, so they record it.
+  const preset = flag(p, 'preset');
   let steps: ChainStep[];
-  if (flag(p, 'preset') !== undefined) {
-    if (flag(p, 'effect') || flag(p, 'chain')) throw new UsageError('give one of --effect, --chain or --preset');
-    const res = await fetch(`${api.replace(/\/+$/, '')}/api/presets/${encodeURIComponent(flag(p, 'preset')!)}`);
-    if (res.status === 404) throw new UsageError(`the API at ${api} has no preset '${flag(p, 'preset')}' (GET /api/presets answered 404)`);
-    steps = ((await res.json()) as { chain: ChainStep[] }).chain;
+  if (preset !== undefined) {
+    if (flag(p, 'effect') || flag(p, 'chain') || p.flags.has('param')) throw new UsageError('give one of --effect (with --param), --chain or --preset');
+    const res = await fetch(`${api.replace(/\/+$/, '')}/api/presets/${encodeURIComponent(preset)}`);
+    const body = (await res.json().catch(() => null)) as { chain?: ChainStep[]; error?: { message?: string } } | null;
+    if (!res.ok || !body?.chain) throw new UsageError(`the API at ${api} has no preset '${preset}': ${body?.error?.message ?? `GET /api/presets answered ${res.status}`}`);
+    steps = body.chain;
   } else steps = await readChain(p);
   const chain = resolveChain(steps).map((s) => ({ effect: s.decl.id as components['schemas']['ChainStep']['effect'], parameters: s.params }));
-  const request = JSON.stringify({ chain, format: format ?? null });
+  const request = JSON.stringify({ chain, ...(preset !== undefined ? { preset } : {}), format: format ?? null });
 
   const inputs = await collectInputs(args);
   for (const f of inputs) {
@@ -252,7 +256,7 @@ export async function cmdRemote(p: Parsed): Promise<number> {
         const res = unwrap(
           await client.POST('/api/audio/{session_id}/batch', {
             params: { path: { session_id: state.session_id }, header: { 'idempotency-key': key } },
-            body: { file_ids: fileIds, chain, ...(format ? { output_format: format as ContainerFormat } : {}) },
+            body: { file_ids: fileIds, ...(preset !== undefined ? { preset: preset as components['schemas']['BatchRequest']['preset'] } : { chain }), ...(format ? { output_format: format as ContainerFormat } : {}) },
           }),
         );
         for (const [k, j] of res.jobs.entries()) needJob[k].state.job_id = j.job_id;
