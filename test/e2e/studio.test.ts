@@ -136,4 +136,33 @@ describe('the studio, in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('runs a preset instead of a chain and says what loudness it reached', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`${ctx.stack.apiUrl}/`);
+    await expect.poll(() => storedSession(page), { timeout: 10_000 }).toMatch(/^ses_/);
+    await page.getByTestId('upload-input').setInputFiles(take(ctx.dir));
+    await expect.poll(() => page.getByTestId('file-status').textContent(), { timeout: 30_000 }).toBe('ready');
+    // The presets come from the API; choosing one hides the chain editor and shows the preset's steps.
+    const options = await page.getByTestId('preset-select').locator('option').allTextContents();
+    expect(options).toContain('podcast (-16 LUFS, -1 dBTP)');
+    await page.getByTestId('preset-select').selectOption('podcast');
+    expect(await page.locator('#steps').isHidden()).toBe(true);
+    expect(await page.locator('#preset-help').textContent()).toContain('Steps: normalize.');
+    await page.getByTestId('process').click();
+    await expect.poll(() => page.getByTestId('job-status').textContent(), { timeout: 60_000 }).toBe('completed');
+    await expect.poll(() => page.getByTestId('job-report').textContent()).toMatch(/^normalize \(step 1\): reached -?[\d.]+ LUFS, target -16 LUFS$/);
+    const reached = Number(/reached (-?[\d.]+)/.exec((await page.getByTestId('job-report').textContent())!)![1]);
+    expect(Math.abs(reached + 16)).toBeLessThanOrEqual(0.1); // met: no "missed" and within the tolerance
+    expect(await page.locator('#all-jobs').textContent()).toBe('take.mp3: preset podcast — completed');
+    await shot(page, '6-preset');
+    // Back to "none": the chain editor returns.
+    await page.getByTestId('preset-select').selectOption('');
+    expect(await page.locator('#steps').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 });

@@ -20,6 +20,7 @@ let apiBase = location.origin;
 let session: Stored | null = null;
 let socket: WebSocket | null = null;
 let effects: Record<string, Json> = {};
+let presets: Record<string, Json> = {};
 const files = new Map<string, Json>();
 const jobs = new Map<string, Json>();
 let selectedFile: string | null = null;
@@ -291,10 +292,12 @@ async function process(): Promise<void> {
   say('chain-error', '');
   if (!selectedFile) return say('chain-error', 'Upload a file first.');
   const on = ($('input-version') as HTMLSelectElement).value;
-  const body = { ...(on ? { job_id: on } : { file_id: selectedFile }), chain: steps.map((s) => s.read()) };
+  const preset = $<HTMLSelectElement>('preset-select').value;
+  const chain = preset ? presets[preset].chain : steps.map((s) => s.read());
+  const body = { ...(on ? { job_id: on } : { file_id: selectedFile }), ...(preset ? { preset } : { chain }) };
   try {
     const job = await api('POST', `/api/audio/${session!.session_id}/process`, body);
-    jobs.set(job.job_id, { ...job, file_id: selectedFile, chain: body.chain, created_at: new Date().toISOString() });
+    jobs.set(job.job_id, { ...job, file_id: selectedFile, chain, ...(preset ? { preset } : {}), created_at: new Date().toISOString() });
     currentJob = job.job_id;
     render();
   } catch (err) {
@@ -367,7 +370,20 @@ function pause(): void {
 // ---- render ---------------------------------------------------------------------------------------------------
 
 const fmt = (v: unknown, unit: string) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(1)} ${unit}` : 'not measurable');
-const describeChain = (j: Json) => (j.chain ?? []).map((s: Json) => s.effect).join(' → ') || j.effect || 'job';
+const describeChain = (j: Json) => (j.preset ? `preset ${j.preset}` : (j.chain ?? []).map((s: Json) => s.effect).join(' → ') || j.effect || 'job');
+/** What the steps with a target reached, in words: met, or missed and why. */
+const describeReports = (j: Json) =>
+  ((j.reports ?? []) as Json[])
+    .map((r) => `${r.effect} (step ${r.step + 1}): ${r.reached === null ? 'nothing measurable' : `reached ${r.reached} ${r.unit}`}, target ${r.target} ${r.unit}${r.met ? '' : ` — missed: ${r.reason}`}`)
+    .join('; ');
+
+/** A preset replaces the chain editor: its steps are shown, and the job names the preset. */
+function choosePreset(id: string): void {
+  const p = presets[id];
+  $('steps').hidden = !!p;
+  $('add-step').hidden = !!p;
+  say('preset-help', p ? `${p.description}. Steps: ${(p.chain as Json[]).map((s) => s.effect).join(' → ')}.` : '');
+}
 
 /** One entry of a list to pick from (files, versions, jobs): a button marked current; picking it re-renders. */
 function choice(current: boolean, text: string | [string, string], pick: () => void): HTMLLIElement {
@@ -436,6 +452,7 @@ function render(): void {
   bar.value = job ? (job.status === 'completed' ? 100 : (job.progress?.percent ?? 0)) : 0;
   say('job-status', job?.status ?? 'none');
   say('job-phase', job?.status === 'processing' && job.progress ? job.progress.phase : '');
+  say('job-report', job?.status === 'completed' ? describeReports(job) : '');
   say('job-error', job?.status === 'failed' ? `The job failed: ${job.error?.message ?? 'no reason given'} (${job.error?.code ?? ''})` : job?.status === 'expired' ? 'This version expired: its output was removed to keep the version limit.' : '');
 
   // A: the selected ready file; B: the current job's output.
@@ -472,7 +489,10 @@ function render(): void {
 async function main(): Promise<void> {
   const config = await (await fetch('studio/config.json')).json().catch(() => ({}));
   if (config.api_url) apiBase = String(config.api_url).replace(/\/+$/, '');
-  effects = (await api('GET', '/api/effects')).effects;
+  [effects, presets] = await Promise.all([api('GET', '/api/effects').then((r) => r.effects), api('GET', '/api/presets').then((r) => r.presets)]);
+  const presetSelect = $<HTMLSelectElement>('preset-select');
+  for (const [id, p] of Object.entries(presets)) presetSelect.append(new Option(`${id} (${p.target.integrated_lufs} LUFS, ${p.target.true_peak_dbtp} dBTP)`, id));
+  presetSelect.onchange = () => choosePreset(presetSelect.value);
   addStep();
   $('add-step').onclick = () => addStep();
   $('process').onclick = () => void process();
