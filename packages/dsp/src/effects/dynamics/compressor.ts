@@ -41,51 +41,40 @@ export const compressor = defineEffect({
     const rms = p.detector === 'rms';
     const look = msToFrames(p.lookaheadMs, sr);
     const ring = Array.from({ length: channels }, () => new Float32Array(Math.max(1, look)));
-    // pos: lookahead ring index; reductionDb: smoothed gain reduction (≤ 0); peakDb: NaN until computed (below).
-    const state = { pos: 0, reductionDb: 0, meanSquare: 0, peak: 0, peakDb: Number.NaN };
+    // pos: lookahead ring index; held: the deepest recent reduction, recovering at the release rate; reductionDb:
+    // the applied reduction (≤ 0, dB).
+    const state = { pos: 0, reductionDb: 0, held: 0, meanSquare: 0 };
     // Below this level the curve is the identity and the log can be skipped.
     const kneeStart = dbToGain(thresholdDb - kneeDb / 2);
     const LN_TO_DB = 20 / Math.LN10;
 
-    // The peak detector's level in dB is tracked alongside it: a decay step is `+ relDb`, so the logarithm is
-    // taken only when a new peak arrives (NaN marks "not yet computed"), and the gain comes from dbToGainFast.
-    const relDb = Math.log(rel) * LN_TO_DB;
-
+    /*
+     * Smoothing in the gain-reduction domain, branched and decoupled (Giannoulis et al. 2012, §3.3): the curve's
+     * reduction for the instantaneous level is held at its deepest and recovers with the release time constant;
+     * the applied reduction follows a deeper value with the attack time constant and a recovering one at once. So
+     * each time is one time constant as declared (63 % of the way in attackMs / releaseMs), where smoothing both
+     * the detector and the gain with the release time took ~1.9 × releaseMs. Between a waveform's peaks the held
+     * value recovers only by 1 − e^(−half a period / release), which keeps the gain from rippling.
+     */
     const inner = (block: AudioBlock) => {
       const n = block[0]?.length ?? 0;
       const x0 = block[0];
       const x1 = channels > 1 ? block[1] : x0;
       // State in locals for the loop: captured doubles that change per sample would be boxed on every write.
-      let peak = state.peak, peakDb = state.peakDb, reductionDb = state.reductionDb, meanSquare = state.meanSquare, pos = state.pos;
+      let held = state.held, reductionDb = state.reductionDb, meanSquare = state.meanSquare, pos = state.pos;
       for (let i = 0; i < n; i++) {
         let level = framePeak(block, x0, x1, i);
-        let ldb: number;
         if (rms) {
           meanSquare = rmsCoef * meanSquare + (1 - rmsCoef) * level * level;
           level = Math.sqrt(meanSquare);
-          ldb = Number.NaN;
-        } else {
-          // Peak detector: instant rise, falls at the release rate (so a waveform's cycles do not ripple the gain).
-          const decayed = peak * rel;
-          if (level > decayed) {
-            peak = level;
-            peakDb = Number.NaN;
-          } else {
-            peak = decayed;
-            peakDb += relDb;
-          }
-          level = peak;
-          ldb = peakDb;
         }
         let target = 0;
         if (level > kneeStart) {
-          if (ldb !== ldb) {
-            ldb = Math.log(level) * LN_TO_DB;
-            if (!rms) peakDb = ldb;
-          }
+          const ldb = Math.log(level) * LN_TO_DB;
           target = staticCurveDb(ldb, thresholdDb, ratio, kneeDb) - ldb;
         }
-        reductionDb = target < reductionDb ? att * reductionDb + (1 - att) * target : rel * reductionDb + (1 - rel) * target;
+        held = target < held ? target : rel * held + (1 - rel) * target;
+        reductionDb = held < reductionDb ? att * reductionDb + (1 - att) * held : held;
         const g = reductionDb > -1e-9 ? makeup : dbToGainFast(reductionDb) * makeup;
         if (look > 0) {
           for (let c = 0; c < channels; c++) {
@@ -98,8 +87,7 @@ export const compressor = defineEffect({
           scaleFrame(block, x0, x1, i, g);
         }
       }
-      state.peak = peak;
-      state.peakDb = peakDb;
+      state.held = held;
       state.reductionDb = reductionDb;
       state.meanSquare = meanSquare;
       state.pos = pos;
