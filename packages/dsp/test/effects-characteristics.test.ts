@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import { renderChain } from '../src/engine/chain.ts';
+import type { AudioBlock, ChainStep } from '../src/types.ts';
+
+/**
+ * Each effect's characteristic change, measured on its output against a formula written here (never one taken
+ * from the code under test), with a tolerance that an identity, or the effect with the parameter ignored, cannot
+ * meet. The parameters named in each test are the ones an earlier suite could not see ignored.
+ */
+const SR = 44_100;
+const sine = (hz: number, seconds: number, amp: number) => Float32Array.from({ length: Math.round(seconds * SR) }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / SR));
+const rms = (x: Float32Array, from = 0, to = x.length) => {
+  let s = 0;
+  for (let i = from; i < to; i++) s += x[i] * x[i];
+  return Math.sqrt(s / Math.max(1, to - from));
+};
+const db = (g: number) => 20 * Math.log10(g);
+const render = async (audio: AudioBlock, steps: ChainStep[], blockSize = 1024) => (await renderChain(audio, steps, { sampleRate: SR, channels: audio.length }, { blockSize })).audio;
+
+/** Amplitude of the component at `hz` (a single DFT bin over whole periods of a one-second window). */
+function amplitudeAt(x: Float32Array, hz: number, from: number): number {
+  let re = 0, im = 0;
+  for (let i = 0; i < SR; i++) {
+    const ph = (2 * Math.PI * hz * i) / SR;
+    re += x[from + i] * Math.cos(ph);
+    im += x[from + i] * Math.sin(ph);
+  }
+  return (2 * Math.hypot(re, im)) / SR;
+}
+
+/** Gain in dB of the output over the input in 1 ms windows from `from`, until it crosses `level` dB; ms taken. */
+function msUntil(out: Float32Array, input: Float32Array, from: number, past: (gainDb: number) => boolean): number {
+  const w = 44;
+  for (let k = 0; from + k + w <= out.length; k += 4) {
+    if (past(db(rms(out, from + k, from + k + w) / rms(input, from + k, from + k + w)))) return ((k + w / 2) / SR) * 1000;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+describe('compressor: time constants as declared, makeup applied', () => {
+  // −6 dBFS peaks against a −20 dB threshold at ratio 4, hard knee: 14 dB over → 10.5 dB of reduction.
+  const params = { thresholdDb: -20, ratio: 4, kneeDb: 0, detector: 'peak' };
+  const steady = -(14 - 14 / 4);
+
+  it('recovers 63 % of its reduction in releaseMs (±5 %), for several release times', async () => {
+    for (const releaseMs of [40, 100, 250]) {
+      const x = Float32Array.from({ length: 2 * SR }, (_, i) => (i < SR ? 0.5 : 0.005) * Math.sin((2 * Math.PI * 1000 * i) / SR));
+      const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, attackMs: 2, releaseMs } }]);
+      const reduced = db(rms(out, SR - 4410, SR) / rms(x, SR - 4410, SR));
+      expect(reduced).toBeCloseTo(steady, 0);
+      const t = msUntil(out, x, SR, (g) => g > reduced * Math.exp(-1));
+      expect(Math.abs(t / releaseMs - 1), `release ${releaseMs} ms took ${t.toFixed(1)} ms`).toBeLessThanOrEqual(0.05);
+    }
+  });
+
+  it('reaches 63 % of its reduction in attackMs (±10 %)', async () => {
+    for (const attackMs of [5, 20]) {
+      const x = Float32Array.from({ length: SR }, (_, i) => (i < SR / 2 ? 0.005 : 0.5) * Math.sin((2 * Math.PI * 1000 * i) / SR));
+      const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, attackMs, releaseMs: 200 } }]);
+      const t = msUntil(out, x, SR / 2, (g) => g < steady * (1 - Math.exp(-1)));
+      expect(Math.abs(t / attackMs - 1), `attack ${attackMs} ms took ${t.toFixed(1)} ms`).toBeLessThanOrEqual(0.1);
+    }
+  });
+
+  it('applies makeupDb to everything, compressed or not', async () => {
+    const x = sine(1000, 0.5, 0.01); // −40 dBFS: below the threshold
+    const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, makeupDb: 7.5 } }]);
+    expect(db(rms(out, SR / 4) / rms(x, SR / 4))).toBeCloseTo(7.5, 2);
+  });
+});
+
+describe('noise_gate: opens in attackMs and closes in releaseMs, straight in dB', () => {
+  it('closes to its range in releaseMs after the hold, half way (in dB) at half the release', async () => {
+    const p = { thresholdDb: -30, rangeDb: -60, hysteresisDb: 0, attackMs: 1, holdMs: 20, releaseMs: 100 };
+    // Loud, then a tone 10 dB under the threshold: the gate closes over it.
+    const x = Float32Array.from({ length: SR }, (_, i) => (i < SR / 2 ? 0.3 : 0.01) * Math.sin((2 * Math.PI * 2000 * i) / SR));
+    const [out] = await render([x], [{ effect: 'noise_gate', parameters: p }]);
+    const start = SR / 2;
+    // The detector falls below the threshold ~10 ms after the drop (its 10 ms decay), then the hold, then the ramp.
+    const half = msUntil(out, x, start, (g) => g < -30);
+    const closed = msUntil(out, x, start, (g) => g < -59);
+    expect(closed - half, `half at ${half.toFixed(1)} ms, closed at ${closed.toFixed(1)} ms`).toBeGreaterThan(45);
+    expect(closed - half).toBeLessThan(55);
+    expect(db(rms(out, SR - 4410) / rms(x, SR - 4410))).toBeCloseTo(-60, 1);
+  });
+
+  it('opens fully in attackMs', async () => {
+    const p = { thresholdDb: -30, rangeDb: -40, hysteresisDb: 0, attackMs: 20, holdMs: 0, releaseMs: 50 };
+    const x = Float32Array.from({ length: SR }, (_, i) => (i < SR / 2 ? 0.001 : 0.3) * Math.sin((2 * Math.PI * 2000 * i) / SR));
+    const [out] = await render([x], [{ effect: 'noise_gate', parameters: p }]);
+    const half = msUntil(out, x, SR / 2, (g) => g > -20);
+    const open = msUntil(out, x, SR / 2, (g) => g > -0.5);
+    expect(half).toBeGreaterThan(8);
+    expect(half).toBeLessThan(12);
+    expect(open).toBeGreaterThan(18);
+    expect(open).toBeLessThan(22);
+  });
+});
+
+describe('distortion: each mode shapes as it should', () => {
+  const drive = (mode: string, extra: Record<string, unknown> = {}) => ({ effect: 'distortion', parameters: { mode, mix: 1, outputDb: 0, toneHz: 20000, ...extra } });
+
+  it('soft_clip adds odd harmonics, not even ones, growing with drive', async () => {
+    const x = sine(200, 2, 0.5);
+    const third = async (driveDb: number) => {
+      const [out] = await render([x], [drive('soft_clip', { driveDb })]);
+      const f1 = amplitudeAt(out, 200, SR / 2);
+      return { h3: db(amplitudeAt(out, 600, SR / 2) / f1), h2: db(amplitudeAt(out, 400, SR / 2) / f1) };
+    };
+    const mild = await third(0);
+    const hot = await third(24);
+    expect(hot.h3).toBeGreaterThan(-15); // a square-ish wave: the third is ~1/3 of the fundamental (−9.5 dB)
+    expect(hot.h3).toBeGreaterThan(mild.h3 + 10);
+    expect(hot.h2).toBeLessThan(-80); // symmetric curve: no even harmonics
+  });
+
+  it('hard_clip flattens the top at the output level', async () => {
+    const [out] = await render([sine(100, 1, 0.5)], [drive('hard_clip', { driveDb: 12, outputDb: -6 })]);
+    const ceiling = 10 ** (-6 / 20);
+    let atTop = 0, peak = 0;
+    for (let i = SR / 2; i < SR; i++) {
+      peak = Math.max(peak, Math.abs(out[i]));
+      if (Math.abs(out[i]) > 0.97 * ceiling) atTop++;
+    }
+    expect(peak).toBeLessThan(ceiling * 1.06); // the anti-aliasing filters ring a little at the corners
+    expect(atTop / (SR / 2)).toBeGreaterThan(0.5); // 2× over the clip level: two thirds of each cycle is flat
+  });
+
+  it('bitcrush adds quantisation distortion that grows as the bits fall', async () => {
+    const x = sine(1000, 2, 0.8);
+    const distortionDb = async (bitDepth: number) => {
+      const [out] = await render([x], [drive('bitcrush', { driveDb: 0, bitDepth })]);
+      const f1 = amplitudeAt(out, 1000, SR / 2);
+      return db(Math.sqrt(Math.max(1e-20, rms(out, SR / 2, SR + SR / 2) ** 2 - (f1 * f1) / 2)) / (f1 / Math.SQRT2));
+    };
+    const coarse = await distortionDb(3);
+    const fine = await distortionDb(12);
+    expect(coarse).toBeGreaterThan(-25); // 3 bits: about −6 dB per bit below the signal
+    expect(coarse).toBeGreaterThan(fine + 40);
+  });
+
+  it('mix 0 is the dry signal at the output level', async () => {
+    const x = sine(300, 0.2, 0.5);
+    const [out] = await render([x], [drive('hard_clip', { driveDb: 30, mix: 0, outputDb: -6 })]);
+    for (const i of [100, 1000, 5000]) expect(out[i]).toBeCloseTo(x[i] * 10 ** (-6 / 20), 4);
+  });
+});
+
+describe('phaser, chorus and delay damping', () => {
+  it('phaser: a fixed break frequency puts a notch where the four all-passes turn the phase by 180°', async () => {
+    const fb = 1000;
+    // Each bilinear first-order all-pass has phase −2·atan(tan(πf/fs) / tan(πfb/fs)); four reach −180° at −45° each.
+    const notch = (SR / Math.PI) * Math.atan(Math.tan((Math.PI * fb) / SR) * Math.tan(Math.PI / 8));
+    const gain = async (hz: number) => {
+      const x = sine(hz, 1, 0.5);
+      const [out] = await render([x], [{ effect: 'phaser', parameters: { stages: 4, baseHz: fb, rangeHz: 0, feedback: 0, mix: 0.5 } }]);
+      return db(rms(out, SR / 2) / rms(x, SR / 2));
+    };
+    expect(await gain(Math.round(notch))).toBeLessThan(-25);
+    expect(Math.abs(await gain(fb))).toBeLessThan(0.5); // −360°: back in phase
+  });
+
+  it('chorus: without modulation each voice is the input delayed by delayMs, mixed by mix', async () => {
+    const x = new Float32Array(SR / 10);
+    x[0] = 1;
+    const [out] = await render([x], [{ effect: 'chorus', parameters: { voices: 2, delayMs: 20, depthMs: 0, mix: 0.4 } }]);
+    const d = Math.round(0.02 * SR);
+    expect(out[0]).toBeCloseTo(0.6, 6);
+    expect(out[d]).toBeCloseTo(0.4, 6);
+    expect(Math.abs(out[d - 1]) + Math.abs(out[d + 1])).toBeLessThan(1e-6);
+  });
+
+  it('chorus: modulation moves the pitch of the delayed copy (a sine gains sidebands)', async () => {
+    const x = sine(1000, 2, 0.5);
+    const [out] = await render([x], [{ effect: 'chorus', parameters: { voices: 1, delayMs: 20, depthMs: 5, rateHz: 3, mix: 1 } }]);
+    const carrier = amplitudeAt(out, 1000, SR / 2);
+    // A delay swinging ±5 ms at 3 Hz shifts 1 kHz by up to ±94 Hz: most of the energy leaves the carrier.
+    expect(db(carrier / 0.5)).toBeLessThan(-6);
+    expect(db(rms(out, SR / 2, SR + SR / 2) / rms(x, SR / 2, SR + SR / 2))).toBeGreaterThan(-1);
+  });
+
+  it('delay: damping takes the highs out of each echo fed back, and leaves the lows', async () => {
+    const echo2 = async (hz: number, dampingHz: number) => {
+      const x = Float32Array.from({ length: SR }, (_, i) => (i < 0.05 * SR ? 0.5 * Math.sin((2 * Math.PI * hz * i) / SR) : 0));
+      const [out] = await render([x], [{ effect: 'delay', parameters: { timeMs: 100, feedback: 0.5, mix: 1, dampingHz } }]);
+      return rms(out, 0.2 * SR + 200, 0.25 * SR); // the second echo: fed back once
+    };
+    // A one-pole low-pass at 1 kHz: about −14 dB at 5 kHz, −0.2 dB at 200 Hz.
+    expect(db((await echo2(5000, 1000)) / (await echo2(5000, 22000)))).toBeLessThan(-10);
+    expect(Math.abs(db((await echo2(200, 1000)) / (await echo2(200, 22000))))).toBeLessThan(0.5);
+  });
+});
+
+describe('pan balance, stereo width and fade curves', () => {
+  it('pan on a stereo source is a balance: the far side keeps √2·sin or √2·cos of the angle, the near side stays', async () => {
+    for (const positionPct of [-50, 60]) {
+      const [l, r] = await render([new Float32Array(64).fill(0.5), new Float32Array(64).fill(0.5)], [{ effect: 'pan', parameters: { positionPct } }]);
+      const theta = ((positionPct / 100 + 1) * Math.PI) / 4;
+      expect(l[10]).toBeCloseTo(0.5 * Math.min(1, Math.SQRT2 * Math.cos(theta)), 6);
+      expect(r[10]).toBeCloseTo(0.5 * Math.min(1, Math.SQRT2 * Math.sin(theta)), 6);
+    }
+  });
+
+  it('width scales the side signal and keeps the mid', async () => {
+    const L = 0.6, R = 0.2;
+    for (const widthPct of [0, 50, 200]) {
+      const [l, r] = await render([new Float32Array(16).fill(L), new Float32Array(16).fill(R)], [{ effect: 'channels', parameters: { mode: 'width', widthPct } }]);
+      const mid = (L + R) / 2, side = ((L - R) / 2) * (widthPct / 100);
+      expect(l[3]).toBeCloseTo(mid + side, 6);
+      expect(r[3]).toBeCloseTo(mid - side, 6);
+    }
+  });
+
+  it('each fade curve has its shape at a quarter and three quarters of the fade-in', async () => {
+    const shapes: Record<string, (t: number) => number> = {
+      linear: (t) => t,
+      exponential: (t) => 10 ** ((-60 * (1 - t)) / 20),
+      logarithmic: (t) => Math.log10(1 + 9 * t),
+      sine: (t) => Math.sin((Math.PI * t) / 2),
+      scurve: (t) => 3 * t * t - 2 * t * t * t,
+    };
+    for (const [curve, shape] of Object.entries(shapes)) {
+      const [out] = await render([new Float32Array(SR / 2).fill(1)], [{ effect: 'fade', parameters: { fadeInMs: 100, fadeOutMs: 100, curve } }], 700);
+      const n = 4410;
+      for (const i of [1103, 3308]) expect(out[i], `${curve} at ${i} of ${n}`).toBeCloseTo(shape(i / n), 4);
+      // The fade-out mirrors it: a quarter of the fade from the end, the gain of a quarter of the fade (±1 frame).
+      expect(out[out.length - 1103], `${curve} out`).toBeCloseTo(shape(1103 / n), 2);
+    }
+  });
+});
