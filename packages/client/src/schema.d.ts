@@ -298,7 +298,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A ready file's a spectrogram of the mono mix, 0 Hz at the bottom, −100…0 dBFS */
+        /** A ready file's a spectrogram of the mono mix, 0 Hz at the bottom, −100…0 dBFS, with frequency and time axes and its dB scale */
         get: operations["fileSpectrogramPng"];
         put?: never;
         post?: never;
@@ -315,7 +315,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A completed job's output: a spectrogram of the mono mix, 0 Hz at the bottom, −100…0 dBFS */
+        /** A completed job's output: a spectrogram of the mono mix, 0 Hz at the bottom, −100…0 dBFS, with frequency and time axes and its dB scale */
         get: operations["jobSpectrogramPng"];
         put?: never;
         post?: never;
@@ -553,7 +553,7 @@ export interface components {
              */
             hysteresisDb: number;
             /**
-             * @description Time to open (ms)
+             * @description Time to open fully (from the range to 0 dB) (ms)
              * @default 1
              */
             attackMs: number;
@@ -563,12 +563,12 @@ export interface components {
              */
             holdMs: number;
             /**
-             * @description Time to close (ms)
+             * @description Time to close fully (from 0 dB to the range) (ms)
              * @default 100
              */
             releaseMs: number;
         };
-        /** @description Distortion: soft clip, hard clip or bit crush, with drive, tone filter, mix and output level */
+        /** @description Distortion: soft clip, hard clip (both oversampled 8×, anti-aliased) or bit crush, with drive, tone filter, mix and output level */
         "EffectParameters.distortion": {
             /**
              * @description Shaping curve

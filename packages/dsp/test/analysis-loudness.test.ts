@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/analysis/analyze.ts';
 import { LoudnessMeter } from '../src/analysis/loudness.ts';
-import { spectrogramPng, waveformPeaks } from '../src/analysis/waveform.ts';
+import { SPECTROGRAM_MARGINS, spectrogramPng, waveformPeaks } from '../src/analysis/waveform.ts';
 import { writeWavFile } from '../src/codecs/wav.ts';
 import { blocksOf } from '../src/engine/chain.ts';
 import type { AudioBlock } from '../src/types.ts';
@@ -245,26 +245,42 @@ describe('analysis features', () => {
     expect(w.data.slice(-4)).toEqual([-128, -128, -64, -64]);
   });
 
-  it('renders a spectrogram PNG whose brightest row sits at the tone frequency', async () => {
+  it('renders a spectrogram PNG whose brightest row sits at the tone frequency, with frequency and time axes and a dB scale', async () => {
     const n = SR * 2;
     const x = Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 5512.5 * i) / SR));
     const png = await spectrogramPng(blocksOf([x], 4096), { sampleRate: SR, channels: 1 }, { width: 64, height: 128 });
     expect(Array.from(png.subarray(0, 8))).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
     const v = new DataView(png.buffer, png.byteOffset);
-    expect([v.getUint32(16), v.getUint32(20)]).toEqual([64, 128]);
-    // Decode via ffmpeg? Not needed: check the raw rows with zlib.
+    const M = SPECTROGRAM_MARGINS;
+    const W = 64 + M.left + M.right;
+    expect([v.getUint32(16), v.getUint32(20)]).toEqual([W, 128 + M.top + M.bottom]);
     const { inflateSync } = await import('node:zlib');
-    const idatLen = v.getUint32(33);
-    const raw = inflateSync(png.subarray(41, 41 + idatLen));
+    const raw = inflateSync(png.subarray(41, 41 + v.getUint32(33)));
+    const px = (x: number, y: number) => Array.from(raw.subarray(y * (W * 3 + 1) + 1 + x * 3, y * (W * 3 + 1) + 4 + x * 3));
     const rowSum = (y: number) => {
       let s = 0;
-      for (let x = 0; x < 64 * 3; x++) s += raw[y * (64 * 3 + 1) + 1 + x];
+      for (let x = M.left; x < M.left + 64; x++) s += px(x, M.top + y).reduce((a, b) => a + b, 0);
       return s;
     };
     let best = 0;
     for (let y = 1; y < 128; y++) if (rowSum(y) > rowSum(best)) best = y;
-    // 5512.5 Hz is 1/4 of Nyquist: row 128 − 32 − 1 from the top.
+    // 5512.5 Hz is 1/4 of Nyquist: row 128 − 32 − 1 of the plot.
     expect(Math.abs(best - (128 - 32 - 1))).toBeLessThanOrEqual(1);
+    // The frequency axis agrees with the data: its 5 kHz tick (ticks every 5 kHz at this height) is 3 rows under the tone.
+    const ink = (x: number, y: number) => px(x, y).every((c) => c > 200);
+    const ticks = Array.from({ length: 128 }, (_, y) => y).filter((y) => ink(M.left - 2, M.top + y));
+    expect(ticks).toHaveLength(5); // 0, 5, 10, 15, 20 kHz
+    const fiveKhzTick = ticks[3]; // top to bottom: 20, 15, 10, 5, 0 kHz
+    expect(fiveKhzTick - best).toBeGreaterThanOrEqual(2); // 512.5 Hz above 5 kHz is 2.95 rows at 173.6 Hz a row
+    expect(fiveKhzTick - best).toBeLessThanOrEqual(4);
+    // Labels left of the plot and under it; time ticks under it; the scale right of it, white at 0 dB, black at −100.
+    let labelInk = 0, timeInk = 0;
+    for (let y = M.top; y < M.top + 128; y++) for (let x = 0; x < M.left - 6; x++) if (ink(x, y)) labelInk++;
+    for (let y = M.top + 128 + 6; y < M.top + 128 + M.bottom; y++) for (let x = M.left; x < M.left + 64; x++) if (ink(x, y)) timeInk++;
+    expect(labelInk).toBeGreaterThan(50);
+    expect(timeInk).toBeGreaterThan(20);
+    expect(px(M.left + 64 + 12, M.top)).toEqual([255, 255, 255]);
+    expect(px(M.left + 64 + 12, M.top + 127)).toEqual([0, 0, 0]);
   });
 });
 

@@ -11,7 +11,7 @@ import type { FileRecord, Job } from './types.ts';
 export const VISUALS = {
   'waveform.json': { contentType: 'application/json', what: 'waveform peaks as audiowaveform v2 JSON, 8-bit (loads in peaks.js, wavesurfer.js, waveform-data)' },
   'waveform.dat': { contentType: 'application/octet-stream', what: 'the same peaks in audiowaveform’s binary .dat format (version 2)' },
-  'spectrogram.png': { contentType: 'image/png', what: 'a spectrogram of the mono mix, 0 Hz at the bottom, −100…0 dBFS' },
+  'spectrogram.png': { contentType: 'image/png', what: 'a spectrogram of the mono mix, 0 Hz at the bottom, −100…0 dBFS, with frequency and time axes and its dB scale' },
 } as const;
 
 export type VisualName = keyof typeof VISUALS;

@@ -200,11 +200,60 @@ function colour(t: number): [number, number, number] {
   return [0, 1, 2].map((k) => Math.round(stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f)) as [number, number, number];
 }
 
+/** A 3 × 5 pixel font for the axis labels: rows top to bottom, three bits each. */
+const GLYPHS: Record<string, number[]> = {
+  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
+  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 2, 2, 2], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
+  '.': [0, 0, 0, 0, 2], '-': [0, 0, 7, 0, 0], k: [4, 5, 6, 5, 5], s: [0, 7, 6, 1, 7], m: [0, 7, 7, 5, 5],
+  d: [1, 1, 7, 5, 7], B: [6, 5, 6, 5, 6], H: [5, 5, 7, 5, 5], z: [0, 7, 1, 4, 7],
+};
+/** Text is drawn at twice the font's size: 8 px per character (6 + 2 of space), 10 px high. */
+const SCALE = 2;
+const CHAR_W = 4 * SCALE;
+const TEXT_H = 5 * SCALE;
+const INK: [number, number, number] = [220, 220, 228];
+const PAPER: [number, number, number] = [16, 16, 24];
+/** Margins around the plot: frequency labels left, time labels below, the dB scale right. */
+export const SPECTROGRAM_MARGINS = { left: 6 * CHAR_W, top: 8, right: 8 + 10 + 4 + 4 * CHAR_W + 4, bottom: TEXT_H + 8 } as const;
+
+/** The first value of 1, 2, 5 × 10^k at or above `x`. */
+function niceStep(x: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(x)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
+}
+const hz = (f: number) => (f === 0 ? '0' : f >= 1000 ? `${+(f / 1000).toFixed(2)}k` : `${Math.round(f)}`);
+const seconds = (t: number, step: number) => (step >= 60 ? `${+(t / 60).toFixed(1)}m` : `${+t.toFixed(step < 1 ? 1 : 0)}s`);
+
+class Canvas {
+  readonly rgb: Uint8Array;
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.rgb = new Uint8Array(width * height * 3);
+    for (let i = 0; i < width * height; i++) this.rgb.set(PAPER, i * 3);
+  }
+  set(x: number, y: number, c: readonly number[]): void {
+    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
+    this.rgb.set(c, (y * this.width + x) * 3);
+  }
+  /** Text with its top-left corner at (x, y); characters without a glyph are left out. */
+  text(x: number, y: number, s: string): void {
+    for (const [i, ch] of [...s].entries()) {
+      const rows = GLYPHS[ch];
+      if (!rows) continue;
+      for (let r = 0; r < 5; r++) for (let c = 0; c < 3; c++) if (rows[r] & (4 >> c)) for (let d = 0; d < SCALE * SCALE; d++) this.set(x + i * CHAR_W + c * SCALE + (d % SCALE), y + r * SCALE + Math.floor(d / SCALE), INK);
+    }
+  }
+}
+
 /**
- * Spectrogram PNG of the mono mix: magnitude in dB (−100..0 dBFS) on a linear frequency axis, built block by block.
- * Memory is bounded: column spectra are kept at a hop that doubles (merging pairs by maximum) whenever more than
- * 2 × width columns have accumulated, so any duration fits in about 2 × width × height bytes before the final
- * resampling.
+ * Spectrogram PNG of the mono mix: magnitude in dB (−100..0 dBFS) on a linear frequency axis, built block by block,
+ * with a frequency axis (left, Hz/kHz), a time axis (below, s or min) and the dB colour scale (right). Memory is
+ * bounded: column spectra are kept at a hop that doubles (merging pairs by maximum) whenever more than 2 × width
+ * columns have accumulated, so any duration fits in about 2 × width × height bytes before the final resampling.
+ * `width` × `height` is the plot; the picture adds SPECTROGRAM_MARGINS around it.
  */
 export class SpectrogramBuilder {
   private readonly fft;
@@ -220,19 +269,22 @@ export class SpectrogramBuilder {
   private pending: Uint8Array | null = null;
   private pendingCount = 0;
   private pos = 0;
+  private frames = 0;
   private readonly width: number;
   private readonly height: number;
+  private readonly sampleRate: number;
 
   private readonly fitWidth: boolean;
 
   /** With `fitWidth`, a short input is drawn one column per spectrum (never wider than `width`, at least 16). */
-  constructor(opts: { width: number; height: number; fftSize?: number; fitWidth?: boolean }) {
+  constructor(opts: { width: number; height: number; sampleRate: number; fftSize?: number; fitWidth?: boolean }) {
     const { width, height } = opts;
     if (!(width >= 16 && width <= 8192 && height >= 16 && height <= 4096)) {
       throw new InvalidParameterError('Spectrogram::InvalidSize', 'width must be 16–8192 and height 16–4096 pixels', { allowed: { width: [16, 8192], height: [16, 4096] } });
     }
     this.width = width;
     this.height = height;
+    this.sampleRate = opts.sampleRate;
     this.fitWidth = opts.fitWidth ?? false;
     this.size = opts.fftSize ?? 2048;
     this.fft = createRealFft(this.size);
@@ -248,6 +300,7 @@ export class SpectrogramBuilder {
     const n = block[0]?.length ?? 0;
     const ch = block.length;
     const { frame, size } = this;
+    this.frames += n;
     for (let i = 0; i < n; i++) {
       let m = 0;
       for (let c = 0; c < ch; c++) m += block[c][i];
@@ -292,31 +345,56 @@ export class SpectrogramBuilder {
   }
 
   finish(): Uint8Array {
-    const { height } = this;
+    const { height, sampleRate } = this;
     const columns = this.pending ? [...this.columns, this.pending] : this.columns;
     const width = this.fitWidth ? Math.max(16, Math.min(this.width, columns.length)) : this.width;
-    const rgb = new Uint8Array(width * height * 3);
+    const M = SPECTROGRAM_MARGINS;
+    const canvas = new Canvas(M.left + width + M.right, M.top + height + M.bottom);
     const cols = Math.max(1, columns.length);
     for (let x = 0; x < width; x++) {
       const col = columns[Math.min(cols - 1, Math.floor((x * cols) / width))];
-      for (let y = 0; y < height; y++) {
-        const [r, g, b] = colour(col ? col[y] / 255 : 0);
-        const o = (y * width + x) * 3;
-        rgb[o] = r;
-        rgb[o + 1] = g;
-        rgb[o + 2] = b;
+      for (let y = 0; y < height; y++) canvas.set(M.left + x, M.top + y, colour(col ? col[y] / 255 : 0));
+    }
+    const bottom = M.top + height; // the first row below the plot
+    // Frequency: row y shows bins from (height − 1 − y) / height of Nyquist; a tick every nice step, ≥ 20 px apart.
+    const nyquist = sampleRate / 2;
+    const fStep = niceStep((nyquist * 20) / height);
+    for (let f = 0; f <= nyquist; f += fStep) {
+      const y = bottom - 1 - Math.round((f / nyquist) * (height - 1));
+      for (let k = 1; k <= 4; k++) canvas.set(M.left - k, y, INK);
+      const label = hz(f);
+      canvas.text(M.left - 6 - label.length * CHAR_W, Math.min(bottom - TEXT_H, Math.max(M.top, y - TEXT_H / 2)), label);
+    }
+    // Time: the plot spans the whole input; a tick every nice step, ≥ 56 px apart.
+    const duration = this.frames / sampleRate;
+    if (duration > 0) {
+      const tStep = niceStep((duration * 56) / width);
+      for (let t = 0; t <= duration + 1e-9; t += tStep) {
+        const x = M.left + Math.round((t / duration) * (width - 1));
+        for (let k = 0; k < 4; k++) canvas.set(x, bottom + k, INK);
+        const label = seconds(t, tStep);
+        canvas.text(Math.min(M.left + width - label.length * CHAR_W, Math.max(M.left, x - (label.length * CHAR_W) / 2)), bottom + 6, label);
       }
     }
-    return encodePng(width, height, rgb);
+    // The colour scale: 0 dBFS at the top, −100 at the bottom.
+    const barX = M.left + width + 8;
+    for (let y = 0; y < height; y++) {
+      const c = colour(1 - y / Math.max(1, height - 1));
+      for (let k = 0; k < 10; k++) canvas.set(barX + k, M.top + y, c);
+    }
+    canvas.text(barX + 14, M.top, '0');
+    canvas.text(barX + 14, Math.max(M.top + TEXT_H + 2, bottom - TEXT_H), '-100');
+    canvas.text(barX + 14, M.top + Math.round(height / 2 - TEXT_H / 2), 'dB');
+    return encodePng(canvas.width, canvas.height, canvas.rgb);
   }
 }
 
 export async function spectrogramPng(
   stream: AsyncIterable<AudioBlock>,
-  _format: StreamFormat,
+  format: StreamFormat,
   opts: { width: number; height: number; fftSize?: number },
 ): Promise<Uint8Array> {
-  const spectrogram = new SpectrogramBuilder(opts);
+  const spectrogram = new SpectrogramBuilder({ ...opts, sampleRate: format.sampleRate });
   for await (const block of stream) spectrogram.push(block);
   return spectrogram.finish();
 }
@@ -340,7 +418,7 @@ export const VISUAL_SETTINGS = {
   bits: 8,
   /** The peaks of a long input are coarsened past this many pixels (zoom doubled), about 400 kB as .dat in stereo. */
   maxPixels: 100_000,
-  /** At most 1024 columns (one per 2048-sample spectrum for a short input), 256 rows. */
+  /** A plot of at most 1024 columns (one per 2048-sample spectrum for a short input) and 256 rows, plus its axes. */
   spectrogram: { width: 1024, height: 256, fitWidth: true },
 } as const;
 
@@ -352,10 +430,11 @@ export interface Visuals {
 /** Peaks and spectrogram in one pass (a sink for the pass that decodes anyway: the analysis, an encode). */
 export class VisualsBuilder implements BlockSink {
   private readonly peaks: PeaksBuilder;
-  private readonly spectrogram = new SpectrogramBuilder(VISUAL_SETTINGS.spectrogram);
+  private readonly spectrogram: SpectrogramBuilder;
 
   constructor(format: StreamFormat) {
     this.peaks = new PeaksBuilder(format, VISUAL_SETTINGS);
+    this.spectrogram = new SpectrogramBuilder({ ...VISUAL_SETTINGS.spectrogram, sampleRate: format.sampleRate });
   }
 
   push(block: AudioBlock): void {
