@@ -1,5 +1,6 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BUCKETS } from '@david/core';
+import { SPECTROGRAM_MARGINS } from '@david/dsp';
 import { inflateSync } from 'node:zlib';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -92,7 +93,13 @@ describe('waveforms and spectrograms through the API', () => {
     const v = new DataView(bytes.buffer, bytes.byteOffset);
     const [width, height] = [v.getUint32(16), v.getUint32(20)];
     const raw = inflateSync(bytes.subarray(41, 41 + v.getUint32(33)));
-    const rows = Array.from({ length: height }, (_, y) => raw.subarray(y * (width * 3 + 1) + 1, (y + 1) * (width * 3 + 1)).reduce((a, b) => a + b, 0) / (width * 3));
+    // The plot, inside its axes' margins.
+    const M = SPECTROGRAM_MARGINS;
+    const plotW = width - M.left - M.right;
+    const rows = Array.from({ length: height - M.top - M.bottom }, (_, y) => {
+      const from = (M.top + y) * (width * 3 + 1) + 1 + M.left * 3;
+      return raw.subarray(from, from + plotW * 3).reduce((a, b) => a + b, 0) / (plotW * 3);
+    });
     expect(Math.max(...rows) - Math.min(...rows)).toBeGreaterThan(100);
 
     // A job at −6 dB: its output's peaks are half the input's (the analytic gain, ±1 for the 8-bit truncation).
