@@ -9,12 +9,40 @@ const READ = 65536;
 
 /**
  * Spectral noise reduction. Pass 1 spills the audio and records the energy of every hop; the noise profile is the
- * mean power spectrum of the quietest `profileMs` (or of a given span). Pass 2 is a short-time Fourier transform
+ * mean power spectrum of the quietest `profileMs` (or of a given span), steady tones in it taken for signal. Pass 2 is a short-time Fourier transform
  * (2048-point, 50 % overlap, √Hann analysis and synthesis, so unity gain where nothing is removed) applying a
  * power-subtraction gain per bin, floored at −reductionDb, computed from power smoothed across neighbouring bins and
  * smoothed over time (less musical noise). Channels are processed in pairs packed into one complex FFT with one gain per
  * pair, which keeps the stereo image stable.
  */
+/** Bins on each side of a bin that make its background; the ±3 bins of a tone's main lobe are left out. */
+const BACKGROUND = 16;
+const LOBE = 3;
+/** A profile bin this far over its background on both sides (10 dB) is a steady tone. */
+const TONE_RATIO = 10;
+
+const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1];
+
+/**
+ * Steady tones in the profile are signal, not noise: a file with no quiet passage has its music in the quietest
+ * span too, and subtracting a held note's own power cut it by ~9 dB. A bin more than 10 dB over the median of its
+ * neighbours on each side (its main lobe left out) is set to the higher of the two, so a tone passes and the noise
+ * around it is still taken out; a sloped noise (pink, brown) stands over one side only and is kept whole. Mains hum is
+ * a steady tone as well: an equalizer notch is the tool for it.
+ */
+function untone(profile: Float64Array): void {
+  const last = profile.length - 1;
+  const replaced: [number, number][] = [];
+  for (let k = LOBE + 1; k <= last - LOBE - 1; k++) {
+    const left: number[] = [], right: number[] = [];
+    for (let j = Math.max(0, k - LOBE - BACKGROUND); j < k - LOBE; j++) left.push(profile[j]);
+    for (let j = k + LOBE + 1; j <= Math.min(last, k + LOBE + BACKGROUND); j++) right.push(profile[j]);
+    const background = Math.max(median(left), median(right));
+    if (profile[k] > TONE_RATIO * background) replaced.push([k, background]);
+  }
+  for (const [k, background] of replaced) profile[k] = background;
+}
+
 export const noiseReduction = defineEffect({
   id: 'noise_reduction',
   description: 'Spectral noise reduction with a noise profile learned from the quietest part (or a given span)',
@@ -132,7 +160,10 @@ export const noiseReduction = defineEffect({
               }
               frames++;
             }
-            for (const nz of noise) for (let b = 0; b <= N / 2; b++) nz[b] /= Math.max(1, frames);
+            for (const nz of noise) {
+              for (let b = 0; b <= N / 2; b++) nz[b] /= Math.max(1, frames);
+              untone(nz);
+            }
           }
 
           // Pass 2: filter every frame and overlap-add.
