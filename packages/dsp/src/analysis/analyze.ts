@@ -3,6 +3,7 @@ import { DspError } from '../errors.ts';
 import { createRealFft, hann } from '../engine/fft.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { LoudnessMeter, whyNotMeasurable } from './loudness.ts';
+import { TempoTracker } from './tempo.ts';
 import { tap, VisualsBuilder, type BlockSink, type Visuals } from './waveform.ts';
 
 export interface AnalysisResult {
@@ -41,8 +42,6 @@ export interface AnalyzeOptions {
 
 const FFT_SIZE = 2048;
 const SPECTRAL_HOP = 8192; // one spectrum every ~0.19 s at 44.1 kHz: features are averages, so sparse frames suffice
-const ONSET_HOP = 512;
-const TEMPO_MAX_SECONDS = 600; // the tempo estimate looks at the first 10 minutes
 const MAX_SPANS = 1000;
 const CLIP_LEVEL = 0.9999;
 
@@ -51,7 +50,7 @@ const CLIP_LEVEL = 0.9999;
 /**
  * Analyse a stream in one pass with bounded memory: loudness (BS.1770 / R128), peaks, RMS, DC, clipping,
  * silent spans, spectral centroid/rolloff/flatness (averaged over sparse 2048-point frames of the mono mix),
- * zero-crossing rate and a tempo estimate (autocorrelation of an onset-strength envelope).
+ * zero-crossing rate and a tempo estimate (analysis/tempo.ts: three-band onset envelope, autocorrelation, loops).
  */
 export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamFormat, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const { sampleRate: sr, channels } = format;
@@ -76,10 +75,7 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
   const re = new Float64Array(FFT_SIZE), im = new Float64Array(FFT_SIZE);
   let framePos = 0, hopCount = 0;
   let centroidSum = 0, rolloffSum = 0, flatnessSum = 0, spectra = 0;
-  // onset envelope for tempo
-  const onsets: number[] = [];
-  let onsetFill = 0, onsetEnergy = 0, prevEnergy = 0;
-  const maxOnsets = Math.ceil((TEMPO_MAX_SECONDS * sr) / ONSET_HOP);
+  const tempo = new TempoTracker(sr);
 
   const endSilence = (endFrame: number) => {
     if (silentStart >= 0 && endFrame - silentStart >= minSilence && spans.length < MAX_SPANS) {
@@ -195,22 +191,7 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
       }
       if (hopCount === SPECTRAL_HOP) hopCount = 0;
     }
-    // onset strength: positive energy flux per hop (log-compressed)
-    for (let i = 0; i < n && onsets.length < maxOnsets; ) {
-      const end = Math.min(n, i + ONSET_HOP - onsetFill);
-      let acc = 0;
-      for (let j = i; j < end; j++) acc += mono[j] * mono[j];
-      onsetEnergy += acc;
-      onsetFill += end - i;
-      i = end;
-      if (onsetFill === ONSET_HOP) {
-        const le = Math.log1p(1000 * onsetEnergy);
-        onsets.push(Math.max(0, le - prevEnergy));
-        prevEnergy = le;
-        onsetFill = 0;
-        onsetEnergy = 0;
-      }
-    }
+    tempo.push(mono, n);
     frames += n;
   }
   endSilence(frames);
@@ -246,46 +227,8 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
     spectral_rolloff_hz: spectra ? Math.round(rolloffSum / spectra) : 0,
     spectral_flatness: spectra ? flatnessSum / spectra : 0,
     zero_crossing_rate: frames > 0 ? crossings / (frames / sr) : 0,
-    tempo_bpm: estimateTempo(onsets, sr / ONSET_HOP),
+    tempo_bpm: tempo.estimate(frames),
   };
-}
-
-/** Autocorrelation of the onset envelope over lags for 60–200 BPM; null when there is no clear periodicity. */
-export function estimateTempo(onsets: number[], rate: number): number | null {
-  const n = onsets.length;
-  if (n < rate * 4) return null;
-  let mean = 0;
-  for (const v of onsets) mean += v;
-  mean /= n;
-  const x = Float64Array.from(onsets, (v) => v - mean);
-  let energy = 0;
-  for (const v of x) energy += v * v;
-  if (energy <= 1e-12) return null;
-  const minLag = Math.floor((rate * 60) / 200);
-  const maxLag = Math.ceil((rate * 60) / 60);
-  const ac = new Float64Array(maxLag + 2);
-  for (let lag = minLag - 1; lag <= maxLag + 1; lag++) {
-    let s = 0;
-    for (let i = lag; i < n; i++) s += x[i] * x[i - lag];
-    ac[lag] = s / (n - lag);
-  }
-  let best = -1, bestLag = 0;
-  for (let lag = minLag; lag <= maxLag; lag++) {
-    // Favour the tempo region around 120 BPM a little (log-Gaussian), as beat trackers do.
-    const bpm = (60 * rate) / lag;
-    const w = Math.exp(-0.5 * Math.pow(Math.log2(bpm / 120) / 1.4, 2));
-    const v = ac[lag] * w;
-    if (v > best) {
-      best = v;
-      bestLag = lag;
-    }
-  }
-  if (best <= 0 || ac[bestLag] / (energy / n) < 0.1) return null;
-  // Parabolic interpolation around the peak for a fractional lag.
-  const a = ac[bestLag - 1], b = ac[bestLag], c = ac[bestLag + 1];
-  const d = a - 2 * b + c;
-  const frac = d !== 0 ? (0.5 * (a - c)) / d : 0;
-  return Math.round(((60 * rate) / (bestLag + Math.max(-0.5, Math.min(0.5, frac)))) * 10) / 10;
 }
 
 /** Decode a file (streaming) and analyse it. */

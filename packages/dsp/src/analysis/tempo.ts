@@ -1,0 +1,154 @@
+import { designBiquad, type BiquadCoefficients } from '../engine/biquad.ts';
+
+/**
+ * Tempo from an onset-strength envelope in three bands (Scheirer 1998; Ellis 2007), streaming:
+ *
+ * - the mono mix is split by biquads into lows (kick, < 150 Hz), mids (snare and voices, 200 Hz–2 kHz) and highs
+ *   (hats, > 5 kHz); per hop of ~5.8 ms each band's log energy is taken and its rise kept (half-wave rectified flux);
+ * - the bands are normalised by their mean and summed, the highs at half weight: hats often tick twice or four
+ *   times per beat and would otherwise pull the estimate up an octave;
+ * - the envelope's autocorrelation is scored per candidate beat period τ as ac(τ) + ac(2τ)/2 + ac(4τ)/4 (a beat
+ *   is also a half bar and a bar), weighted by a log-Gaussian around 120 BPM (σ 1.4 octaves), as beat trackers do;
+ * - a clip shorter than LOOP_SECONDS is taken as a loop: its autocorrelation is circular (the end runs into the
+ *   start), and when the best period is within 4 % of a whole number of beats in the clip, the tempo is that exact
+ *   number of beats over the clip's length — loops are cut to whole bars, and a 2-second clip holds too few beats
+ *   to measure a period to 1 BPM any other way.
+ *
+ * Only the first TEMPO_SECONDS are used. Returns null when there is no rhythm to speak of.
+ */
+export const TEMPO_SECONDS = 120;
+const LOOP_SECONDS = 8;
+const MIN_SECONDS = 1;
+const MIN_BPM = 60;
+const MAX_BPM = 200;
+const MIN_FLUX = 0.02;
+
+const BANDS: { design: Parameters<typeof designBiquad>[0][]; weight: number }[] = [
+  { design: [{ type: 'lowpass', frequencyHz: 150, q: 0.707 }], weight: 1 },
+  { design: [{ type: 'highpass', frequencyHz: 200, q: 0.707 }, { type: 'lowpass', frequencyHz: 2000, q: 0.707 }], weight: 1 },
+  { design: [{ type: 'highpass', frequencyHz: 5000, q: 0.707 }], weight: 0.2 },
+];
+
+export class TempoTracker {
+  readonly hop: number;
+  private readonly sections: BiquadCoefficients[][];
+  private readonly state: Float64Array[];
+  private readonly energy: Float64Array;
+  private readonly last: Float64Array;
+  private readonly first: Float64Array;
+  private readonly flux: Float32Array[];
+  private fill = 0;
+  private hops = 0;
+  private readonly maxHops: number;
+
+  constructor(readonly sampleRate: number) {
+    this.hop = Math.max(64, Math.round(sampleRate / 172));
+    this.sections = BANDS.map((b) => b.design.map((d) => designBiquad(d, sampleRate)));
+    this.state = this.sections.map((s) => new Float64Array(2 * s.length));
+    this.energy = new Float64Array(BANDS.length);
+    this.last = new Float64Array(BANDS.length);
+    this.first = new Float64Array(BANDS.length);
+    this.maxHops = Math.ceil((TEMPO_SECONDS * sampleRate) / this.hop);
+    this.flux = BANDS.map(() => new Float32Array(this.maxHops));
+  }
+
+  /** Mono samples, in order. */
+  push(mono: Float32Array | Float64Array, n: number): void {
+    for (let i = 0; i < n && this.hops < this.maxHops; i++) {
+      const x = mono[i];
+      for (let b = 0; b < BANDS.length; b++) {
+        let y = x;
+        const secs = this.sections[b], st = this.state[b];
+        for (let s = 0; s < secs.length; s++) {
+          const c = secs[s];
+          const out = c.b0 * y + st[2 * s];
+          st[2 * s] = c.b1 * y - c.a1 * out + st[2 * s + 1];
+          st[2 * s + 1] = c.b2 * y - c.a2 * out;
+          y = out;
+        }
+        this.energy[b] += y * y;
+      }
+      if (++this.fill === this.hop) {
+        for (let b = 0; b < BANDS.length; b++) {
+          const le = Math.log1p(1e4 * this.energy[b]);
+          if (this.hops === 0) this.first[b] = le;
+          this.flux[b][this.hops] = this.hops === 0 ? 0 : Math.max(0, le - this.last[b]);
+          this.last[b] = le;
+          this.energy[b] = 0;
+        }
+        this.fill = 0;
+        this.hops++;
+      }
+    }
+  }
+
+  /** The tempo in BPM (one decimal), or null. `frames`: the whole input's length (a loop's length). */
+  estimate(frames: number): number | null {
+    const rate = this.sampleRate / this.hop;
+    const n = this.hops;
+    const seconds = frames / this.sampleRate;
+    if (seconds < MIN_SECONDS || n < 8) return null;
+    const loop = seconds < LOOP_SECONDS && n * this.hop >= frames - this.hop;
+    // A loop's first hop rises from its last one (the end runs into the start).
+    if (loop) for (let b = 0; b < BANDS.length; b++) this.flux[b][0] = Math.max(0, this.first[b] - this.last[b]);
+    // The bands, each over its mean, summed with their weights, then centred.
+    const env = new Float64Array(n);
+    let strongest = 0;
+    for (let b = 0; b < BANDS.length; b++) {
+      let mean = 0;
+      for (let t = 0; t < n; t++) mean += this.flux[b][t];
+      mean /= n;
+      strongest = Math.max(strongest, mean);
+      if (mean <= 1e-9) continue;
+      for (let t = 0; t < n; t++) env[t] += (BANDS[b].weight * this.flux[b][t]) / mean;
+    }
+    // Onsets worth the name: a band whose level rises by a mean of 0.02 (log energy) a hop; a held tone rises by ~0.
+    if (strongest < MIN_FLUX) return null;
+    let mean = 0;
+    for (let t = 0; t < n; t++) mean += env[t];
+    mean /= n;
+    let energy = 0;
+    for (let t = 0; t < n; t++) {
+      env[t] -= mean;
+      energy += env[t] * env[t];
+    }
+    if (energy <= 1e-9) return null;
+    const maxLag = Math.min(Math.ceil(((4 * 60) / MIN_BPM) * rate) + 2, loop ? n - 1 : n >> 1);
+    const ac = new Float64Array(maxLag + 2);
+    for (let lag = 0; lag <= maxLag + 1; lag++) {
+      let s = 0;
+      if (loop) for (let t = 0; t < n; t++) s += env[t] * env[(t + lag) % n];
+      else for (let t = lag; t < n; t++) s += env[t] * env[t - lag];
+      ac[lag] = s / (loop ? n : n - lag) / (energy / n);
+    }
+    const at = (lag: number) => {
+      if (lag > maxLag) return 0;
+      const i = Math.floor(lag), f = lag - i;
+      return ac[i] * (1 - f) + ac[Math.min(i + 1, maxLag + 1)] * f;
+    };
+    // The envelope's peaks are a hop or two wide, so each multiple of a period is looked for within ±1 hop.
+    const near = (lag: number) => Math.max(at(lag - 1), at(lag - 0.5), at(lag), at(lag + 0.5), at(lag + 1));
+    const score = (lag: number) => {
+      const bpm = (60 * rate) / lag;
+      const prior = Math.exp(-0.5 * Math.pow(Math.log2(bpm / 120) / 1.4, 2));
+      // A period that is one and a half beats (a dotted pattern read as the beat) has its true beat at 2/3 of it.
+      const beatInside = Math.min(1, Math.max(0, near((2 * lag) / 3) / Math.max(1e-9, near(lag))));
+      return prior * (near(lag) + near(2 * lag) / 2 + near(4 * lag) / 4) * (1 - 0.5 * beatInside);
+    };
+    // The best period on a grid of a tenth of a hop.
+    let best = 0, bestScore = -Infinity;
+    for (let lag = (60 * rate) / MAX_BPM; lag <= (60 * rate) / MIN_BPM; lag += 0.1) {
+      const s = score(lag);
+      if (s > bestScore) [best, bestScore] = [lag, s];
+    }
+    if (bestScore <= 0 || at(best) < 0.05) return null;
+    const bpm = (60 * rate) / best;
+    if (loop) {
+      // A whole number of beats in the loop, when the measured period is near one.
+      const beats = Math.round((bpm * seconds) / 60);
+      const exact = (60 * beats) / seconds;
+      if (beats > 0 && Math.abs(exact / bpm - 1) < 0.04) return Math.round(exact * 10) / 10;
+    }
+    return Math.round(bpm * 10) / 10;
+  }
+}

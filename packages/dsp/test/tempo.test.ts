@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyze } from '../src/analysis/analyze.ts';
+import { decodeFile } from '../src/codecs/decode.ts';
+import { blocksOf, collect } from '../src/engine/chain.ts';
+import { LMMS_SAMPLES } from './references.ts';
+
+/**
+ * Tempo on drum loops of known tempo: real one-shots (Debian's lmms-common: kicks, snares, claps, hats recorded as
+ * samples) placed on a 16-step grid at a given tempo, cut to 1, 2 or 8 bars as loops are. The tempo is the
+ * quarter note. Tempos here are not the ones the estimator was tuned on (72, 85, 96, 110, 120, 128, 140, 160, 174).
+ */
+const SR = 44_100;
+type Kit = Record<'kick' | 'snare' | 'hat' | 'ohat' | 'clap' | 'kick2' | 'snare2', Float32Array>;
+let kit: Kit;
+
+beforeAll(async () => {
+  const load = async (name: string) => {
+    const d = await decodeFile(join(LMMS_SAMPLES, 'drums', name));
+    return (await collect(d.stream, d.format.channels))[0];
+  };
+  const names = { kick: 'kick01', snare: 'snare01', hat: 'hihat_closed01', ohat: 'hihat_opened01', clap: 'clap01', kick2: 'bassdrum_acoustic01', snare2: 'snare_acoustic01' };
+  kit = Object.fromEntries(await Promise.all(Object.entries(names).map(async ([k, f]) => [k, await load(`${f}.ogg`)]))) as Kit;
+});
+
+/** Each pattern: instrument, 16th steps in the bar, level. Backbeats, four on the floor, a break, 16th hats. */
+const PATTERNS: Record<string, [keyof Kit, number[], number][]> = {
+  rock: [['kick', [0, 8], 1], ['snare', [4, 12], 0.9], ['hat', [0, 2, 4, 6, 8, 10, 12, 14], 0.4]],
+  four: [['kick', [0, 4, 8, 12], 1], ['clap', [4, 12], 0.8], ['ohat', [2, 6, 10, 14], 0.35]],
+  break: [['kick2', [0, 6, 10], 1], ['snare2', [4, 12], 0.9], ['hat', [...Array(16).keys()], 0.25]],
+  sixteenths: [['kick', [0, 10], 1], ['snare', [4, 12], 0.9], ['hat', [...Array(16).keys()], 0.3]],
+};
+
+function loop(bpm: number, bars: number, pattern: string): Float32Array {
+  const bar = ((4 * 60) / bpm) * SR;
+  const n = Math.round(bar * bars);
+  const x = new Float32Array(n);
+  for (let b = 0; b < bars; b++) {
+    for (const [inst, steps, level] of PATTERNS[pattern]) {
+      for (const step of steps) {
+        const at = Math.round(b * bar + (step * bar) / 16);
+        const hit = kit[inst];
+        for (let i = 0; i < hit.length; i++) x[(at + i) % n] += 0.5 * level * hit[i]; // a loop: tails wrap to the start
+      }
+    }
+  }
+  return x;
+}
+
+describe('tempo', () => {
+  it('finds the tempo of drum loops within 1 BPM for at least three in four, loops of 1.4–3.4 s included', async () => {
+    const misses: string[] = [];
+    let cases = 0;
+    for (const pattern of Object.keys(PATTERNS)) {
+      for (const bpm of [70, 84, 98, 112, 126, 150, 172]) {
+        for (const bars of [1, 2, 8]) {
+          const x = loop(bpm, bars, pattern);
+          const { tempo_bpm } = await analyze(blocksOf([x], 4096), { sampleRate: SR, channels: 1 });
+          cases++;
+          if (tempo_bpm === null || Math.abs(tempo_bpm - bpm) > 1) misses.push(`${pattern} ${bpm} BPM ${bars} bar(s) (${(x.length / SR).toFixed(2)} s): ${tempo_bpm}`);
+        }
+      }
+    }
+    // Measured: 69 of 84 (82 %); the misses are octave (half or double) and dotted (2/3) readings.
+    expect(1 - misses.length / cases, misses.join('\n')).toBeGreaterThanOrEqual(0.75);
+  }, 120_000);
+
+  it('says there is no tempo for a held tone or steady noise', async () => {
+    const sine = Float32Array.from({ length: 3 * SR }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / SR));
+    let s = 3;
+    const noise = Float32Array.from({ length: 10 * SR }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.5);
+    for (const x of [sine, noise]) expect((await analyze(blocksOf([x], 4096), { sampleRate: SR, channels: 1 })).tempo_bpm).toBeNull();
+  });
+});
