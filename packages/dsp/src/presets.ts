@@ -1,6 +1,5 @@
 import { resolveChain } from './engine/chain.ts';
-import { InvalidParameterError } from './errors.ts';
-import { closest, didYouMean } from './suggest.ts';
+import { lookupById } from './suggest.ts';
 import type { ChainStep } from './types.ts';
 
 /**
@@ -59,14 +58,5 @@ export function presetIds(): string[] {
 
 /** A preset by id, or an error with the closest id and the known ones. */
 export function getPreset(id: string): PresetDeclaration {
-  const preset = presets.get(id);
-  if (!preset) {
-    const suggestion = closest(id, presetIds());
-    throw new InvalidParameterError('Preset::UnknownPreset', `unknown preset '${id}'${didYouMean(id, presetIds())}; known presets: ${presetIds().join(', ')}`, {
-      preset: id,
-      known: presetIds(),
-      ...(suggestion ? { suggestion } : {}),
-    });
-  }
-  return preset;
+  return lookupById(presets, id, 'Preset::UnknownPreset', 'preset');
 }

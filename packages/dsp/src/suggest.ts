@@ -1,3 +1,5 @@
+import { InvalidParameterError } from './errors.ts';
+
 /** Edit distance (insertions, deletions, substitutions, adjacent swaps), case-insensitive. */
 export function editDistance(a: string, b: string): number {
   const s = a.toLowerCase();
@@ -46,4 +48,20 @@ export function closest(input: string, known: Iterable<string>): string | undefi
 export function didYouMean(input: string, known: Iterable<string>): string {
   const s = closest(input, known);
   return s ? `; did you mean '${s}'?` : '';
+}
+
+/**
+ * `map`'s entry for `id` (a Map lookup: `__proto__` or `toString` are just unknown ids), or an InvalidParameterError
+ * with `code` that names the closest id and the known ones: `unknown effect 'gian'; did you mean 'gain'?; known …`.
+ */
+export function lookupById<T>(map: ReadonlyMap<string, T>, id: string, code: string, what: string): T {
+  const found = map.get(id);
+  if (found !== undefined) return found;
+  const known = [...map.keys()];
+  const suggestion = closest(id, known);
+  throw new InvalidParameterError(code, `unknown ${what} '${id}'${didYouMean(id, known)}; known ${what}s: ${known.join(', ')}`, {
+    [what]: id,
+    known,
+    ...(suggestion ? { suggestion } : {}),
+  });
 }

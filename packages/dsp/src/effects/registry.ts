@@ -1,5 +1,4 @@
-import { InvalidParameterError } from '../errors.ts';
-import { closest, didYouMean } from '../suggest.ts';
+import { lookupById } from '../suggest.ts';
 import type { EffectDeclaration } from '../types.ts';
 import { gain } from './gain.ts';
 import { effects as dynamics } from './dynamics/index.ts';
@@ -21,14 +20,5 @@ export function effectIds(): string[] {
 
 /** An effect by id (a Map lookup: `__proto__` or `toString` are just unknown ids). */
 export function getEffect(id: string): EffectDeclaration {
-  const decl = registry.get(id);
-  if (!decl) {
-    const suggestion = closest(id, effectIds());
-    throw new InvalidParameterError('Effect::UnknownEffect', `unknown effect '${id}'${didYouMean(id, effectIds())}; known effects: ${effectIds().join(', ')}`, {
-      effect: id,
-      known: effectIds(),
-      ...(suggestion ? { suggestion } : {}),
-    });
-  }
-  return decl;
+  return lookupById(registry, id, 'Effect::UnknownEffect', 'effect');
 }
