@@ -53,13 +53,19 @@ const painted = (page: Page, testid: string) =>
 const audio = <K extends 'currentTime' | 'paused'>(page: Page, which: 'a' | 'b', key: K) => page.evaluate(([w, k]) => (globalThis as any).document.getElementById(`audio-${w}`)[k], [which, key] as const);
 const currentTime = (page: Page, which: 'a' | 'b') => audio(page, which, 'currentTime') as Promise<number>;
 
+/** A new browser context on the studio (so a new session), collecting page and console errors. */
+async function openStudio() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${ctx.stack.apiUrl}/`);
+  return { page, errors };
+}
+
 describe('the studio, in Chromium', () => {
   it('uploads a file, runs a two-step chain live, draws both waveforms, plays A then B from the same moment, downloads, and keeps the session over a reload', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`${ctx.stack.apiUrl}/`);
+    const { page, errors } = await openStudio();
     // A new session on the first visit, kept in the browser.
     await expect.poll(() => storedSession(page), { timeout: 10_000 }).toMatch(/^ses_[0-9a-f]{32}$/);
     const sessionId = (await storedSession(page))!;
@@ -138,11 +144,7 @@ describe('the studio, in Chromium', () => {
   }, 180_000);
 
   it('runs a preset instead of a chain and says what loudness it reached', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`${ctx.stack.apiUrl}/`);
+    const { page, errors } = await openStudio();
     await expect.poll(() => storedSession(page), { timeout: 10_000 }).toMatch(/^ses_/);
     await page.getByTestId('upload-input').setInputFiles(take(ctx.dir));
     await expect.poll(() => page.getByTestId('file-status').textContent(), { timeout: 30_000 }).toBe('ready');
