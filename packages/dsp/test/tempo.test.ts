@@ -65,6 +65,14 @@ describe('tempo', () => {
     expect(1 - misses.length / cases, misses.join('\n')).toBeGreaterThanOrEqual(0.75);
   }, 120_000);
 
+  it('reads the same tempo whatever the block size', async () => {
+    const x = loop(126, 8, 'rock');
+    const read = async (size: number) => (await analyze(blocksOf([x], size), { sampleRate: SR, channels: 1 })).tempo_bpm;
+    const whole = await read(x.length);
+    expect(whole).not.toBeNull();
+    for (const size of [1, 777, 65536]) expect(await read(size)).toBe(whole);
+  }, 60_000);
+
   it('says there is no tempo for a held tone or steady noise', async () => {
     const sine = Float32Array.from({ length: 3 * SR }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / SR));
     let s = 3;

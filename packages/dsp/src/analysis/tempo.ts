@@ -52,34 +52,55 @@ export class TempoTracker {
     this.flux = BANDS.map(() => new Float32Array(this.maxHops));
   }
 
-  /** Mono samples, in order. */
+  /** Mono samples, in order. Each band runs over the block on its own (coefficients and state in locals). */
   push(mono: Float32Array | Float64Array, n: number): void {
-    for (let i = 0; i < n && this.hops < this.maxHops; i++) {
-      const x = mono[i];
-      for (let b = 0; b < BANDS.length; b++) {
-        let y = x;
-        const secs = this.sections[b], st = this.state[b];
-        for (let s = 0; s < secs.length; s++) {
-          const c = secs[s];
-          const out = c.b0 * y + st[2 * s];
-          st[2 * s] = c.b1 * y - c.a1 * out + st[2 * s + 1];
-          st[2 * s + 1] = c.b2 * y - c.a2 * out;
-          y = out;
+    const room = (this.maxHops - this.hops) * this.hop - this.fill;
+    const m = Math.min(n, Math.max(0, room));
+    if (m === 0) return;
+    const hop = this.hop;
+    const ends: number[] = []; // block positions where a hop completes
+    for (let e = hop - this.fill; e <= m; e += hop) ends.push(e);
+    const hopEnergy = BANDS.map(() => new Float64Array(ends.length));
+    for (let b = 0; b < BANDS.length; b++) {
+      const secs = this.sections[b], st = this.state[b];
+      const c0 = secs[0], c1 = secs[1];
+      let z1 = st[0], z2 = st[1], w1 = c1 ? st[2] : 0, w2 = c1 ? st[3] : 0;
+      let e = this.energy[b];
+      let next = 0;
+      for (let i = 0; i < m; i++) {
+        let y = c0.b0 * mono[i] + z1;
+        z1 = c0.b1 * mono[i] - c0.a1 * y + z2;
+        z2 = c0.b2 * mono[i] - c0.a2 * y;
+        if (c1) {
+          const u = c1.b0 * y + w1;
+          w1 = c1.b1 * y - c1.a1 * u + w2;
+          w2 = c1.b2 * y - c1.a2 * u;
+          y = u;
         }
-        this.energy[b] += y * y;
-      }
-      if (++this.fill === this.hop) {
-        for (let b = 0; b < BANDS.length; b++) {
-          const le = Math.log1p(1e4 * this.energy[b]);
-          if (this.hops === 0) this.first[b] = le;
-          this.flux[b][this.hops] = this.hops === 0 ? 0 : Math.max(0, le - this.last[b]);
-          this.last[b] = le;
-          this.energy[b] = 0;
+        e += y * y;
+        if (i + 1 === ends[next]) {
+          hopEnergy[b][next++] = e;
+          e = 0;
         }
-        this.fill = 0;
-        this.hops++;
       }
+      st[0] = z1;
+      st[1] = z2;
+      if (c1) {
+        st[2] = w1;
+        st[3] = w2;
+      }
+      this.energy[b] = e;
     }
+    for (let k = 0; k < ends.length; k++) {
+      for (let b = 0; b < BANDS.length; b++) {
+        const le = Math.log1p(1e4 * hopEnergy[b][k]);
+        if (this.hops === 0) this.first[b] = le;
+        this.flux[b][this.hops] = this.hops === 0 ? 0 : Math.max(0, le - this.last[b]);
+        this.last[b] = le;
+      }
+      this.hops++;
+    }
+    this.fill = ends.length > 0 ? m - ends[ends.length - 1] : this.fill + m;
   }
 
   /** The tempo in BPM (one decimal), or null. `frames`: the whole input's length (a loop's length). */
