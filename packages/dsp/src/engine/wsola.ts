@@ -1,10 +1,18 @@
 import type { AudioBlock } from '../types.ts';
+import { kaiserSinc } from './util.ts';
+
+/** Taps either side of a fractional frame position (a Kaiser-windowed sinc), 16 in all: the loop below is written for 16. */
+const K = 8;
+const FRACTIONAL = kaiserSinc(1, K, 8);
 
 /**
  * Streaming WSOLA time stretch (Verhelst & Roelands 1993): Hann frames of 2·H output samples overlap-added at
  * hop H; frame k is taken from the input near k·H / ratio, shifted by up to ±Δ to where it best continues the
- * previous frame (cross-correlation of the overlap, searched coarsely on an 8× box-decimated mono mix, then
- * refined at full rate). Pitch is untouched because every frame is a verbatim piece of the input. Output length
+ * previous frame (cross-correlation of the overlap, searched coarsely on an 8× box-decimated mono mix, refined at
+ * full rate, and placed between samples by a parabola through the normalised correlation around the best one: a
+ * frame starts at a fractional position, read through a 16-tap windowed sinc). Whole-sample placement left phase
+ * jumps of up to half a sample at every splice, sidebands at −39 dB on a 440 Hz sine. Pitch is untouched because
+ * every frame is a piece of the input. Output length
  * is exactly round(n · ratio); any block size gives the same output; memory is a FIFO of a few frames.
  */
 export class Wsola {
@@ -23,6 +31,7 @@ export class Wsola {
   private inTotal = 0;
   private readonly dT: Float64Array;
   private readonly dC: Float64Array;
+  private readonly taps = new Float64Array(2 * K);
 
   constructor(
     readonly ratio: number,
@@ -42,7 +51,7 @@ export class Wsola {
 
   private append(block: AudioBlock) {
     const n = block[0]?.length ?? 0;
-    const keepFrom = Math.min(this.nominal(this.k) - this.delta, this.prev < 0 ? 0 : this.prev + this.H) - 8;
+    const keepFrom = Math.min(this.nominal(this.k) - this.delta, this.prev < 0 ? 0 : Math.floor(this.prev) + this.H) - 8 - K;
     const drop = Math.max(0, Math.min(this.bufLen, keepFrom - this.bufStart));
     if (drop > 0) {
       for (const ch of this.buf) ch.copyWithin(0, drop, this.bufLen);
@@ -86,7 +95,8 @@ export class Wsola {
     const { H, delta, mono, bufStart } = this;
     const lo = Math.max(0, a - delta);
     const hi = a + delta;
-    const t0 = this.prev + H; // the natural continuation
+    const exact = this.prev + H; // the natural continuation
+    const t0 = Math.round(exact);
     // Coarse: 8× decimated template (the overlap, H samples) against 8× decimated candidates.
     const D = 8;
     const tl = Math.floor(H / D);
@@ -159,7 +169,22 @@ export class Wsola {
       const s = score(p, 2);
       if (s > best) (best = s), (bestPos = p);
     }
-    return bestPos;
+    // Between samples: the normalised correlation at full rate around the winner, a parabola through the three.
+    const ncc = (p: number) => {
+      const b0 = p - bufStart;
+      let s = 0, e = 0;
+      for (let i = 0; i < H; i++) {
+        const v = mono[b0 + i];
+        s += mono[a0 + i] * v;
+        e += v * v;
+      }
+      return e > 0 ? s / Math.sqrt(e) : 0;
+    };
+    const cm = ncc(bestPos - 1), c0 = ncc(bestPos), cp = ncc(bestPos + 1);
+    const curve = cm - 2 * c0 + cp;
+    const frac = curve < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (cm - cp)) / curve)) : 0;
+    // The template started at t0, the continuation at `exact`: the frame starts as far past the match.
+    return bestPos + frac + (exact - t0);
   }
 
   /** Run every frame whose input is available; return the completed output. */
@@ -169,15 +194,35 @@ export class Wsola {
     for (;;) {
       if (this.emitted >= limit) break;
       const a = this.nominal(this.k);
-      const needEnd = Math.max(a + delta + N, this.prev < 0 ? 0 : this.prev + 2 * H) + 8;
+
+      const needEnd = Math.max(a + delta + N, this.prev < 0 ? 0 : Math.ceil(this.prev) + 2 * H) + 8 + K;
       if (needEnd > this.bufStart + this.bufLen) break;
-      const p = this.prev < 0 ? 0 : this.search(a);
-      const off = p - this.bufStart;
-      for (let c = 0; c < channels; c++) {
-        const x = this.buf[c];
-        const acc = this.acc[c];
-        const w = this.window;
-        for (let i = 0; i < N; i++) acc[i] += x[off + i] * w[i];
+      const found = this.prev < 0 ? 0 : this.search(a);
+      const i0 = Math.floor(found);
+      // At the very start there are no K samples before the frame to interpolate from: a whole sample then.
+      const f = i0 < K - 1 ? 0 : found - i0;
+      const p = i0 + f;
+      const off = i0 - this.bufStart;
+      const w = this.window;
+      if (f < 1e-9) {
+        for (let c = 0; c < channels; c++) {
+          const x = this.buf[c], acc = this.acc[c];
+          for (let i = 0; i < N; i++) acc[i] += x[off + i] * w[i];
+        }
+      } else {
+        // x(i0 + i + f) = Σ h(j − f) x(i0 + i + j), j = −K+1 … K.
+        const h = this.taps;
+        for (let j = -K + 1; j <= K; j++) h[j + K - 1] = FRACTIONAL(j - f);
+        // The 16 weights in locals, two independent sums: the loop runs from registers.
+        const [h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12, h13, h14, h15] = h;
+        for (let c = 0; c < channels; c++) {
+          const x = this.buf[c], acc = this.acc[c];
+          for (let i = 0, b = off - K + 1; i < N; i++, b++) {
+            const u = h0 * x[b] + h1 * x[b + 1] + h2 * x[b + 2] + h3 * x[b + 3] + h4 * x[b + 4] + h5 * x[b + 5] + h6 * x[b + 6] + h7 * x[b + 7];
+            const v = h8 * x[b + 8] + h9 * x[b + 9] + h10 * x[b + 10] + h11 * x[b + 11] + h12 * x[b + 12] + h13 * x[b + 13] + h14 * x[b + 14] + h15 * x[b + 15];
+            acc[i] += (u + v) * w[i];
+          }
+        }
       }
       // The first H samples are final: emit them and shift.
       const take = Math.min(H, limit - this.emitted);
