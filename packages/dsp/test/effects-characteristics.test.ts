@@ -37,6 +37,16 @@ function msUntil(out: Float32Array, input: Float32Array, from: number, past: (ga
   return Number.POSITIVE_INFINITY;
 }
 
+describe('gain', () => {
+  it('multiplies every sample by 10^(gainDb/20)', async () => {
+    const x = sine(500, 0.1, 0.4);
+    for (const gainDb of [-6, 3.5]) {
+      const [out] = await render([x], [{ effect: 'gain', parameters: { gainDb } }]);
+      for (const i of [7, 100, 3000]) expect(out[i]).toBeCloseTo(x[i] * 10 ** (gainDb / 20), 6);
+    }
+  });
+});
+
 describe('compressor: time constants as declared, makeup applied', () => {
   // −6 dBFS peaks against a −20 dB threshold at ratio 4, hard knee: 14 dB over → 10.5 dB of reduction.
   const params = { thresholdDb: -20, ratio: 4, kneeDb: 0, detector: 'peak' };

@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The DSP tests that judge the effects and the engine, for mutation testing (`npm run mutation`): the ones that run
+ * in process. The CLI's (child processes) and the denoiser's (speech synthesis) are left to `npm test`.
+ */
+export default defineConfig({
+  test: {
+    root: import.meta.dirname,
+    include: [
+      'test/effects-suite.test.ts',
+      'test/effects-reference.test.ts',
+      'test/effects-characteristics.test.ts',
+      'test/spectral-noise.test.ts',
+      'test/spectral-pitch-time.test.ts',
+      'test/biquad.test.ts',
+      'test/engine-util.test.ts',
+      'test/block-reuse.test.ts',
+      'test/true-peak.test.ts',
+      'test/presets.test.ts',
+      'test/analysis-loudness.test.ts',
+    ],
+    testTimeout: 120_000,
+    pool: 'forks',
+  },
+});
