@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { staticCurveDb } from '../src/effects/dynamics/compressor.ts';
 import { renderChain } from '../src/engine/chain.ts';
 import type { AudioBlock, ChainStep } from '../src/types.ts';
 
@@ -72,6 +73,31 @@ describe('compressor: time constants as declared, makeup applied', () => {
     }
   });
 
+  it('has a soft knee that joins the two straight lines, and straight lines beyond it', () => {
+    // Threshold −20, ratio 4, knee 6 dB: unchanged below −23, 1/4 of the excess above −17, a parabola between.
+    expect(staticCurveDb(-40, -20, 4, 6)).toBeCloseTo(-40, 9);
+    expect(staticCurveDb(-10, -20, 4, 6)).toBeCloseTo(-20 + 10 / 4, 9);
+    expect(staticCurveDb(0, -20, 4, 6)).toBeCloseTo(-15, 9);
+    // At the threshold, half way into the knee: (1/4 − 1)·3² / (2·6) below the input.
+    expect(staticCurveDb(-20, -20, 4, 6)).toBeCloseTo(-20 - (0.75 * 9) / 12, 9);
+  });
+
+  it('with the RMS detector, compresses a steady sine by its RMS level, not its peak', async () => {
+    // A sine at −6 dBFS peak has an RMS of −9.01 dBFS: 11 dB over −20 at ratio 4 → 8.26 dB of reduction (peak: 10.5).
+    const x = sine(1000, 1, 0.5);
+    const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, detector: 'rms', attackMs: 5, releaseMs: 100 } }]);
+    const over = 20 * Math.log10(0.5 / Math.SQRT2) + 20;
+    // Within 0.2 dB: the 5 ms RMS window ripples at twice the tone's frequency.
+    expect(Math.abs(db(rms(out, SR / 2) / rms(x, SR / 2)) + (over - over / 4))).toBeLessThan(0.2);
+  });
+
+  it('with lookahead, compresses the delayed audio by the same amount and applies makeup', async () => {
+    const x = sine(1000, 1, 0.5);
+    const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, lookaheadMs: 5, attackMs: 2, releaseMs: 100, makeupDb: 4 } }], 500);
+    expect(out.length).toBe(x.length);
+    expect(db(rms(out, SR / 2) / rms(x, SR / 2))).toBeCloseTo(steady + 4, 1);
+  });
+
   it('applies makeupDb to everything, compressed or not', async () => {
     const x = sine(1000, 0.5, 0.01); // −40 dBFS: below the threshold
     const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, makeupDb: 7.5 } }]);
@@ -92,6 +118,29 @@ describe('noise_gate: opens in attackMs and closes in releaseMs, straight in dB'
     expect(closed - half, `half at ${half.toFixed(1)} ms, closed at ${closed.toFixed(1)} ms`).toBeGreaterThan(45);
     expect(closed - half).toBeLessThan(55);
     expect(db(rms(out, SR - 4410) / rms(x, SR - 4410))).toBeCloseTo(-60, 1);
+  });
+
+  it('holds open for holdMs, and closes only below threshold − hysteresis', async () => {
+    // The level drops from well over the threshold (−30) to −33 dB: above −30 − 6 the gate stays open for good.
+    const at = (amp: number, hysteresisDb: number, holdMs: number) =>
+      render([Float32Array.from({ length: SR }, (_, i) => (i < SR / 2 ? 0.3 : amp) * Math.sin((2 * Math.PI * 2000 * i) / SR))], [
+        { effect: 'noise_gate', parameters: { thresholdDb: -30, rangeDb: -60, hysteresisDb, attackMs: 1, holdMs, releaseMs: 20 } },
+      ]);
+    const level = (out: Float32Array, from: number, to: number, amp: number) => db(rms(out, from, to) / (amp / Math.SQRT2));
+    const inside = 10 ** (-33 / 20); // between the threshold and threshold − hysteresis
+    expect(level((await at(inside, 6, 0))[0], SR - 4410, SR, inside)).toBeCloseTo(0, 1);
+    expect(level((await at(inside, 0, 0))[0], SR - 4410, SR, inside)).toBeCloseTo(-60, 0);
+    // Hold 200 ms: still open 150 ms after the drop (the detector takes ~10 ms to fall), closed by 300 ms.
+    const quiet = 10 ** (-45 / 20);
+    const [held] = await at(quiet, 0, 200);
+    expect(level(held, SR / 2 + 0.12 * SR, SR / 2 + 0.15 * SR, quiet)).toBeCloseTo(0, 1);
+    expect(level(held, SR / 2 + 0.3 * SR, SR / 2 + 0.35 * SR, quiet)).toBeCloseTo(-60, 0);
+  });
+
+  it('starts closed: a quiet signal from the first sample is at the range', async () => {
+    const x = sine(2000, 0.2, 0.001);
+    const [out] = await render([x], [{ effect: 'noise_gate', parameters: { thresholdDb: -30, rangeDb: -40 } }]);
+    expect(db(rms(out, 0, 441) / rms(x, 0, 441))).toBeCloseTo(-40, 1);
   });
 
   it('opens fully in attackMs', async () => {
