@@ -56,6 +56,19 @@ export function presetIds(): string[] {
   return [...presets.keys()];
 }
 
+/**
+ * A preset as the API and `david presets --json` show it: snake_case target, and its chain with every parameter
+ * filled in, as a job on it records it.
+ */
+export function presetView(p: PresetDeclaration) {
+  return {
+    id: p.id,
+    description: p.description,
+    target: { integrated_lufs: p.target.integratedLufs, true_peak_dbtp: p.target.truePeakDbtp },
+    chain: resolveChain(p.chain).map((s) => ({ effect: s.decl.id, parameters: s.params })),
+  };
+}
+
 /** A preset by id, or an error with the closest id and the known ones. */
 export function getPreset(id: string): PresetDeclaration {
   return lookupById(presets, id, 'Preset::UnknownPreset', 'preset');

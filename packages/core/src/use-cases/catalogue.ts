@@ -1,4 +1,4 @@
-import { defaultsOf, DspError, getPreset, presets, registry, resolveChain, VERSION, type ParamSpec, type PresetDeclaration } from '@david/dsp';
+import { defaultsOf, DspError, getPreset, presets, presetView, registry, VERSION, type ParamSpec, type PresetDeclaration } from '@david/dsp';
 import { NotFoundError } from '../errors.ts';
 import { LIMITS } from '../resources.ts';
 import { SUPPORTED_EXTENSIONS } from '../domain/formats.ts';
@@ -42,18 +42,13 @@ export function listEffects() {
   return { effects, total: registry.size, version: VERSION };
 }
 
-/** A preset as the API shows it: its chain with every parameter filled in, as a job on it records it. */
-function presetView(p: PresetDeclaration) {
-  return {
-    description: p.description,
-    target: { integrated_lufs: p.target.integratedLufs, true_peak_dbtp: p.target.truePeakDbtp },
-    chain: resolveChain(p.chain).map((s) => ({ effect: s.decl.id, parameters: s.params })),
-  };
-}
-
 /** The presets, from their declarations (the only place they are written). */
 export function listPresets() {
-  return { presets: Object.fromEntries([...presets.values()].map((p) => [p.id, presetView(p)])), total: presets.size, version: VERSION };
+  const entries = [...presets.values()].map((p) => {
+    const { id, ...view } = presetView(p);
+    return [id, view] as const;
+  });
+  return { presets: Object.fromEntries(entries), total: presets.size, version: VERSION };
 }
 
 /** One preset by id; an unknown one is a 404 that names the closest id and the known ones. */
@@ -65,7 +60,7 @@ export function getPresetInfo(id: string) {
     if (err instanceof DspError) throw new NotFoundError('Preset::NotFound', err.message, err.details);
     throw err;
   }
-  return { id: preset.id, ...presetView(preset) };
+  return presetView(preset);
 }
 
 export function health(checks?: Record<string, string>) {

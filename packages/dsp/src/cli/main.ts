@@ -20,7 +20,7 @@ import { EXTENSIONS, formatFromPath } from '../codecs/formats.ts';
 import { probeFile, type ProbeResult } from '../codecs/probe.ts';
 import { getEffect, registry } from '../effects/registry.ts';
 import { applyChain, resolveChain, type StepReport } from '../engine/chain.ts';
-import { getPreset, presets, type PresetDeclaration } from '../presets.ts';
+import { getPreset, presets, presetView, type PresetDeclaration } from '../presets.ts';
 import { DspError, InvalidMediaError, InvalidParameterError, LimitExceededError } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import type { AudioBlock, ChainStep, EffectDeclaration, ParamSpec } from '../types.ts';
@@ -261,14 +261,13 @@ async function cmdEffects(p: Parsed) {
   for (const d of registry.values()) console.log(describeEffect(d).join('\n'));
 }
 
-const presetJson = (d: PresetDeclaration) => ({ id: d.id, description: d.description, target: { integrated_lufs: d.target.integratedLufs, true_peak_dbtp: d.target.truePeakDbtp }, chain: d.chain });
 const describePreset = (d: PresetDeclaration) =>
   [`${d.id} — ${d.description}`, ...d.chain.map((s, i) => `  ${i + 1}. ${s.effect} ${JSON.stringify(s.parameters ?? {})}`)].join('\n');
 
 async function cmdPresets(p: Parsed) {
   const [id] = p.positional;
   const list = id !== undefined ? [getPreset(id)] : [...presets.values()];
-  if (on(p, 'json')) console.log(JSON.stringify(id !== undefined ? presetJson(list[0]) : list.map(presetJson), null, 2));
+  if (on(p, 'json')) console.log(JSON.stringify(id !== undefined ? presetView(list[0]) : list.map(presetView), null, 2));
   else console.log(list.map(describePreset).join('\n'));
 }
 
