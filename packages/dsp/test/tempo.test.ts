@@ -48,7 +48,7 @@ function loop(bpm: number, bars: number, pattern: string): Float32Array {
 }
 
 describe('tempo', () => {
-  it('finds the tempo of drum loops within 1 BPM for at least three in four, loops of 1.4–3.4 s included', async () => {
+  it('finds the tempo of drum loops within 1 BPM for at least nine in ten, loops of 1.4–3.4 s included', async () => {
     const misses: string[] = [];
     let cases = 0;
     for (const pattern of Object.keys(PATTERNS)) {
@@ -61,9 +61,36 @@ describe('tempo', () => {
         }
       }
     }
-    // Measured: 69 of 84 (82 %); the misses are octave (half or double) and dotted (2/3) readings.
-    expect(1 - misses.length / cases, misses.join('\n')).toBeGreaterThanOrEqual(0.75);
+    // Measured: 80 of 84 (95 %); the misses are octave readings of the syncopated patterns (kick on the "and").
+    // Before the octave was settled by the loud accents: 69 of 84, every 70 BPM loop read as 140.
+    expect(1 - misses.length / cases, misses.join('\n')).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
+
+  /**
+   * The beat loops LMMS ships, as recorded. A loop is cut to whole bars, so its tempo is bars × 4 beats over its
+   * length; the bar count is the one that puts the tempo where the style sits (a two-bar 909 pattern at 121.5 rather
+   * than one bar at 60.7; jungle at 172.7, not 86.3).
+   */
+  it('finds the tempo of the real beat loops LMMS ships within 1 BPM, with no octave or other wrong reading', async () => {
+    const LOOPS: [string, number][] = [
+      ['909beat01', 2], ['break01', 1], ['break02', 1], ['break03', 1],
+      ['electro_beat01', 2], ['electro_beat02', 1], ['house_loop01', 1], ['jungle01', 2],
+    ];
+    const found: string[] = [];
+    let right = 0;
+    for (const [name, bars] of LOOPS) {
+      const d = await decodeFile(join(LMMS_SAMPLES, 'beats', `${name}.ogg`));
+      const audio = await collect(d.stream, d.format.channels);
+      const bpm = (bars * 4 * 60) / (audio[0].length / d.format.sampleRate);
+      const { tempo_bpm } = await analyze(blocksOf(audio, 4096), d.format);
+      found.push(`${name} (${bpm.toFixed(1)} BPM): ${tempo_bpm}`);
+      if (tempo_bpm !== null && Math.abs(tempo_bpm - bpm) <= 1) right++;
+      // Not found is allowed (break01's syncopation is too weak a pulse in 1.4 s); a wrong tempo is not.
+      else expect(tempo_bpm, found.join('\n')).toBeNull();
+    }
+    // Measured: 7 of 8 (break01: null). Before this estimator: 2 of 8, and null for every loop as shipped.
+    expect(right, found.join('\n')).toBeGreaterThanOrEqual(7);
+  }, 60_000);
 
   it('reads the same tempo whatever the block size', async () => {
     const x = loop(126, 8, 'rock');

@@ -9,6 +9,10 @@ import { designBiquad, type BiquadCoefficients } from '../engine/biquad.ts';
  *   times per beat and would otherwise pull the estimate up an octave;
  * - the envelope's autocorrelation is scored per candidate beat period τ as ac(τ) + ac(2τ)/2 + ac(4τ)/4 (a beat
  *   is also a half bar and a bar), weighted by a log-Gaussian around 120 BPM (σ 1.4 octaves), as beat trackers do;
+ * - the octave (half, same or double that period) is then settled by the loud accents alone: the rises of the
+ *   amplitude of lows and mids together (kick and snare; hats and quiet ghost notes count little in amplitude).
+ *   The fastest of the three at which those accents still recur (autocorrelation ≥ ACCENT_RECUR) is the beat:
+ *   a backbeat at 70 BPM under eighth-note hats reads 70, not 140, and a 172 BPM break not 86;
  * - a clip shorter than LOOP_SECONDS is taken as a loop: its autocorrelation is circular (the end runs into the
  *   start), and when the best period is within 4 % of a whole number of beats in the clip, the tempo is that exact
  *   number of beats over the clip's length — loops are cut to whole bars, and a 2-second clip holds too few beats
@@ -22,6 +26,10 @@ const MIN_SECONDS = 1;
 const MIN_BPM = 60;
 const MAX_BPM = 200;
 const MIN_FLUX = 0.02;
+/** How strongly the loud accents must recur at a period for it to be the beat (autocorrelation, 1 = exactly). */
+const ACCENT_RECUR = 0.4;
+/** The bands whose amplitude makes the accents: lows and mids. */
+const ACCENT_BANDS = 2;
 
 const BANDS: { design: Parameters<typeof designBiquad>[0][]; weight: number }[] = [
   { design: [{ type: 'lowpass', frequencyHz: 150, q: 0.707 }], weight: 1 },
@@ -37,6 +45,10 @@ export class TempoTracker {
   private readonly last: Float64Array;
   private readonly first: Float64Array;
   private readonly flux: Float32Array[];
+  /** Per hop, the rise of the amplitude of the accent bands; and that amplitude at the first and last hop. */
+  private readonly accent: Float32Array;
+  private firstAmp = 0;
+  private lastAmp = 0;
   private fill = 0;
   private hops = 0;
   private readonly maxHops: number;
@@ -50,6 +62,7 @@ export class TempoTracker {
     this.first = new Float64Array(BANDS.length);
     this.maxHops = Math.ceil((TEMPO_SECONDS * sampleRate) / this.hop);
     this.flux = BANDS.map(() => new Float32Array(this.maxHops));
+    this.accent = new Float32Array(this.maxHops);
   }
 
   /** Mono samples, in order. Each band runs over the block on its own (coefficients and state in locals). */
@@ -98,6 +111,12 @@ export class TempoTracker {
         this.flux[b][this.hops] = this.hops === 0 ? 0 : Math.max(0, le - this.last[b]);
         this.last[b] = le;
       }
+      let loud = 0;
+      for (let b = 0; b < ACCENT_BANDS; b++) loud += hopEnergy[b][k];
+      const amp = Math.sqrt(loud / hop);
+      if (this.hops === 0) this.firstAmp = amp;
+      this.accent[this.hops] = this.hops === 0 ? 0 : Math.max(0, amp - this.lastAmp);
+      this.lastAmp = amp;
       this.hops++;
     }
     this.fill = ends.length > 0 ? m - ends[ends.length - 1] : this.fill + m;
@@ -111,8 +130,11 @@ export class TempoTracker {
     if (seconds < MIN_SECONDS || n < 8) return null;
     const loop = seconds < LOOP_SECONDS && n * this.hop >= frames - this.hop;
     // A loop's first hop rises from its last one (the end runs into the start).
-    if (loop) for (let b = 0; b < BANDS.length; b++) this.flux[b][0] = Math.max(0, this.first[b] - this.last[b]);
-    // The bands, each over its mean, summed with their weights, then centred.
+    if (loop) {
+      for (let b = 0; b < BANDS.length; b++) this.flux[b][0] = Math.max(0, this.first[b] - this.last[b]);
+      this.accent[0] = Math.max(0, this.firstAmp - this.lastAmp);
+    }
+    // The bands, each over its mean, summed with their weights.
     const env = new Float64Array(n);
     let strongest = 0;
     for (let b = 0; b < BANDS.length; b++) {
@@ -125,30 +147,10 @@ export class TempoTracker {
     }
     // Onsets worth the name: a band whose level rises by a mean of 0.02 (log energy) a hop; a held tone rises by ~0.
     if (strongest < MIN_FLUX) return null;
-    let mean = 0;
-    for (let t = 0; t < n; t++) mean += env[t];
-    mean /= n;
-    let energy = 0;
-    for (let t = 0; t < n; t++) {
-      env[t] -= mean;
-      energy += env[t] * env[t];
-    }
-    if (energy <= 1e-9) return null;
     const maxLag = Math.min(Math.ceil(((4 * 60) / MIN_BPM) * rate) + 2, loop ? n - 1 : n >> 1);
-    const ac = new Float64Array(maxLag + 2);
-    for (let lag = 0; lag <= maxLag + 1; lag++) {
-      let s = 0;
-      if (loop) for (let t = 0; t < n; t++) s += env[t] * env[(t + lag) % n];
-      else for (let t = lag; t < n; t++) s += env[t] * env[t - lag];
-      ac[lag] = s / (loop ? n : n - lag) / (energy / n);
-    }
-    const at = (lag: number) => {
-      if (lag > maxLag) return 0;
-      const i = Math.floor(lag), f = lag - i;
-      return ac[i] * (1 - f) + ac[Math.min(i + 1, maxLag + 1)] * f;
-    };
-    // The envelope's peaks are a hop or two wide, so each multiple of a period is looked for within ±1 hop.
-    const near = (lag: number) => Math.max(at(lag - 1), at(lag - 0.5), at(lag), at(lag + 0.5), at(lag + 1));
+    const near = periodicity(env, n, maxLag, loop);
+    if (!near) return null;
+    const at = (lag: number) => near(lag, 0);
     const score = (lag: number) => {
       const bpm = (60 * rate) / lag;
       const prior = Math.exp(-0.5 * Math.pow(Math.log2(bpm / 120) / 1.4, 2));
@@ -163,6 +165,16 @@ export class TempoTracker {
       if (s > bestScore) [best, bestScore] = [lag, s];
     }
     if (bestScore <= 0 || at(best) < 0.05) return null;
+    // The octave: the fastest of double, same and half the period at which the loud accents still recur.
+    const accents = periodicity(this.accent, n, maxLag, loop);
+    if (accents) {
+      let beat = best;
+      for (const lag of [best * 2, best, best / 2]) {
+        const bpm = (60 * rate) / lag;
+        if (bpm >= MIN_BPM && bpm <= MAX_BPM && accents(lag) >= ACCENT_RECUR) beat = lag;
+      }
+      best = beat;
+    }
     const bpm = (60 * rate) / best;
     if (loop) {
       // A whole number of beats in the loop, when the measured period is near one.
@@ -172,4 +184,36 @@ export class TempoTracker {
     }
     return Math.round(bpm * 10) / 10;
   }
+}
+
+/**
+ * The normalised autocorrelation of an envelope (centred; circular for a loop) up to maxLag hops, as a function
+ * `near(lag, width = 1)`: the highest value within ±width hops of a fractional lag (an envelope's peaks are a hop
+ * or two wide, so a period's multiples are looked for that loosely). Null for a flat envelope.
+ */
+function periodicity(source: ArrayLike<number>, n: number, maxLag: number, loop: boolean): ((lag: number, width?: number) => number) | null {
+  const env = new Float64Array(n);
+  let mean = 0;
+  for (let t = 0; t < n; t++) mean += source[t];
+  mean /= n;
+  let energy = 0;
+  for (let t = 0; t < n; t++) {
+    env[t] = source[t] - mean;
+    energy += env[t] * env[t];
+  }
+  if (energy <= 1e-9) return null;
+  const ac = new Float64Array(maxLag + 2);
+  for (let lag = 0; lag <= maxLag + 1; lag++) {
+    let s = 0;
+    if (loop) for (let t = 0; t < n; t++) s += env[t] * env[(t + lag) % n];
+    else for (let t = lag; t < n; t++) s += env[t] * env[t - lag];
+    ac[lag] = s / (loop ? n : n - lag) / (energy / n);
+  }
+  const at = (lag: number) => {
+    if (lag > maxLag) return 0;
+    const i = Math.floor(lag), f = lag - i;
+    return ac[i] * (1 - f) + ac[Math.min(i + 1, maxLag + 1)] * f;
+  };
+  return (lag, width = 1) =>
+    width === 0 ? at(lag) : Math.max(at(lag - width), at(lag - width / 2), at(lag), at(lag + width / 2), at(lag + width));
 }
