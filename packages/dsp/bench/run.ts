@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeMusicLike } from './signal.ts';
+import { buildBundle } from '../bin/bundle.mjs';
 import { decodeFile } from '../src/codecs/decode.ts';
 import { analyze } from '../src/analysis/analyze.ts';
 import { applyChain, blocksOf, collect } from '../src/engine/chain.ts';
@@ -38,9 +39,8 @@ for (const m of new Set([MINUTES, 1, MEMORY_MINUTES, 0.1 / 60])) {
   }
 }
 
-// The CLI as users run it: the esbuild bundle (what `npm run build:cli` makes).
-const build = spawnSync('npx', ['esbuild', 'src/cli/main.ts', '--bundle', '--platform=node', '--format=esm', '--target=node22', '--outfile=dist/david.mjs', '--log-level=warning'], { cwd: pkg, stdio: 'inherit' });
-if (build.status !== 0) throw new Error('could not build the CLI bundle');
+// The CLI as users run it: bin/david.mjs on its bundle, built here first so no round pays for the build.
+await buildBundle();
 const DAVID = [process.execPath, join(pkg, 'bin', 'david.mjs')];
 const FFMPEG = ['ffmpeg', '-nostdin', '-hide_banner', '-loglevel', 'error', '-filter_threads', '1', '-threads', '1', '-y'];
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -131,11 +131,11 @@ interface Run {
   maxRssKb: number;
 }
 
-function run(cmd: string[]): Promise<Run> {
+function run(cmd: string[], env?: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
     const argv = HAVE_TIME ? ['/usr/bin/time', '-f', '%M', ...cmd] : cmd;
     const t0 = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
     let hwm = 0;
     const poll = HAVE_TIME
@@ -204,7 +204,26 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const startup = median(await Promise.all([0, 1, 2].map(async () => (await run([...DAVID, 'process', ensureSignal(0.1 / 60), join(out, 's.wav'), '--effect', 'gain'])).seconds)));
+// Start-up: each command 11 times, interleaved, one at a time, against `node -e 0` (the issue's yardstick: ≤ 2.5×).
+const tiny = ensureSignal(0.1 / 60);
+const startupCases: [string, string[], Record<string, string>?][] = [
+  ['node -e 0', [process.execPath, '-e', '0']],
+  ['david --version', [...DAVID, '--version']],
+  ['david effects', [...DAVID, 'effects']],
+  ['david process (0.1 s file, gain)', [...DAVID, 'process', tiny, join(out, 's.wav'), '--effect', 'gain']],
+  ['david --version, sources through tsx', [...DAVID, '--version'], { DAVID_FROM_SOURCE: '1' }],
+];
+const startupTimes = startupCases.map((): number[] => []);
+for (let round = 0; round < 11; round++) {
+  for (const [i, [, cmd, env]] of startupCases.entries()) startupTimes[i].push((await run(cmd, env)).seconds);
+}
+const startup = median(startupTimes[3]);
+const nodeStart = median(startupTimes[0]);
+const startupRows = ['| command | median ms | × `node -e 0` |', '| --- | ---: | ---: |'];
+for (const [i, [name]] of startupCases.entries()) {
+  const ms = median(startupTimes[i]) * 1000;
+  startupRows.push(`| ${name} | ${ms.toFixed(0)} | ${(ms / 1000 / nodeStart).toFixed(2)}× |`);
+}
 const fmt = (s: number) => s.toFixed(2);
 const ratio = (a: number, b: number) => (Number.isFinite(b) && b > 0 ? `${(b / a).toFixed(2)}×` : '—');
 const rows = [
@@ -224,6 +243,7 @@ for (const c of selected) {
 console.log(`\n${rows.join('\n')}\n`);
 for (const c of selected.filter((c) => c.note)) console.log(`¹ ${c.name}: ${c.note}`);
 console.log(`\ndavid start-up (process a 0.1 s file): ${fmt(startup)} s — included in every david time above.`);
+console.log(`\nStart-up (11 interleaved runs each, whole processes; the bundle current):\n\n${startupRows.join('\n')}\n`);
 
 // Peak memory: 1 minute against a long input, same effect chain.
 const memory: string[] = [];

@@ -1,17 +1,25 @@
 #!/usr/bin/env node
-// The `david` command. Runs the prebuilt bundle when present (`npm run build:cli`: fast start-up), else the
-// TypeScript sources through tsx.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// The `david` command. Runs the esbuild bundle of the CLI (bin/bundle.mjs), rebuilt first when the sources changed
+// since it was built, with Node's compile cache on; DAVID_FROM_SOURCE=1 (or no esbuild) runs the TypeScript sources
+// through tsx instead.
+import module from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { BUNDLE, buildBundle, bundleIsCurrent, sourcesKey } from './bundle.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const bundle = join(here, '..', 'dist', 'david.mjs');
+module.enableCompileCache?.();
 let mod;
-if (existsSync(bundle) && process.env.DAVID_FROM_SOURCE !== '1') mod = await import(pathToFileURL(bundle).href);
-else {
+if (process.env.DAVID_FROM_SOURCE !== '1') {
+  const key = sourcesKey();
+  try {
+    if (!bundleIsCurrent(key)) await buildBundle(key);
+    mod = await import(pathToFileURL(BUNDLE).href);
+  } catch (err) {
+    if (process.env.DAVID_DEBUG) console.error(`david: running the sources (no bundle: ${err?.message ?? err})`);
+  }
+}
+if (!mod) {
   const { register } = await import('tsx/esm/api');
   register();
-  mod = await import(pathToFileURL(join(here, '..', 'src', 'cli', 'main.ts')).href);
+  mod = await import(new URL('../src/cli/main.ts', import.meta.url).href);
 }
 process.exit(await mod.main(process.argv.slice(2)));
