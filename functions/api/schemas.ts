@@ -213,7 +213,13 @@ export const JobView = z
     output: Output.optional().openapi({ description: 'the first of outputs' }),
     outputs: z.array(Output).optional(),
     error: ErrorInfo.optional(),
-    timings_ms: z.record(z.string(), z.number()).optional(),
+    timings_ms: z
+      .record(z.string(), z.number())
+      .optional()
+      .openapi({
+        description:
+          'where a completed job’s time went (ms): `download`, `decode`, `dsp` (the chain), `analysis` (the output’s waveform, spectrogram and loudness), `encode`, `upload` (outputs and pictures) and `total`; decode, DSP, analysis and encode run interleaved block by block, each counted as the time spent in it',
+      }),
     progress: Progress.optional().openapi({ description: 'while processing: the current attempt’s; 100 once completed' }),
     visuals: VisualLinks.optional().openapi({ description: 'the output’s waveform and spectrogram, once completed' }),
     output_loudness: z

@@ -1205,6 +1205,7 @@ export interface components {
                 code: string;
                 message: string;
             };
+            /** @description where a completed job’s time went (ms): `download`, `decode`, `dsp` (the chain), `analysis` (the output’s waveform, spectrogram and loudness), `encode`, `upload` (outputs and pictures) and `total`; decode, DSP, analysis and encode run interleaved block by block, each counted as the time spent in it */
             timings_ms?: {
                 [key: string]: number;
             };

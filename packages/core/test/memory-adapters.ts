@@ -205,7 +205,7 @@ export function memoryDeps(store: AudioStore, now: () => Date): Deps & { repos: 
   };
 }
 
-/** An upload bucket in memory: enough of the store for ingest (stat, head, download, delete). */
+/** The buckets in memory: enough of the store for ingest (stat, head, download, delete) and a job (outputs). */
 export function memoryStore(objects: Map<string, Buffer>): AudioStore {
   const none = async (): Promise<never> => {
     throw new Error('not used by these tests');
@@ -233,7 +233,12 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
     async deleteUpload(key) {
       objects.delete(key);
     },
-    putOutput: none,
+    async putOutput(key, body) {
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(Buffer.from(c as Uint8Array));
+      objects.set(key, Buffer.concat(chunks));
+      return { size: objects.get(key)!.length };
+    },
     async deleteOutput(key) {
       objects.delete(key);
     },

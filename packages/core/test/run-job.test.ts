@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runJob, newJobId, newSessionId, newFileId, type FileRecord, type Job } from '../src/index.ts';
-import { memoryDeps, unreachableStore } from './memory-adapters.ts';
+import { memoryDeps, memoryStore, unreachableStore } from './memory-adapters.ts';
 
 function setup() {
   let clock = new Date('2026-01-01T00:00:00Z');
@@ -74,4 +77,74 @@ describe('running a job', () => {
     expect(await runJob(deps, msg, opts(1))).toMatchObject({ outcome: 'failed', error: { code: 'File::NotReady' } });
     expect(await deps.jobs.get(job.session_id, job.job_id)).toMatchObject({ status: 'failed', error: { code: 'File::NotReady' } });
   });
+});
+
+describe('where a job’s time goes (timings_ms)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'david-timings-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** 20 s of 16-bit stereo noise at 44.1 kHz, as a WAV written by hand. */
+  function noiseWav(seconds: number): Buffer {
+    const frames = 44_100 * seconds;
+    const data = Buffer.alloc(frames * 4);
+    let s = 1;
+    for (let i = 0; i < frames * 2; i++) data.writeInt16LE(((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 20) - 2048, i * 2);
+    const h = Buffer.alloc(44);
+    h.write('RIFF', 0);
+    h.writeUInt32LE(36 + data.length, 4);
+    h.write('WAVEfmt ', 8);
+    h.writeUInt32LE(16, 16);
+    h.writeUInt16LE(1, 20);
+    h.writeUInt16LE(2, 22);
+    h.writeUInt32LE(44_100, 24);
+    h.writeUInt32LE(44_100 * 4, 28);
+    h.writeUInt16LE(4, 32);
+    h.writeUInt16LE(16, 34);
+    h.write('data', 36);
+    h.writeUInt32LE(data.length, 40);
+    return Buffer.concat([h, data]);
+  }
+
+  async function timings(chain: Job['chain']): Promise<Record<string, number>> {
+    const objects = new Map<string, Buffer>();
+    const deps = memoryDeps(memoryStore(objects), () => new Date());
+    const session_id = newSessionId();
+    const now = new Date().toISOString();
+    const file: FileRecord = {
+      session_id,
+      file_id: newFileId(),
+      filename: 'noise.wav',
+      content_type: 'audio/wav',
+      declared_size: 0,
+      key: 'uploads/noise.wav',
+      status: 'ready',
+      created_at: now,
+      media: { format: 'wav', codec: 'pcm_s16le', duration_s: 20, sample_rate: 44_100, channels: 2, bit_depth: 16 },
+    };
+    objects.set(file.key, noiseWav(20));
+    const job: Job = { session_id, job_id: newJobId(), file_id: file.file_id, chain, output_formats: ['wav'], status: 'queued', created_at: now, updated_at: now, attempts: 0 };
+    await deps.repos.create({ session_id, name: 's', created_at: now, token_hash: 'x' });
+    await deps.repos.create(file);
+    await deps.repos.create(job);
+    const r = await runJob(deps, { session_id, job_id: job.job_id }, { tempDir: dir, leaseMs: 300_000, receiveCount: 1, maxReceiveCount: 3 });
+    expect(r.outcome).toBe('completed');
+    return (await deps.jobs.get(session_id, job.job_id))!.timings_ms!;
+  }
+
+  it('splits it into download, decode, DSP, analysis, encode and upload, which add up to the total', async () => {
+    const gain = await timings([{ effect: 'gain', parameters: { gainDb: -1 } }]);
+    const reverb = await timings([{ effect: 'reverb', parameters: {} }, { effect: 'chorus', parameters: {} }]);
+    for (const t of [gain, reverb]) {
+      expect(Object.keys(t).sort()).toEqual(['analysis', 'decode', 'download', 'dsp', 'encode', 'total', 'upload']);
+      for (const v of Object.values(t)) expect(Number.isInteger(v) && v >= 0).toBe(true);
+      const parts = t.download + t.decode + t.dsp + t.analysis + t.encode + t.upload;
+      // The parts cover the run (rounding, and the little between the steps: the parent lookup, progress calls).
+      expect(parts, JSON.stringify(t)).toBeLessThanOrEqual(t.total + 6);
+      expect(parts, JSON.stringify(t)).toBeGreaterThanOrEqual(0.9 * t.total - 10);
+    }
+    // The DSP share is the chain's: reverb and chorus on 20 s of stereo cost far more than a gain, and the
+    // decoding and the drawing of the pictures do not move with the chain.
+    expect(reverb.dsp, `${JSON.stringify(gain)} ${JSON.stringify(reverb)}`).toBeGreaterThan(4 * gain.dsp + 20);
+    expect(reverb.dsp).toBeGreaterThan(reverb.decode + reverb.encode);
+  }, 60_000);
 });

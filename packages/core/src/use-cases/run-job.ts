@@ -9,6 +9,7 @@ import { visualKeysOf, visualObjects } from '../domain/visuals.ts';
 import { isFinished, type ErrorInfo, type Job, type JobOutput, type MediaInfo } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 import { countFrames, jobProgress, publishJob, type ProgressReporter } from './live.ts';
+import { StageTimes } from './stage-times.ts';
 import { keepVersion, sourceOutput } from './versions.ts';
 
 /** What the output measures (R128), a value that cannot be measured (silence, too short) as null. */
@@ -139,7 +140,8 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
   const keys = formats.map((f) => outputKey(job.session_id, job.job_id, f));
   // What a superseded or deleted run leaves must go: the outputs and their pictures.
   const written = [...keys, ...visualKeysOf(job.session_id, job.job_id)];
-  const t0 = performance.now();
+  const started = performance.now();
+  const times = new StageTimes();
   // A version of a version reads its parent's output (lossless where there is one), else the upload.
   const parent = job.parent_job_id ? await deps.jobs.get(job.session_id, job.parent_job_id) : null;
   const source = parent?.status === 'completed' ? sourceOutput(parent) : undefined;
@@ -150,22 +152,25 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     let probe: ProbeResult | undefined;
     if (source) {
       input = join(opts.tempDir, `${job.job_id}-in.${source.format}`);
-      await deps.store.downloadOutput(source.key, input);
+      await times.measure('download', () => deps.store.downloadOutput(source.key, input));
     } else {
       input = join(opts.tempDir, `${job.job_id}-in-${file.filename}`);
       // Exactly the bytes ingest checked (a later write to the key is refused as File::Changed).
-      await deps.store.downloadUpload(file.key, input, file.etag && file.size !== undefined ? { etag: file.etag, size: file.size } : undefined);
+      const expect = file.etag && file.size !== undefined ? { etag: file.etag, size: file.size } : undefined;
+      await times.measure('download', () => deps.store.downloadUpload(file.key, input, expect));
       // The bytes are the ones ingest probed (checked above), so its probe stands: no second ffmpeg run to look.
       probe = file.etag && file.size !== undefined ? probeOf(file.media) : undefined;
     }
-    const t1 = performance.now();
     progress.report('decoding');
-    const decoded = await decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true, ...(probe ? { probe } : {}) });
+    const decoded = await times.measure('open', () =>
+      decodeFile(input, { maxDurationSeconds: LIMITS.maxDurationSeconds, ffmpeg: opts.ffmpeg, reuseBlocks: true, ...(probe ? { probe } : {}) }),
+    );
     // Processing is measured in input frames read over the frames the probe found (decode, chain and encode stream
     // together; a lossless single output is written as the frames pass).
     const expected = Math.max(1, (source?.duration_s ?? file.media?.duration_s ?? 0) * decoded.format.sampleRate);
     let done = 0;
-    const input$ = countFrames(decoded.stream, (n) => {
+    // Where the time goes (timings_ms): the wait on each stage's blocks, less the stage inside it.
+    const input$ = countFrames(times.time('decode', decoded.stream), (n) => {
       done += n;
       progress.report('processing', done / expected);
     });
@@ -174,7 +179,15 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     // The output's waveform, spectrogram and loudness come from the chain's output as it is encoded (no second pass).
     const visuals = new VisualsBuilder(format);
     const meter = new LoudnessMeter(format);
-    const stream = tap(chained.stream, { push: (b) => (visuals.push(b), meter.push(b)) });
+    const stream = tap(times.time('chain', chained.stream), {
+      push: (b) => {
+        const t = performance.now();
+        visuals.push(b);
+        meter.push(b);
+        times.add('analysis', performance.now() - t);
+      },
+    });
+    const encodeStart = performance.now();
     // A WAV keeps the input's sample format (16/24-bit PCM, else 32-bit float).
     const wav = keptWavFormat(file.media?.bit_depth);
     // Encode to local storage first: a WAV header is patched with the real sizes and MP4 needs a seekable file;
@@ -189,7 +202,7 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       const outPath = join(opts.tempDir, `${job.job_id}-out.${ext}`);
       const { frames, channels, downmixedFrom } = await encodeToFile(source, format, ext, outPath, { ffmpeg: opts.ffmpeg, ...wav });
       progress.report('uploading', i / formats.length);
-      const { size } = await deps.store.putOutput(keys[i], createReadStream(outPath), contentTypeOf(ext));
+      const { size } = await times.measure('upload', () => deps.store.putOutput(keys[i], createReadStream(outPath), contentTypeOf(ext)));
       outputs.push({
         key: keys[i],
         format: ext,
@@ -200,8 +213,13 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
         ...(downmixedFrom ? { downmixed_from: downmixedFrom } : {}),
       });
     }
-    await deps.store.putVisuals(visualObjects(job.session_id, job.job_id, visuals.finish()));
-    const t2 = performance.now();
+    const encodeEnd = performance.now();
+    // Encoding: the encode loop's time less what it waited for (the chain, the analysis tap) and the uploads in it.
+    const encoding = encodeEnd - encodeStart - times.get('chain') - times.get('analysis') - times.get('upload');
+    const drawn = visuals.finish();
+    times.add('analysis', performance.now() - encodeEnd);
+    await times.measure('upload', () => deps.store.putVisuals(visualObjects(job.session_id, job.job_id, drawn)));
+    const ms = (v: number) => Math.max(0, Math.round(v));
     // No progress write may land after the final state.
     await progress.close();
     const result = {
@@ -210,7 +228,15 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       visuals_at: deps.clock.now().toISOString(),
       loudness: loudnessOf(meter.summary()),
       reports: chained.reports(),
-      timings_ms: { download: Math.round(t1 - t0), process: Math.round(t2 - t1) },
+      timings_ms: {
+        download: ms(times.get('download')),
+        decode: ms(times.get('open') + times.get('decode')),
+        dsp: ms(times.get('chain') - times.get('decode')),
+        analysis: ms(times.get('analysis')),
+        encode: ms(encoding),
+        upload: ms(times.get('upload')),
+        total: ms(performance.now() - started),
+      },
       progress: { phase: 'uploading', percent: 100 },
     } as const;
     const won = await deps.jobs.finish(job.session_id, job.job_id, job.attempts, result);
