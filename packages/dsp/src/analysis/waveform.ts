@@ -22,6 +22,9 @@ export const DEFAULT_SAMPLES_PER_PIXEL = 256;
  * ingest). Values as audiowaveform computes them: each sample as 16-bit PCM (rounded, clamped), min and max per
  * pixel and channel, and for 8 bits the 16-bit value divided by 256 and truncated toward zero.
  */
+/** A sample as 16-bit PCM: scaled, rounded, clamped. */
+const toPcm16 = (x: number) => Math.max(-32768, Math.min(32767, Math.round(x * 32768)));
+
 export class PeaksBuilder {
   private readonly data: number[] = [];
   private readonly mins: Int32Array;
@@ -58,17 +61,18 @@ export class PeaksBuilder {
     while (i < n) {
       const take = Math.min(n - i, this.spp - this.fill);
       for (let c = 0; c < ch; c++) {
+        // Rounding to 16-bit and clamping keep order, so the min and max of the 16-bit values are those of the
+        // lowest and highest float (converted once, not per sample; a NaN is skipped either way).
         const x = block[c];
-        let lo = this.mins[c], hi = this.maxs[c];
-        for (let k = i; k < i + take; k++) {
-          let v = Math.round(x[k] * 32768);
-          if (v > 32767) v = 32767;
-          else if (v < -32768) v = -32768;
+        let lo = Infinity, hi = -Infinity;
+        const end = i + take;
+        for (let k = i; k < end; k++) {
+          const v = x[k];
           if (v < lo) lo = v;
           if (v > hi) hi = v;
         }
-        this.mins[c] = lo;
-        this.maxs[c] = hi;
+        if (lo !== Infinity) this.mins[c] = Math.min(this.mins[c], toPcm16(lo));
+        if (hi !== -Infinity) this.maxs[c] = Math.max(this.maxs[c], toPcm16(hi));
       }
       this.fill += take;
       i += take;
@@ -301,15 +305,30 @@ export class SpectrogramBuilder {
     const ch = block.length;
     const { frame, size } = this;
     this.frames += n;
-    for (let i = 0; i < n; i++) {
-      let m = 0;
-      for (let c = 0; c < ch; c++) m += block[c][i];
-      frame[this.pos++] = m / ch;
-      if (this.pos === size) {
+    let pos = this.pos;
+    let i = 0;
+    while (i < n) {
+      // The mono mix, a frame at a time (the sum in channel order, over the channel count).
+      const take = Math.min(n - i, size - pos);
+      if (ch === 1) frame.set(block[0].subarray(i, i + take), pos);
+      else if (ch === 2) {
+        const l = block[0], r = block[1];
+        for (let k = 0; k < take; k++) frame[pos + k] = (l[i + k] + r[i + k]) / 2;
+      } else {
+        for (let k = 0; k < take; k++) {
+          let m = 0;
+          for (let c = 0; c < ch; c++) m += block[c][i + k];
+          frame[pos + k] = m / ch;
+        }
+      }
+      pos += take;
+      i += take;
+      if (pos === size) {
         this.column();
-        this.pos = 0;
+        pos = 0;
       }
     }
+    this.pos = pos;
   }
 
   private column(): void {
@@ -321,9 +340,12 @@ export class SpectrogramBuilder {
     for (let y = 0; y < height; y++) {
       const k0 = Math.floor((y * bins) / height);
       const k1 = Math.max(k0 + 1, Math.floor(((y + 1) * bins) / height));
-      let m = 0;
-      for (let k = k0; k < k1; k++) m = Math.max(m, Math.hypot(re[k], im[k]));
-      const dbv = 20 * Math.log10((2 * m) / this.winSum + 1e-12);
+      let p = 0; // the row's largest power; one square root per row
+      for (let k = k0; k < k1; k++) {
+        const q = re[k] * re[k] + im[k] * im[k];
+        if (q > p) p = q;
+      }
+      const dbv = 20 * Math.log10((2 * Math.sqrt(p)) / this.winSum + 1e-12);
       col[height - 1 - y] = Math.round(Math.max(0, Math.min(1, (dbv + 100) / 100)) * 255);
     }
     if (!this.pending) this.pending = col;
