@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collect, renderChain, blocksOf, applyChain } from '../src/engine/chain.ts';
-import { registry } from '../src/effects/registry.ts';
+import { effectIds, getEffect, registry } from '../src/effects/registry.ts';
 import { InvalidParameterError } from '../src/errors.ts';
 import { defaultsOf, resolveParams } from '../src/params.ts';
 import type { AudioBlock, ChainStep, NumberParamSpec, ParamSpec, StreamFormat } from '../src/types.ts';
@@ -37,6 +37,16 @@ const render = (audio: AudioBlock, steps: ChainStep[], format: StreamFormat, blo
 function numberSpecs(specs: Record<string, ParamSpec>): [string, NumberParamSpec][] {
   return Object.entries(specs).filter((e): e is [string, NumberParamSpec] => e[1].kind === 'number');
 }
+
+describe('the registry', () => {
+  it('lists every effect once by its id, and finds each by it', () => {
+    const ids = effectIds();
+    expect(ids.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ['gain', 'equalizer', 'compressor', 'reverb', 'time_stretch', 'speech_denoise', 'normalize']) expect(ids).toContain(id);
+    for (const id of ids) expect(getEffect(id).id).toBe(id);
+  });
+});
 
 describe.each([...registry.keys()])('effect %s', (id) => {
   const decl = registry.get(id)!;
