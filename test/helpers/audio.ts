@@ -9,13 +9,19 @@ export function sineWav(opts: { seconds: number; sampleRate?: number; channels?:
   const channels = opts.channels ?? 2;
   const frames = Math.round(opts.seconds * sr);
   const amp = Math.pow(10, (opts.peakDbfs ?? -6) / 20);
-  const data = Buffer.alloc(frames * channels * 2);
+  const samples = new Int16Array(frames * channels);
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < channels; c++) {
       const f = (opts.freqHz ?? 440) * (1 + c * 0.5);
-      data.writeInt16LE(Math.round(amp * 32767 * Math.sin((2 * Math.PI * f * i) / sr)), (i * channels + c) * 2);
+      samples[i * channels + c] = Math.round(amp * 32767 * Math.sin((2 * Math.PI * f * i) / sr));
     }
   }
+  return pcm16Wav(samples, channels, sr);
+}
+
+/** A 16-bit PCM WAV written by hand (independent of our writer): interleaved samples, a 44-byte header. */
+export function pcm16Wav(samples: Int16Array, channels: number, sampleRate: number): Buffer {
+  const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);
   header.writeUInt32LE(36 + data.length, 4);
@@ -24,8 +30,8 @@ export function sineWav(opts: { seconds: number; sampleRate?: number; channels?:
   header.writeUInt32LE(16, 16);
   header.writeUInt16LE(1, 20);
   header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(sr, 24);
-  header.writeUInt32LE(sr * channels * 2, 28);
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * channels * 2, 28);
   header.writeUInt16LE(channels * 2, 32);
   header.writeUInt16LE(16, 34);
   header.write('data', 36);

@@ -28,6 +28,7 @@ import {
   type Job,
 } from '../src/index.ts';
 import { failFirst, memoryDeps, memoryStore, RecordingQueue, unreachableStore } from './memory-adapters.ts';
+import { pcm16Wav } from '../../../test/helpers/audio.ts';
 
 let tempDir: string;
 beforeAll(async () => {
@@ -35,25 +36,9 @@ beforeAll(async () => {
 });
 afterAll(() => rm(tempDir, { recursive: true, force: true }));
 
-/** A 0.1 s 16-bit mono WAV, written by hand (independent of our writer). */
+/** A 0.1 s 16-bit mono WAV: a 440 Hz tone. */
 function wav(): Buffer {
-  const n = 4410;
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 44100)), i * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(44100, 24);
-  h.writeUInt32LE(88200, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return pcm16Wav(Int16Array.from({ length: 4410 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 44100))), 1, 44100);
 }
 
 async function pendingUpload(bytes: Buffer, store = (o: Map<string, Buffer>) => memoryStore(o)) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runJob, newJobId, newSessionId, newFileId, type FileRecord, type Job } from '../src/index.ts';
 import { memoryDeps, memoryStore, unreachableStore } from './memory-adapters.ts';
+import { pcm16Wav } from '../../../test/helpers/audio.ts';
 
 function setup() {
   let clock = new Date('2026-01-01T00:00:00Z');
@@ -83,26 +84,10 @@ describe('where a job’s time goes (timings_ms)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'david-timings-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** 20 s of 16-bit stereo noise at 44.1 kHz, as a WAV written by hand. */
+  /** Some seconds of 16-bit stereo noise at 44.1 kHz, as a WAV written by hand. */
   function noiseWav(seconds: number): Buffer {
-    const frames = 44_100 * seconds;
-    const data = Buffer.alloc(frames * 4);
     let s = 1;
-    for (let i = 0; i < frames * 2; i++) data.writeInt16LE(((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 20) - 2048, i * 2);
-    const h = Buffer.alloc(44);
-    h.write('RIFF', 0);
-    h.writeUInt32LE(36 + data.length, 4);
-    h.write('WAVEfmt ', 8);
-    h.writeUInt32LE(16, 16);
-    h.writeUInt16LE(1, 20);
-    h.writeUInt16LE(2, 22);
-    h.writeUInt32LE(44_100, 24);
-    h.writeUInt32LE(44_100 * 4, 28);
-    h.writeUInt16LE(4, 32);
-    h.writeUInt16LE(16, 34);
-    h.write('data', 36);
-    h.writeUInt32LE(data.length, 40);
-    return Buffer.concat([h, data]);
+    return pcm16Wav(Int16Array.from({ length: 44_100 * seconds * 2 }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 20) - 2048), 2, 44_100);
   }
 
   async function timings(chain: Job['chain']): Promise<Record<string, number>> {
