@@ -140,3 +140,44 @@ describe('delivery', () => {
     expect(res.headers.get('cache-control')).toBe('public, max-age=60');
   });
 });
+
+describe('outputs into storage', () => {
+  it('go up as one PUT when small enough and in parts above, the same bytes either way', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'david-put-'));
+    try {
+      const path = join(dir, 'out.wav');
+      const bytes = Buffer.alloc(12 * 1024 * 1024);
+      for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32LE((i * 2654435761) >>> 0, i);
+      await writeFile(path, bytes);
+      const buckets = { uploads: BUCKETS.uploads.name, processed: BUCKETS.processed.name };
+      const single = new S3AudioStore(ctx.stack.clients.s3, buckets);
+      const parts = new S3AudioStore(ctx.stack.clients.s3, buckets, { singlePutMaxBytes: 1024 * 1024, partBytes: 5 * 1024 * 1024 });
+      // The commands the real SDK client sends (a middleware that only records their names).
+      const sent: string[] = [];
+      ctx.stack.clients.s3.middlewareStack.add((next, context) => (args) => (sent.push(String(context.commandName)), next(args)), { step: 'initialize', name: 'recordCommands' });
+      const expected = {
+        single: ['PutObjectCommand'],
+        // 12 MiB in 5 MiB parts: three.
+        parts: ['CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand'],
+      };
+      for (const [store, name] of [[single, 'single'], [parts, 'parts']] as const) {
+        const key = `${BUCKETS.processed.prefix}ses_put/${name}.wav`;
+        sent.length = 0;
+        try {
+          expect(await store.putOutput(key, path, 'audio/wav')).toEqual({ size: bytes.length });
+        } finally {
+          if (name === 'parts') ctx.stack.clients.s3.middlewareStack.remove('recordCommands');
+        }
+        expect(sent, name).toEqual(expected[name]);
+        const got = await ctx.stack.clients.s3.send(new GetObjectCommand({ Bucket: BUCKETS.processed.name, Key: key }));
+        expect(got.ContentType).toBe('audio/wav');
+        expect(Buffer.from(await got.Body!.transformToByteArray()).equals(bytes), name).toBe(true);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

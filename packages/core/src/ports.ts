@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { Connection, FileRecord, Job, LiveEvent, Progress, Session } from './domain/types.ts';
 
 /** Where audio bytes live (S3 in the cloud and locally on the S3 emulator). Methods are named by purpose. */
@@ -24,7 +23,8 @@ export interface AudioStore {
   deleteUpload(key: string): Promise<void>;
   /** A short-lived GET URL of an upload, served as an attachment under the given name. */
   presignDownload(key: string, filename: string, expiresSeconds: number): Promise<string>;
-  putOutput(key: string, body: Readable, contentType: string): Promise<{ size: number }>;
+  /** An output file (written in full on local disk) into the processed bucket; resolves to its size. */
+  putOutput(key: string, path: string, contentType: string): Promise<{ size: number }>;
   deleteOutput(key: string): Promise<void>;
   /** Small objects (waveforms, spectrograms) into the processed bucket, all of them or a rejection. */
   putVisuals(objects: readonly { key: string; bytes: Uint8Array; contentType: string }[]): Promise<void>;

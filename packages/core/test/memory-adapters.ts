@@ -233,10 +233,9 @@ export function memoryStore(objects: Map<string, Buffer>): AudioStore {
     async deleteUpload(key) {
       objects.delete(key);
     },
-    async putOutput(key, body) {
-      const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(Buffer.from(c as Uint8Array));
-      objects.set(key, Buffer.concat(chunks));
+    async putOutput(key, path) {
+      const { readFile } = await import('node:fs/promises');
+      objects.set(key, await readFile(path));
       return { size: objects.get(key)!.length };
     },
     async deleteOutput(key) {

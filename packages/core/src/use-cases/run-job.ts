@@ -1,5 +1,4 @@
 import { applyChain, decodeFile, encodeToFile, isFormat, keptWavFormat, LoudnessMeter, tap, VisualsBuilder, type FfmpegInfo, type ProbeResult } from '@david/dsp';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { failureInfo, isPermanentFailure } from '../errors.ts';
 import { LIMITS } from '../resources.ts';
@@ -202,7 +201,7 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
       const outPath = join(opts.tempDir, `${job.job_id}-out.${ext}`);
       const { frames, channels, downmixedFrom } = await encodeToFile(source, format, ext, outPath, { ffmpeg: opts.ffmpeg, ...wav });
       progress.report('uploading', i / formats.length);
-      const { size } = await times.measure('upload', () => deps.store.putOutput(keys[i], createReadStream(outPath), contentTypeOf(ext)));
+      const { size } = await times.measure('upload', () => deps.store.putOutput(keys[i], outPath, contentTypeOf(ext)));
       outputs.push({
         key: keys[i],
         format: ext,
