@@ -73,7 +73,7 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
   const window = hann(FFT_SIZE);
   const frame = new Float64Array(FFT_SIZE);
   const re = new Float64Array(FFT_SIZE), im = new Float64Array(FFT_SIZE);
-  let framePos = 0, hopCount = 0;
+  let hopCount = 0;
   let centroidSum = 0, rolloffSum = 0, flatnessSum = 0, spectra = 0;
   const tempo = new TempoTracker(sr);
 
