@@ -102,8 +102,22 @@ describe('tempo', () => {
 
   it('says there is no tempo for a held tone or steady noise', async () => {
     const sine = Float32Array.from({ length: 3 * SR }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / SR));
-    let s = 3;
-    const noise = Float32Array.from({ length: 10 * SR }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.5);
-    for (const x of [sine, noise]) expect((await analyze(blocksOf([x], 4096), { sampleRate: SR, channels: 1 })).tempo_bpm).toBeNull();
-  });
+    const given: string[] = [];
+    expect((await analyze(blocksOf([sine], 4096), { sampleRate: SR, channels: 1 })).tempo_bpm).toBeNull();
+    // White and red (integrated) noise, clips of 2 to 12 s, seeds other than the ones the threshold was set on.
+    for (let seed = 101; seed <= 110; seed++) {
+      for (const seconds of [2, 4.5, 12]) {
+        let s = seed;
+        const white = Float32Array.from({ length: seconds * SR }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.5);
+        let y = 0;
+        const red = white.map((v) => (y = 0.98 * y + v));
+        for (const [kind, x] of [['white', white], ['red', red]] as const) {
+          const { tempo_bpm } = await analyze(blocksOf([x], 4096), { sampleRate: SR, channels: 1 });
+          if (tempo_bpm !== null) given.push(`${kind} noise, seed ${seed}, ${seconds} s: ${tempo_bpm} BPM`);
+        }
+      }
+    }
+    // Before the beat-and-two-beats check, about one noise clip in six was given a tempo.
+    expect(given).toEqual([]);
+  }, 60_000);
 });
