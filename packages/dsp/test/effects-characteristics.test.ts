@@ -313,3 +313,104 @@ describe('pan balance, stereo width and fade curves', () => {
     }
   });
 });
+
+/**
+ * Reverb against Freeverb's published design (Jezar, 2000), written out here: 8 feedback combs of 1116 … 1617
+ * samples at 44.1 kHz in parallel, then 4 all-passes of 556, 441, 341, 225 in series (buffer = x + ½·b, output
+ * b − x), the right side 23 samples longer; input × 0.015 per channel summed (a mono input counts twice); feedback
+ * 0.7 + 0.28 · roomSize; damping × 0.4 as a one-pole low-pass inside each comb; wet × 3, dry 1 − mix; width mixes
+ * the sides (wet1 = wet · (width/2 + ½), wet2 = wet · (1 − width)/2). Lengths scale with the rate.
+ */
+describe('reverb: Freeverb’s structure, timing and gains', () => {
+  const COMBS = [1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617];
+  const ALLPASSES = [556, 441, 341, 225];
+  const SPREAD = 23;
+  const impulse = (n: number, at = 0) => {
+    const x = new Float32Array(n);
+    x[at] = 1;
+    return x;
+  };
+  const rv = (p: Record<string, number>) => [{ effect: 'reverb', parameters: { roomSize: 0.5, damping: 0, mix: 1, widthPct: 100, preDelayMs: 0, ...p } }];
+  /** The samples of `y` in [from, to) that are not zero, as [index, value]. */
+  const nonZero = (y: Float32Array, from: number, to: number) => {
+    const out: [number, number][] = [];
+    for (let i = from; i < to; i++) if (y[i] !== 0) out.push([i, y[i]]);
+    return out;
+  };
+
+  it('an impulse first comes back after each comb, through four sign-flipping all-passes, at Freeverb’s gains', async () => {
+    // Mono, mix 1: each comb's first echo is 2 · 0.015 at its delay; the four all-passes pass it at once with
+    // (−1)^4; the two sides are averaged and scaled by wet = 3: 0.03 · 3 / 2 = 0.045. Before the first all-pass
+    // echo (1116 + 225 = 1341) the only arrivals are the first echoes of the combs shorter than that.
+    const [y] = await render([impulse(4000)], rv({}));
+    const firstEchoes = [...COMBS, ...COMBS.map((n) => n + SPREAD)].filter((n) => n < 1116 + 225).sort((a, b) => a - b);
+    expect(firstEchoes).toEqual([1116, 1139, 1188, 1211, 1277, 1300]);
+    const found = nonZero(y, 0, 1341);
+    expect(found.map(([i]) => i)).toEqual(firstEchoes);
+    for (const [, v] of found) expect(v).toBeCloseTo(0.045, 6);
+    // The last all-pass (225) answers the shortest comb's echo with +1 a pass later, after the other three passed
+    // it with −1 each: −0.045 (left side only: the right one is 248 long).
+    expect(y[1116 + 225]).toBeCloseTo(-0.045, 6);
+  });
+
+  it('a DC input settles at 3 · 8 · 0.03 · x / (1 − feedback): feedback 0.7 + 0.28 · roomSize, unity DC through the damping and the all-passes', async () => {
+    for (const [roomSize, damping] of [[0.5, 0], [0.2, 0.5], [0.8, 1]] as const) {
+      const feedback = 0.7 + 0.28 * roomSize;
+      const x = new Float32Array(SR * 4).fill(0.25);
+      const [y] = await render([x], rv({ roomSize, damping }));
+      // Each comb at DC: 0.03 · x / (1 − feedback); 8 combs per side, sides averaged; all-passes: DC gain 1.
+      const expected = (3 * 8 * 0.03 * 0.25) / (1 - feedback);
+      const settled = y.subarray(SR * 3.5, SR * 4).reduce((s, v) => s + v, 0) / (SR * 0.5);
+      expect(settled / expected, `roomSize ${roomSize}, damping ${damping}`).toBeCloseTo(1, 2);
+    }
+  });
+
+  it('decays at the rate the feedback of its longest comb sets', async () => {
+    // Late in the tail the slowest mode is the longest comb's (1617 + 23 samples): per pass × feedback.
+    for (const roomSize of [0.2, 0.8]) {
+      const feedback = 0.7 + 0.28 * roomSize;
+      const [y] = await render([impulse(SR * 3)], rv({ roomSize }));
+      const expectedDbPerS = (db(feedback) * SR) / (COMBS[7] + SPREAD);
+      const a = rms(y, Math.round(SR * 0.6), Math.round(SR * 0.8)), b = rms(y, Math.round(SR * 1.1), Math.round(SR * 1.3));
+      const measured = db(b / a) / 0.5;
+      expect(measured / expectedDbPerS, `roomSize ${roomSize}: ${measured.toFixed(1)} dB/s, expected ${expectedDbPerS.toFixed(1)}`).toBeGreaterThan(0.85);
+      expect(measured / expectedDbPerS).toBeLessThan(1.25);
+    }
+  });
+
+  it('stereo: each side has its own tank, width mixes them, the input is the sum of both channels', async () => {
+    const n = 1400;
+    const wetAt = async (widthPct: number) => render([impulse(n), impulse(n)], rv({ widthPct }));
+    // Left tank's first echo at 1116, the right's at 1139: (1 + 1) · 0.015 = 0.03, times wet1 on its own side and
+    // wet2 on the other.
+    for (const widthPct of [100, 50, 0]) {
+      const [l, r] = await wetAt(widthPct);
+      const w = widthPct / 100;
+      const wet1 = 3 * (w / 2 + 0.5), wet2 = (3 * (1 - w)) / 2;
+      expect(l[1116], `width ${widthPct}`).toBeCloseTo(0.03 * wet1, 6);
+      expect(r[1116]).toBeCloseTo(0.03 * wet2, 6);
+      expect(r[1139]).toBeCloseTo(0.03 * wet1, 6);
+      expect(l[1139]).toBeCloseTo(0.03 * wet2, 6);
+    }
+    const [l0, r0] = await wetAt(0);
+    expect(Math.max(...l0.map((v, i) => Math.abs(v - r0[i])))).toBeLessThan(1e-9);
+  });
+
+  it('pre-delay shifts every echo and mix keeps 1 − mix of the dry signal', async () => {
+    const [y] = await render([impulse(2000)], rv({ preDelayMs: 10, mix: 0.3 }));
+    expect(y[0]).toBeCloseTo(0.7, 6);
+    // 10 ms = 441 samples: the first echo at 1116 + 441, 0.03 · (3 · 0.3) / 2.
+    expect(nonZero(y, 1, 1116 + 441 + 1)).toEqual([[1557, expect.closeTo(0.03 * 0.9 * 0.5, 6)]]);
+  });
+
+  it('scales its delays with the sample rate', async () => {
+    const rate = 48_000;
+    const [y] = (await renderChain([impulse(1400)], rv({}), { sampleRate: rate, channels: 1 }, { blockSize: 1024 })).audio;
+    const first = nonZero(y, 0, 1400).map(([i]) => i);
+    // Every comb's first echo below 1400 samples at 48 kHz (the first all-pass echo comes at 1215 + 245 = 1460).
+    const expected = [...COMBS, ...COMBS.map((n) => n + SPREAD)].map((n) => Math.round((n * rate) / 44_100)).filter((n) => n < 1400).sort((a, b) => a - b);
+    expect(expected).toEqual([1215, 1240, 1293, 1318, 1390]);
+    expect(first).toEqual(expected);
+    expect(Math.round((ALLPASSES[3] * rate) / 44_100) + 1215).toBeGreaterThan(1400);
+  });
+});
