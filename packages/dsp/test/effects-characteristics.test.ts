@@ -414,3 +414,44 @@ describe('reverb: Freeverb’s structure, timing and gains', () => {
     expect(Math.round((ALLPASSES[3] * rate) / 44_100) + 1215).toBeGreaterThan(1400);
   });
 });
+
+describe('delay: the echo train, ping-pong and the tail', () => {
+  const impulse = (n: number) => {
+    const x = new Float32Array(n);
+    x[0] = 1;
+    return x;
+  };
+  const len = Math.round(0.01 * SR); // timeMs 10
+
+  it('each echo is the one before times feedback, mixed in by mix, the dry signal by 1 − mix', async () => {
+    const [y] = await render([impulse(len * 6)], [{ effect: 'delay', parameters: { timeMs: 10, feedback: 0.6, mix: 0.4 } }]);
+    expect(y[0]).toBeCloseTo(0.6, 6);
+    for (let k = 1; k < 6; k++) expect(y[k * len], `echo ${k}`).toBeCloseTo(0.4 * 0.6 ** (k - 1), 6);
+    // Nothing between the echoes.
+    for (let i = 1; i < 6 * len; i++) if (i % len !== 0) expect(y[i]).toBe(0);
+  });
+
+  it('keeps each channel to itself without ping-pong, and bounces between them with it', async () => {
+    const n = len * 5;
+    const params = { timeMs: 10, feedback: 0.5, mix: 1 };
+    const [l, r] = await render([impulse(n), new Float32Array(n)], [{ effect: 'delay', parameters: params }]);
+    expect(r.every((v) => v === 0)).toBe(true);
+    expect(l[len]).toBeCloseTo(1, 6);
+    expect(l[2 * len]).toBeCloseTo(0.5, 6);
+    const [pl, pr] = await render([impulse(n), new Float32Array(n)], [{ effect: 'delay', parameters: { ...params, pingPong: true } }]);
+    // The first echo on the side it came in on, then alternately on the other side, each × feedback.
+    expect([pl[len], pr[len]].map((v) => +v.toFixed(6))).toEqual([1, 0]);
+    expect([pl[2 * len], pr[2 * len]].map((v) => +v.toFixed(6))).toEqual([0, 0.5]);
+    expect([pl[3 * len], pr[3 * len]].map((v) => +v.toFixed(6))).toEqual([0.25, 0]);
+  });
+
+  it('rings on after the input until the echoes fall below −90 dBFS, and no longer', async () => {
+    const x = impulse(len);
+    const [y] = await render([x], [{ effect: 'delay', parameters: { timeMs: 10, feedback: 0.5, mix: 1 } }]);
+    // Echo k (k ≥ 1) is 0.5^(k−1) at k·len: every one down to 10^(−90/20) ≈ 3.2e-5 (k = 16) is there.
+    for (let k = 1; k <= 15; k++) expect(y[k * len], `echo ${k}`).toBeCloseTo(0.5 ** (k - 1), 7);
+    // And the tail stops within a few echoes of that (0.5^20 ≈ 1e-6): not the 30 s cap.
+    expect(y.length).toBeGreaterThanOrEqual(16 * len);
+    expect(y.length).toBeLessThanOrEqual(22 * len);
+  });
+});
