@@ -455,3 +455,45 @@ describe('delay: the echo train, ping-pong and the tail', () => {
     expect(y.length).toBeLessThanOrEqual(22 * len);
   });
 });
+
+/**
+ * Chorus's moving delay, read off a ramp: through a linearly interpolated delay line a ramp x(t) = s·t comes out
+ * as s·(t − d(t)), so the delay each voice is read at is d(t) = t − y(t)/s, to a few thousandths of a sample.
+ */
+describe('chorus: each voice is read at delayMs + depthMs · sin(2π (rateHz · t + voice/voices + channel · spread/200))', () => {
+  const s = 1e-5;
+  const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => s * i);
+  const ms = (v: number) => (v / 1000) * SR;
+  const lfo = (t: number, rateHz: number, offsetCycles: number) => Math.sin(2 * Math.PI * ((rateHz * t) / SR + offsetCycles));
+  const from = Math.round(0.05 * SR), to = Math.round(1.5 * SR);
+
+  it('one voice: the delay follows the sine, from its first sample on', async () => {
+    const p = { voices: 1, delayMs: 20, depthMs: 4, rateHz: 2.5, mix: 1, spreadPct: 0 };
+    const [y] = await render([ramp(to)], [{ effect: 'chorus', parameters: p }]);
+    let worst = 0;
+    for (let t = from; t < to; t += 37) worst = Math.max(worst, Math.abs(t - y[t] / s - (ms(20) + ms(4) * lfo(t, 2.5, 0))));
+    expect(worst).toBeLessThan(0.02);
+  });
+
+  it('voices are spread evenly over the LFO cycle (two voices: their delays sum to twice the centre)', async () => {
+    for (const voices of [2, 3]) {
+      const p = { voices, delayMs: 15, depthMs: 5, rateHz: 1.7, mix: 1, spreadPct: 0 };
+      const [y] = await render([ramp(to)], [{ effect: 'chorus', parameters: p }]);
+      // y = (mix / voices) · Σ s (t − d_v): the voices' sines, evenly offset, sum to zero.
+      let worst = 0;
+      for (let t = from; t < to; t += 37) worst = Math.max(worst, Math.abs(voices * t - (voices * y[t]) / s - voices * ms(15)));
+      expect(worst, `${voices} voices`).toBeLessThan(0.05);
+    }
+  });
+
+  it('spread offsets the right channel’s LFO by spreadPct/200 of a cycle', async () => {
+    const p = { voices: 1, delayMs: 20, depthMs: 4, rateHz: 2, mix: 1, spreadPct: 50 };
+    const [l, r] = await render([ramp(to), ramp(to)], [{ effect: 'chorus', parameters: p }]);
+    let worst = 0;
+    for (let t = from; t < to; t += 37) {
+      worst = Math.max(worst, Math.abs(t - l[t] / s - (ms(20) + ms(4) * lfo(t, 2, 0))));
+      worst = Math.max(worst, Math.abs(t - r[t] / s - (ms(20) + ms(4) * lfo(t, 2, 0.25))));
+    }
+    expect(worst).toBeLessThan(0.02);
+  });
+});
