@@ -497,3 +497,33 @@ describe('chorus: each voice is read at delayMs + depthMs · sin(2π (rateHz · 
     expect(worst).toBeLessThan(0.02);
   });
 });
+
+describe('phaser: the sweep and the feedback', () => {
+  /** Where four bilinear all-passes at break frequency fb turn the phase by 180° (the notch with mix ½). */
+  const notchOf = (fb: number) => (SR / Math.PI) * Math.atan(Math.tan((Math.PI * fb) / SR) * Math.tan(Math.PI / 8));
+
+  it('sweeps its break frequency as baseHz + rangeHz · depth · ½ (1 + sin 2π rateHz t): the notch is where that puts it', async () => {
+    // rateHz 0.05: a 20 s cycle, so the break frequency is 1000 Hz at t = 0 and 1500 Hz (its top) at t = 5 s.
+    const p = { stages: 4, rateHz: 0.05, depth: 1, feedback: 0, baseHz: 500, rangeHz: 1000, mix: 0.5 };
+    const gainDb = async (probeHz: number, fromS: number, toS: number) => {
+      const x = sine(probeHz, toS + 0.05, 0.5);
+      const [out] = await render([x], [{ effect: 'phaser', parameters: p }]);
+      const a = Math.round(fromS * SR), b = Math.round(toS * SR);
+      return db(rms(out, a, b) / rms(x, a, b));
+    };
+    expect(await gainDb(notchOf(1000), 0.02, 0.08)).toBeLessThan(-20);
+    expect(await gainDb(notchOf(1500), 4.95, 5.05)).toBeLessThan(-20);
+    // The notch moved: at 5 s the first probe is only as low as a phase shift short of 180° leaves it (−6.5 dB).
+    expect(await gainDb(notchOf(1000), 4.95, 5.05)).toBeGreaterThan(-10);
+  }, 30_000);
+
+  it('feeds the cascade back: a DC input comes out × (1 − mix) + mix / (1 − feedback)', async () => {
+    // A first-order all-pass passes DC unchanged, so around the loop DC sees only the feedback.
+    for (const feedback of [0.5, -0.5]) {
+      const x = new Float32Array(SR / 2).fill(0.2);
+      const [out] = await render([x], [{ effect: 'phaser', parameters: { stages: 4, rateHz: 1, depth: 0.5, feedback, baseHz: 800, rangeHz: 1000, mix: 0.6 } }]);
+      const settled = out.subarray(SR / 4).reduce((s, v) => s + v, 0) / (SR / 4);
+      expect(settled / 0.2, `feedback ${feedback}`).toBeCloseTo(0.4 + 0.6 / (1 - feedback), 3);
+    }
+  });
+});
