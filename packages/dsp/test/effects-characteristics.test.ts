@@ -527,3 +527,16 @@ describe('phaser: the sweep and the feedback', () => {
     }
   });
 });
+
+describe('flanger: feedback through the delay line', () => {
+  it('with the sweep stopped, an impulse repeats every delayMs, each repeat × feedback (signed)', async () => {
+    const D = 441; // delayMs 10 at 44.1 kHz: a whole number of samples, so no interpolation blurs the repeats
+    for (const feedback of [0.5, -0.5]) {
+      const x = new Float32Array(D * 5);
+      x[0] = 1;
+      const [y] = await render([x], [{ effect: 'flanger', parameters: { delayMs: 10, depthMs: 0, feedback, mix: 1 } }]);
+      for (let k = 1; k <= 4; k++) expect(y[k * D], `feedback ${feedback}, repeat ${k}`).toBeCloseTo(feedback ** (k - 1), 5);
+      expect(y[0]).toBe(0);
+    }
+  });
+});
