@@ -17,14 +17,14 @@ export interface WaveformData {
 /** audiowaveform's default zoom (samples per pixel). */
 export const DEFAULT_SAMPLES_PER_PIXEL = 256;
 
+/** A sample as 16-bit PCM: scaled, rounded, clamped. */
+const toPcm16 = (x: number) => Math.max(-32768, Math.min(32767, Math.round(x * 32768)));
+
 /**
  * Waveform peaks built block by block (so they can ride along another pass over the audio, as the analysis at
  * ingest). Values as audiowaveform computes them: each sample as 16-bit PCM (rounded, clamped), min and max per
  * pixel and channel, and for 8 bits the 16-bit value divided by 256 and truncated toward zero.
  */
-/** A sample as 16-bit PCM: scaled, rounded, clamped. */
-const toPcm16 = (x: number) => Math.max(-32768, Math.min(32767, Math.round(x * 32768)));
-
 export class PeaksBuilder {
   private readonly data: number[] = [];
   private readonly mins: Int32Array;
