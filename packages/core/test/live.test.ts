@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Connection, FileRecord, LiveEvent, LiveMessage } from '../src/domain/types.ts';
 import type { ConnectionRepository, EventFeed, PushChannel } from '../src/ports.ts';
-import { deliverLiveEvent, fanOut, openConnection, parseLiveEvent, percentOf, ProgressReporter, publishFile, type LiveDeps } from '../src/use-cases/live.ts';
+import { deliverLiveEvent, fanOut, openConnection, parseLiveEvent, percentOf, PROGRESS_TRUSTS_UNWATCHED_MS, ProgressReporter, publishFile, type LiveDeps } from '../src/use-cases/live.ts';
 import { MemoryRepos } from './memory-adapters.ts';
 
 describe('progress reports', () => {
@@ -185,5 +185,47 @@ describe('publishing', () => {
     expect(published.map((e) => e.kind)).toEqual(['snapshot']);
     for (const s of ['ses_quiet', 'ses_hook', 'ses_live']) await publishFile(deps, file(s));
     expect(published.filter((e) => e.kind === 'change').map((e) => (e.kind === 'change' ? e.message.session_id : ''))).toEqual(['ses_hook', 'ses_live']);
+  });
+
+  it('reads the session once per change, or not at all when the caller read it after the change; progress trusts a recent "no"', async () => {
+    const repos = new MemoryRepos();
+    let reads = 0;
+    const sessions = Object.assign(Object.create(repos) as MemoryRepos, { get: (...a: Parameters<MemoryRepos['get']>) => (reads++, repos.get(...a)) });
+    const published: LiveEvent[] = [];
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const deps = { sessions, events: { publish: async (e: LiveEvent) => void published.push(e) }, clock: { now: () => new Date(now) } };
+    await repos.create({ session_id: 'ses_a', name: 'a', created_at: '2026-01-01T00:00:00Z', token_hash: 'h' });
+    const changes = () => published.filter((e) => e.kind === 'change').length;
+
+    // A state change reads the session (after the change), every time while it is unwatched.
+    await publishFile(deps, file('ses_a'));
+    await publishFile(deps, file('ses_a'));
+    expect([reads, changes()]).toEqual([2, 0]);
+    // Progress within the trust period takes the last "no" without a read...
+    now += PROGRESS_TRUSTS_UNWATCHED_MS - 1;
+    await publishFile(deps, file('ses_a'), undefined, { advisory: true });
+    expect([reads, changes()]).toEqual([2, 0]);
+    // ...and reads again once it has passed.
+    now += 1;
+    await publishFile(deps, file('ses_a'), undefined, { advisory: true });
+    expect(reads).toBe(3);
+    // A client connects: progress may miss it for at most the trust period, a state change never does.
+    await repos.markWatched('ses_a', new Date(now).toISOString());
+    await publishFile(deps, file('ses_a'), undefined, { advisory: true });
+    expect([reads, changes()]).toEqual([3, 0]);
+    await publishFile(deps, file('ses_a'));
+    expect([reads, changes()]).toEqual([4, 1]);
+    // Watched is remembered: no more reads, progress included.
+    await publishFile(deps, file('ses_a'), undefined, { advisory: true });
+    expect([reads, changes()]).toEqual([4, 2]);
+
+    // A session the caller read after its change answers without a read: watched, unwatched or gone.
+    await repos.create({ session_id: 'ses_b', name: 'b', created_at: '2026-01-01T00:00:00Z', token_hash: 'h' });
+    const b = (await repos.get('ses_b'))!;
+    await publishFile(deps, file('ses_b'), undefined, { after: b });
+    await publishFile(deps, file('ses_b'), undefined, { after: null });
+    expect([reads, changes()]).toEqual([4, 2]);
+    await publishFile(deps, file('ses_b'), undefined, { after: { ...b, watched_at: new Date(now).toISOString() } });
+    expect([reads, changes()]).toEqual([4, 3]);
   });
 });

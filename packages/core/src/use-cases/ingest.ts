@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LIMITS } from '../resources.ts';
 import { parseUploadKey } from '../domain/keys.ts';
 import { deleteVisuals, visualObjects } from '../domain/visuals.ts';
-import type { ErrorInfo, FileRecord, MediaInfo } from '../domain/types.ts';
+import type { ErrorInfo, FileRecord, MediaInfo, Session } from '../domain/types.ts';
 import type { Deps } from './deps.ts';
 import { fileProgress, publishFile } from './live.ts';
 
@@ -204,22 +204,19 @@ async function checkAndRecordWith(
     ...(visuals ? { visuals_at: deps.clock.now().toISOString() } : {}),
   } as const;
   const won = await deps.files.completeIngest(sessionId, fileId, outcome);
+  // Read after the record was written: whether the session's deletion began, and whether anyone watches it.
+  const sessionAfter = won ? await deps.sessions.get(sessionId) : undefined;
   // Pictures stored for a file deleted meanwhile, or for a session whose deletion began (its objects may be gone
   // already), are removed again: nothing outlives its owner.
   if (visuals) {
-    const gone = won ? await sessionGoing(deps, sessionId) : !(await deps.files.get(sessionId, fileId));
+    const gone = won ? !sessionAfter || sessionAfter.deleting_at !== undefined : !(await deps.files.get(sessionId, fileId));
     if (gone) await deleteVisuals(deps.store, sessionId, fileId);
   }
   if (!won) return { outcome: 'duplicate', sessionId, fileId };
   if (file.upload_due_at) await deps.files.unwatchPending(sessionId, fileId, file.upload_due_at);
-  await publishUpload(deps, { ...withoutProgress(file), ...outcome });
+  await publishUpload(deps, { ...withoutProgress(file), ...outcome }, sessionAfter);
   return { outcome: 'ready', sessionId, fileId, media };
 }
-
-const sessionGoing = async (deps: Deps, sessionId: string) => {
-  const s = await deps.sessions.get(sessionId);
-  return !s || s.deleting_at !== undefined;
-};
 
 const withoutProgress = ({ progress: _p, ...f }: FileRecord): FileRecord => f;
 
@@ -227,8 +224,8 @@ const withoutProgress = ({ progress: _p, ...f }: FileRecord): FileRecord => f;
  * A file's new state, told to the file index (an idempotent upsert, keyed by file and status) and pushed to the
  * session's clients. Called again on a redelivery that finds the file decided (a crash may have come in between).
  */
-export async function publishUpload(deps: Deps, f: FileRecord): Promise<void> {
-  await publishFile(deps, f);
+export async function publishUpload(deps: Deps, f: FileRecord, sessionAfter?: Session | null): Promise<void> {
+  await publishFile(deps, f, undefined, { after: sessionAfter });
   await deps.index?.publish(
     {
       op: 'upsert',

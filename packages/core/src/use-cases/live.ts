@@ -1,4 +1,4 @@
-import type { Connection, FileRecord, Job, LiveEvent, LiveMessage, Progress } from '../domain/types.ts';
+import type { Connection, FileRecord, Job, LiveEvent, LiveMessage, Progress, Session } from '../domain/types.ts';
 import type { Clock, ConnectionRepository, EventFeed, FileRepository, JobRepository, PushChannel, SessionRepository } from '../ports.ts';
 import { isWebhookEvent, webhookDelivery, type WebhookQueue } from './webhooks.ts';
 import { fileView, jobView } from './views.ts';
@@ -124,25 +124,50 @@ type PublishDeps = Pick<Deps, 'events' | 'sessions' | 'clock'>;
 /** Sessions known to be watched, per repository (watching is never undone, so a yes can be remembered). */
 const knownWatched = new WeakMap<object, Set<string>>();
 const KNOWN_WATCHED_MAX = 10_000;
+/** When each session was last read unwatched, per repository: a progress report (advice) trusts that for a while. */
+const lastUnwatched = new WeakMap<object, Map<string, number>>();
+
+/**
+ * How long a progress report trusts a "nobody watches" read instead of reading the session again: a client that
+ * connects meanwhile finds the current progress in its snapshot and gets every later state change; at most this
+ * much of the progress in between is not pushed to it.
+ */
+export const PROGRESS_TRUSTS_UNWATCHED_MS = 2_000;
+
+/** How a change is published: `after` is the session as read after the change was written (a read the caller made anyway); `advisory` marks progress. */
+export interface PublishOptions {
+  readonly after?: Session | null;
+  readonly advisory?: boolean;
+}
 
 /**
  * Whether anyone can receive a session's changes: it has a callback_url or had a WebSocket connection. Read after
  * the state change was written, and $connect marks the session before it reads the snapshot, so a change is either
- * in a new connection's snapshot or published (never neither).
+ * in a new connection's snapshot or published (never neither). Progress (`advisory`) may use a "no" read within
+ * PROGRESS_TRUSTS_UNWATCHED_MS instead.
  */
-export async function isWatched(deps: Pick<Deps, 'sessions'>, sessionId: string): Promise<boolean> {
+export async function isWatched(deps: Pick<Deps, 'sessions' | 'clock'>, sessionId: string, opts: PublishOptions = {}): Promise<boolean> {
   let known = knownWatched.get(deps.sessions);
   if (known?.has(sessionId)) return true;
-  const session = await deps.sessions.get(sessionId);
-  if (!session?.watched_at && !session?.callback_url) return false;
+  let unwatched = lastUnwatched.get(deps.sessions);
+  const now = deps.clock.now().getTime();
+  if (opts.advisory && now - (unwatched?.get(sessionId) ?? -Infinity) < PROGRESS_TRUSTS_UNWATCHED_MS) return false;
+  const session = opts.after !== undefined ? opts.after : await deps.sessions.get(sessionId);
+  if (!session?.watched_at && !session?.callback_url) {
+    if (!unwatched) lastUnwatched.set(deps.sessions, (unwatched = new Map()));
+    if (unwatched.size >= KNOWN_WATCHED_MAX) unwatched.clear();
+    unwatched.set(sessionId, now);
+    return false;
+  }
+  unwatched?.delete(sessionId);
   if (!known) knownWatched.set(deps.sessions, (known = new Set()));
   if (known.size >= KNOWN_WATCHED_MAX) known.clear();
   known.add(sessionId);
   return true;
 }
 
-async function publish(deps: PublishDeps, message: LiveMessage): Promise<void> {
-  if (deps.events && (await isWatched(deps, message.session_id))) await deps.events.publish({ kind: 'change', message });
+async function publish(deps: PublishDeps, message: LiveMessage, opts: PublishOptions): Promise<void> {
+  if (deps.events && (await isWatched(deps, message.session_id, opts))) await deps.events.publish({ kind: 'change', message });
 }
 
 /** Push a job's new state (its record as it now is). Rejects when the feed fails, so the caller may retry. */
@@ -151,25 +176,26 @@ export async function publishJob(
   job: Job,
   type: 'job.updated' | 'job.progress' = 'job.updated',
   at = deps.clock.now().toISOString(),
+  opts: PublishOptions = {},
 ): Promise<void> {
-  await publish(deps, jobMessage(job, deps.deliveryBaseUrl, type, at));
+  await publish(deps, jobMessage(job, deps.deliveryBaseUrl, type, at), opts);
 }
 
-export async function publishFile(deps: PublishDeps, file: FileRecord, at = deps.clock.now().toISOString()): Promise<void> {
-  await publish(deps, fileMessage(file, at));
+export async function publishFile(deps: PublishDeps, file: FileRecord, at = deps.clock.now().toISOString(), opts: PublishOptions = {}): Promise<void> {
+  await publish(deps, fileMessage(file, at), opts);
 }
 
 /** A job's progress, written on the job (for GET) and pushed; only while `attempt` holds the job. */
 export function jobProgress(deps: PublishDeps & Pick<Deps, 'jobs' | 'deliveryBaseUrl'>, job: Job): ProgressReporter {
   return new ProgressReporter(async (progress, at) => {
-    if (await deps.jobs.reportProgress(job.session_id, job.job_id, job.attempts, progress)) await publishJob(deps, { ...job, progress }, 'job.progress', at);
+    if (await deps.jobs.reportProgress(job.session_id, job.job_id, job.attempts, progress)) await publishJob(deps, { ...job, progress }, 'job.progress', at, { advisory: true });
   });
 }
 
 /** Ingest's progress on a pending file. */
 export function fileProgress(deps: PublishDeps & Pick<Deps, 'files'>, file: FileRecord): ProgressReporter {
   return new ProgressReporter(async (progress, at) => {
-    if (await deps.files.reportProgress(file.session_id, file.file_id, progress)) await publishFile(deps, { ...file, progress }, at);
+    if (await deps.files.reportProgress(file.session_id, file.file_id, progress)) await publishFile(deps, { ...file, progress }, at, { advisory: true });
   });
 }
 

@@ -252,7 +252,8 @@ async function runClaimed(deps: Deps, job: Job, opts: RunJobOptions, stopHeartbe
     }
     const completed: Job = { ...job, ...result, updated_at: deps.clock.now().toISOString() };
     await publishOutput(deps, completed);
-    await publishJob(deps, completed);
+    // The session was read after the job's record was written: it also tells whether anyone watches.
+    await publishJob(deps, completed, 'job.updated', undefined, { after: session });
     await keepVersion(deps, completed);
     return { outcome: 'completed', job: completed };
   } catch (err) {
