@@ -19,6 +19,7 @@ export default defineConfig({
       'test/true-peak.test.ts',
       'test/presets.test.ts',
       'test/analysis-loudness.test.ts',
+      'test/edit-exact.test.ts',
     ],
     testTimeout: 120_000,
     pool: 'forks',
