@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Connection, FileRecord, LiveEvent, LiveMessage } from '../src/domain/types.ts';
+import type { Connection, FileRecord, LiveEvent, LiveMessage, Session } from '../src/domain/types.ts';
 import type { ConnectionRepository, EventFeed, PushChannel } from '../src/ports.ts';
 import { deliverLiveEvent, fanOut, openConnection, parseLiveEvent, percentOf, PROGRESS_TRUSTS_UNWATCHED_MS, ProgressReporter, publishFile, type LiveDeps } from '../src/use-cases/live.ts';
 import { MemoryRepos } from './memory-adapters.ts';
@@ -221,7 +221,7 @@ describe('publishing', () => {
 
     // A session the caller read after its change answers without a read: watched, unwatched or gone.
     await repos.create({ session_id: 'ses_b', name: 'b', created_at: '2026-01-01T00:00:00Z', token_hash: 'h' });
-    const b = (await repos.get('ses_b'))!;
+    const b: Session = await repos.get('ses_b');
     await publishFile(deps, file('ses_b'), undefined, { after: b });
     await publishFile(deps, file('ses_b'), undefined, { after: null });
     expect([reads, changes()]).toEqual([4, 2]);

@@ -1,7 +1,9 @@
 /**
  * David against ffmpeg and SoX on the same input, as whole processes, in the same run, rounds interleaved.
- *   npm run bench [-- --rounds 3 --minutes 10 --only gain,reverb --memory-minutes 60]
- * Prints a markdown table (medians) and the peak memory of `david process` for a 1-minute and a long input.
+ *   npm run bench [-- --rounds 3 --minutes 10 --only gain,reverb --formats s16,f32 --memory-minutes 60]
+ * Prints a markdown table (medians) per sample format (16-bit and 32-bit float WAV in and out, each tool writing
+ * the input's format), with issue 15's target for each row and whether it is met, and the peak memory of
+ * `david process` for a 1-minute and a long input.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -21,6 +23,9 @@ const ROUNDS = Number(arg('rounds', '3'));
 const MINUTES = Number(arg('minutes', '10'));
 const MEMORY_MINUTES = Number(arg('memory-minutes', '10'));
 const ONLY = arg('only', '').split(',').filter(Boolean);
+const FORMATS = arg('formats', 's16,f32').split(',').filter(Boolean) as SampleFormat[];
+type SampleFormat = 's16' | 'f32';
+for (const f of FORMATS) if (f !== 's16' && f !== 'f32') throw new Error(`--formats: '${f}' is not s16 or f32`);
 
 const pkg = join(import.meta.dirname, '..');
 const cache = join(import.meta.dirname, '.cache');
@@ -52,7 +57,8 @@ interface Case {
   david: string[]; // arguments after `david`, with IN and OUT placeholders
   ffmpeg?: string[]; // filter arguments
   sox?: string[]; // effect arguments
-  target: string;
+  /** How many times faster than each peer the row must be (issue 15). */
+  target: { ffmpeg?: number; sox?: number };
   /** Expected output duration ÷ input duration (for the sanity check). */
   durationRatio?: number;
   note?: string;
@@ -60,34 +66,34 @@ interface Case {
 
 const P = (k: string, v: unknown) => ['--param', `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`];
 const cases: Case[] = [
-  { name: 'gain', david: ['process', 'IN', 'OUT', '--effect', 'gain', ...P('gainDb', -6)], ffmpeg: ['-af', 'volume=-6dB'], sox: ['vol', '-6dB'], target: '≥ 1.5× ffmpeg, ≥ SoX, ≥ 8,000× realtime' },
+  { name: 'gain', david: ['process', 'IN', 'OUT', '--effect', 'gain', ...P('gainDb', -6)], ffmpeg: ['-af', 'volume=-6dB'], sox: ['vol', '-6dB'], target: { ffmpeg: 1.5 } },
   {
     name: 'equalizer (3 bands)',
     david: ['process', 'IN', 'OUT', '--effect', 'equalizer', ...P('bands', [{ type: 'lowshelf', frequencyHz: 100, gainDb: 3, q: 0.707 }, { type: 'peaking', frequencyHz: 1000, gainDb: 6, q: 1 }, { type: 'highshelf', frequencyHz: 8000, gainDb: -3, q: 0.707 }])],
     ffmpeg: ['-af', 'lowshelf=f=100:g=3,equalizer=f=1000:t=q:w=1:g=6,highshelf=f=8000:g=-3'],
     sox: ['bass', '+3', '100', 'equalizer', '1000', '1q', '+6', 'treble', '-3', '8000'],
-    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    target: { ffmpeg: 1.2 },
   },
   {
     name: 'compressor',
     david: ['process', 'IN', 'OUT', '--effect', 'compressor', ...P('thresholdDb', -20), ...P('ratio', 4), ...P('attackMs', 10), ...P('releaseMs', 100)],
     ffmpeg: ['-af', 'acompressor=threshold=0.1:ratio=4:attack=10:release=100:knee=2'],
     sox: ['compand', '0.01,0.1', '6:-70,-70,-20,-20,0,-15', '0', '-90', '0'],
-    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    target: { ffmpeg: 1.2 },
   },
   {
     name: 'noise gate',
     david: ['process', 'IN', 'OUT', '--effect', 'noise_gate', ...P('thresholdDb', -40)],
     ffmpeg: ['-af', 'agate=threshold=0.01:range=0.0001:attack=1:release=100'],
     sox: ['compand', '.001,.1', '-inf,-40.1,-inf,-40,-40', '0', '-90', '0'],
-    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    target: { ffmpeg: 1.2 },
   },
   {
     name: 'delay',
     david: ['process', 'IN', 'OUT', '--effect', 'delay', ...P('timeMs', 300), ...P('feedback', 0.4), ...P('mix', 0.35)],
     ffmpeg: ['-af', 'aecho=0.65:1:300:0.35'],
     sox: ['echo', '0.65', '1', '300', '0.35'],
-    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    target: { ffmpeg: 1.5 },
     durationRatio: -1, // echo tails differ by design
     note: 'ffmpeg aecho and SoX echo are single-tap echoes; ours has feedback (more work)',
   },
@@ -96,7 +102,7 @@ const cases: Case[] = [
     david: ['process', 'IN', 'OUT', '--effect', 'reverb', ...P('roomSize', 0.5), ...P('mix', 0.3)],
     ffmpeg: ['-af', 'aecho=0.8:0.8:29|37|43|53|61|71|79|89:0.5|0.45|0.4|0.36|0.32|0.28|0.25|0.22'],
     sox: ['reverb', '50', '50', '100', '100', '0', '0'],
-    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    target: { sox: 1.5 },
     durationRatio: -1,
     note: 'ffmpeg has no Freeverb: compared with an 8-tap aecho; SoX reverb is Freeverb-based',
   },
@@ -105,7 +111,7 @@ const cases: Case[] = [
     david: ['process', 'IN', 'OUT', '--effect', 'chorus', ...P('voices', 2)],
     ffmpeg: ['-af', 'chorus=0.5:0.9:50|60:0.4|0.32:0.25|0.4:2|2.3'],
     sox: ['chorus', '0.5', '0.9', '50', '0.4', '0.25', '2', '-t', '60', '0.32', '0.4', '2.3', '-s'],
-    target: '≥ 1.5× ffmpeg, ≥ SoX',
+    target: { ffmpeg: 1.2 },
     durationRatio: -1,
   },
   {
@@ -113,17 +119,17 @@ const cases: Case[] = [
     david: ['process', 'IN', 'OUT', '--effect', 'pitch_shift', ...P('semitones', 3)],
     ffmpeg: ['-af', 'rubberband=pitch=1.189207115'],
     sox: ['pitch', '300'],
-    target: '≥ 1.5× ffmpeg, ≥ 5× SoX',
+    target: { sox: 3 },
   },
   {
     name: 'time_stretch (tempo × 1.25)',
     david: ['process', 'IN', 'OUT', '--effect', 'time_stretch', ...P('durationRatio', 0.8)],
     ffmpeg: ['-af', 'atempo=1.25'],
     sox: ['tempo', '1.25'],
-    target: '≥ 1.5× ffmpeg, ≥ 5× SoX',
+    target: { ffmpeg: 1.2 },
     durationRatio: 0.8,
   },
-  { name: 'analyze (R128 + true peak)', david: ['analyze', 'IN', '--json', '--quiet'], ffmpeg: ['-af', 'ebur128=peak=true', '-f', 'null', '-'], sox: ['-n', 'stats'], target: '≥ 2× ffmpeg' },
+  { name: 'analyze (R128 + true peak)', david: ['analyze', 'IN', '--json', '--quiet'], ffmpeg: ['-af', 'ebur128=peak=true', '-f', 'null', '-'], sox: ['-n', 'stats'], target: { ffmpeg: 3 } },
 ];
 
 interface Run {
@@ -170,37 +176,66 @@ function wavSeconds(path: string): number {
   return Number(r.stdout.trim());
 }
 
-const input = ensureSignal(MINUTES);
+/** The input in each sample format: the 16-bit signal, and ffmpeg's exact conversion of it to 32-bit float. */
+function inputIn(sf: SampleFormat): string {
+  const s16 = ensureSignal(MINUTES);
+  if (sf === 's16') return s16;
+  const f32 = s16.replace(/\.wav$/, '-f32.wav');
+  if (!existsSync(f32)) {
+    const r = spawnSync(FFMPEG[0], [...FFMPEG.slice(1), '-i', s16, '-c:a', 'pcm_f32le', f32]);
+    if (r.status !== 0) throw new Error(`could not make ${f32}: ${r.stderr}`);
+  }
+  return f32;
+}
+const CODEC: Record<SampleFormat, string> = { s16: 'pcm_s16le', f32: 'pcm_f32le' };
+const FORMAT_LABEL: Record<SampleFormat, string> = { s16: '16-bit WAV', f32: '32-bit float WAV' };
+/** Each peer writes the input's sample format: ffmpeg's WAV muxer would write 16-bit unless told. */
+const ffmpegOut: Record<SampleFormat, string[]> = { s16: [], f32: ['-c:a', 'pcm_f32le'] };
+const soxOut: Record<SampleFormat, string[]> = { s16: [], f32: ['-e', 'floating-point', '-b', '32'] };
+
+function codecOf(path: string): string {
+  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', path], { encoding: 'utf8' });
+  return r.stdout.trim();
+}
+
 const inputSeconds = MINUTES * 60;
 const selected = cases.filter((c) => ONLY.length === 0 || ONLY.some((o) => c.name.startsWith(o)));
 const times: Record<string, { david: number[]; ffmpeg: number[]; sox: number[] }> = {};
+const key = (sf: SampleFormat, c: Case) => `${sf} ${c.name}`;
 for (let round = 0; round < ROUNDS; round++) {
   for (const c of selected) {
-    const t = (times[c.name] ??= { david: [], ffmpeg: [], sox: [] });
-    const tools = (['david', 'ffmpeg', 'sox'] as const).filter((k) => (k === 'sox' ? HAVE_SOX && c.sox : k === 'ffmpeg' ? c.ffmpeg : true));
-    // Rotate who goes first each round.
-    for (let k = 0; k < tools.length; k++) {
-      const tool = tools[(k + round) % tools.length];
-      const o = join(out, `${tool}.wav`);
-      if (tool === 'david') t.david.push((await run([...DAVID, ...subst(c.david, input, o)])).seconds);
-      else if (tool === 'ffmpeg') {
-        const f = c.ffmpeg!;
-        const nullOut = f.includes('null');
-        t.ffmpeg.push((await run([...FFMPEG, '-i', input, ...f, ...(nullOut ? [] : ['-f', 'wav', o])])).seconds);
-      } else {
-        const s = c.sox!;
-        t.sox.push((await run(s[0] === '-n' ? ['sox', input, ...s] : ['sox', input, o, ...s])).seconds);
+    for (const sf of FORMATS) {
+      const input = inputIn(sf);
+      const t = (times[key(sf, c)] ??= { david: [], ffmpeg: [], sox: [] });
+      const tools = (['david', 'ffmpeg', 'sox'] as const).filter((k) => (k === 'sox' ? HAVE_SOX && c.sox : k === 'ffmpeg' ? c.ffmpeg : true));
+      // Rotate who goes first each round.
+      for (let k = 0; k < tools.length; k++) {
+        const tool = tools[(k + round) % tools.length];
+        const o = join(out, `${tool}.wav`);
+        if (tool === 'david') t.david.push((await run([...DAVID, ...subst(c.david, input, o)])).seconds);
+        else if (tool === 'ffmpeg') {
+          const f = c.ffmpeg!;
+          const nullOut = f.includes('null');
+          t.ffmpeg.push((await run([...FFMPEG, '-i', input, ...f, ...(nullOut ? [] : [...ffmpegOut[sf], '-f', 'wav', o])])).seconds);
+        } else {
+          const x = c.sox!;
+          t.sox.push((await run(x[0] === '-n' ? ['sox', input, ...x] : ['sox', input, ...soxOut[sf], o, ...x])).seconds);
+        }
       }
+      // Sanity: we never win by doing nothing, and every tool wrote the input's sample format.
+      if (round === 0 && c.david[0] === 'process') {
+        const d = wavSeconds(join(out, 'david.wav'));
+        const want = c.durationRatio === -1 ? null : inputSeconds * (c.durationRatio ?? 1);
+        const ok = want === null ? d >= inputSeconds - 0.01 : Math.abs(d - want) / want < 0.005;
+        if (!ok) throw new Error(`${c.name}: david wrote ${d} s, expected ${want ?? `≥ ${inputSeconds}`} s`);
+        if (statSync(join(out, 'david.wav')).size < inputSeconds * 44_100 * 4 * 0.2) throw new Error(`${c.name}: output suspiciously small`);
+        for (const tool of tools) {
+          const codec = codecOf(join(out, `${tool}.wav`));
+          if (codec !== CODEC[sf]) throw new Error(`${c.name}: ${tool} wrote ${codec} from ${CODEC[sf]} input`);
+        }
+      }
+      process.stderr.write(`round ${round + 1}/${ROUNDS} ${c.name} (${sf})\n`);
     }
-    // Sanity: we never win by doing nothing.
-    if (round === 0 && c.david[0] === 'process') {
-      const d = wavSeconds(join(out, 'david.wav'));
-      const want = c.durationRatio === -1 ? null : inputSeconds * (c.durationRatio ?? 1);
-      const ok = want === null ? d >= inputSeconds - 0.01 : Math.abs(d - want) / want < 0.005;
-      if (!ok) throw new Error(`${c.name}: david wrote ${d} s, expected ${want ?? `≥ ${inputSeconds}`} s`);
-      if (statSync(join(out, 'david.wav')).size < inputSeconds * 44_100 * 4 * 0.2) throw new Error(`${c.name}: output suspiciously small`);
-    }
-    process.stderr.write(`round ${round + 1}/${ROUNDS} ${c.name}\n`);
   }
 }
 
@@ -226,19 +261,20 @@ for (const [i, [name]] of startupCases.entries()) {
 }
 const fmt = (s: number) => s.toFixed(2);
 const ratio = (a: number, b: number) => (Number.isFinite(b) && b > 0 ? `${(b / a).toFixed(2)}×` : '—');
-const rows = [
-  `| effect (${MINUTES} min, 44.1 kHz stereo, 16-bit WAV) | david s | ffmpeg s | sox s | vs ffmpeg | vs sox | × realtime | target | met |`,
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
-];
-for (const c of selected) {
-  const t = times[c.name];
-  const d = median(t.david), f = t.ffmpeg.length ? median(t.ffmpeg) : NaN, s = t.sox.length ? median(t.sox) : NaN;
-  const vsF = f / d, vsS = s / d;
-  const needSox = c.target.includes('5× SoX') ? 5 : 1;
-  const needFfmpeg = c.target.includes('2× ffmpeg') ? 2 : 1.5;
-  let met = (Number.isNaN(vsF) || vsF >= needFfmpeg) && (Number.isNaN(vsS) || c.name.startsWith('analyze') || vsS >= needSox);
-  if (c.name === 'gain') met = met && inputSeconds / d >= 8000;
-  rows.push(`| ${c.name}${c.note ? ` ¹` : ''} | ${fmt(d)} | ${fmt(f)} | ${fmt(s)} | ${ratio(d, f)} | ${ratio(d, s)} | ${Math.round(inputSeconds / d).toLocaleString('en')} | ${c.target} | ${met ? 'yes' : 'no'} |`);
+const targetText = (t: Case['target']) => [t.ffmpeg && `≥ ${t.ffmpeg}× ffmpeg`, t.sox && `≥ ${t.sox}× SoX`].filter(Boolean).join(', ');
+const rows: string[] = [];
+for (const sf of FORMATS) {
+  rows.push(
+    '',
+    `| effect (${MINUTES} min, 44.1 kHz stereo, ${FORMAT_LABEL[sf]}) | david s | ffmpeg s | sox s | vs ffmpeg | vs sox | × realtime | target | met |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  );
+  for (const c of selected) {
+    const t = times[key(sf, c)];
+    const d = median(t.david), f = t.ffmpeg.length ? median(t.ffmpeg) : NaN, s = t.sox.length ? median(t.sox) : NaN;
+    const met = (c.target.ffmpeg === undefined || f / d >= c.target.ffmpeg) && (c.target.sox === undefined || s / d >= c.target.sox);
+    rows.push(`| ${c.name}${c.note ? ` ¹` : ''} | ${fmt(d)} | ${fmt(f)} | ${fmt(s)} | ${ratio(d, f)} | ${ratio(d, s)} | ${Math.round(inputSeconds / d).toLocaleString('en')} | ${targetText(c.target)} | ${met ? 'yes' : 'no'} |`);
+  }
 }
 console.log(`\n${rows.join('\n')}\n`);
 for (const c of selected.filter((c) => c.note)) console.log(`¹ ${c.name}: ${c.note}`);
@@ -285,6 +321,8 @@ const collectBlocks = async (src: AsyncIterable<AudioBlock>) => {
 async function* listed(blocks: AudioBlock[]): AsyncIterable<AudioBlock> {
   yield* blocks;
 }
+/** Issue 15: the gain kernel alone, in process. */
+const GAIN_KERNEL_REALTIME = 8000;
 const kernelRows: string[] = [];
 for (const c of selected) {
   const ms: number[] = [];
@@ -299,9 +337,11 @@ for (const c of selected) {
     }
     if (r > 0) ms.push(performance.now() - t0); // the first round warms the JIT
   }
-  kernelRows.push(`| ${c.name} | ${median(ms).toFixed(0)} ms | ${Math.round(60_000 / median(ms)).toLocaleString('en')}× |`);
+  const realtime = 60_000 / median(ms);
+  const target = c.name === 'gain' ? `≥ ${GAIN_KERNEL_REALTIME.toLocaleString('en')}× realtime | ${realtime >= GAIN_KERNEL_REALTIME ? 'yes' : 'no'}` : '— | —';
+  kernelRows.push(`| ${c.name} | ${median(ms).toFixed(0)} ms | ${Math.round(realtime).toLocaleString('en')}× | ${target} |`);
 }
-console.log(`\n| kernel in process (1 min stereo in memory) | time | × realtime |\n| --- | ---: | ---: |\n${kernelRows.join('\n')}`);
+console.log(`\n| kernel in process (1 min stereo in memory) | time | × realtime | target | met |\n| --- | ---: | ---: | --- | --- |\n${kernelRows.join('\n')}`);
 
 console.log(`\n${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${ROUNDS} rounds (medians), ffmpeg -filter_threads 1 -threads 1, ${HAVE_SOX ? 'sox 14.4' : 'no sox'}; ${HAVE_TIME ? '/usr/bin/time' : '/proc VmHWM'} for memory`);
 rmSync(out, { recursive: true, force: true });
