@@ -202,6 +202,8 @@ const inputSeconds = MINUTES * 60;
 const selected = cases.filter((c) => ONLY.length === 0 || ONLY.some((o) => c.name.startsWith(o)));
 const times: Record<string, { david: number[]; ffmpeg: number[]; sox: number[] }> = {};
 const key = (sf: SampleFormat, c: Case) => `${sf} ${c.name}`;
+const FLOOR = join(import.meta.dirname, 'floor.mjs');
+const floorTimes: Record<string, number[]> = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const c of selected) {
     for (const sf of FORMATS) {
@@ -236,6 +238,11 @@ for (let round = 0; round < ROUNDS; round++) {
       }
       process.stderr.write(`round ${round + 1}/${ROUNDS} ${c.name} (${sf})\n`);
     }
+  }
+  // The I/O floor, in the same rounds: Node copying the file through itself, and cp.
+  for (const sf of FORMATS) {
+    (floorTimes[`node ${sf}`] ??= []).push((await run([process.execPath, FLOOR, inputIn(sf), join(out, 'floor.wav')])).seconds);
+    (floorTimes[`cp ${sf}`] ??= []).push((await run(['cp', inputIn(sf), join(out, 'floor.wav')])).seconds);
   }
 }
 
@@ -277,6 +284,19 @@ for (const sf of FORMATS) {
   }
 }
 console.log(`\n${rows.join('\n')}\n`);
+// What no Node process can beat: the ffmpeg time a row's target asks for, against Node merely copying the file.
+for (const sf of FORMATS) {
+  const node = median(floorTimes[`node ${sf}`]), cp = median(floorTimes[`cp ${sf}`]);
+  const below = selected
+    .filter((c) => c.david[0] === 'process' && c.target.ffmpeg && times[key(sf, c)].ffmpeg.length)
+    .map((c) => ({ c, need: median(times[key(sf, c)].ffmpeg) / c.target.ffmpeg! }))
+    .filter(({ need }) => need < node)
+    .map(({ c, need }) => `${c.name} (${fmt(need)} s)`);
+  console.log(
+    `I/O floor, ${FORMAT_LABEL[sf]}: Node copying the file through itself ${fmt(node)} s (start-up included), cp ${fmt(cp)} s.` +
+      (below.length ? ` Below the floor, so out of reach for any Node process: ${below.join(', ')}.` : ' Every target is above it.'),
+  );
+}
 for (const c of selected.filter((c) => c.note)) console.log(`¹ ${c.name}: ${c.note}`);
 console.log(`\ndavid start-up (process a 0.1 s file): ${fmt(startup)} s — included in every david time above.`);
 console.log(`\nStart-up (11 interleaved runs each, whole processes; the bundle current):\n\n${startupRows.join('\n')}\n`);
