@@ -20,6 +20,7 @@ export default defineConfig({
       'test/presets.test.ts',
       'test/analysis-loudness.test.ts',
       'test/edit-exact.test.ts',
+      'test/oversampler.test.ts',
     ],
     testTimeout: 120_000,
     pool: 'forks',
