@@ -303,7 +303,7 @@ console.log(`\nStart-up (11 interleaved runs each, whole processes; the bundle c
 
 // Peak memory: 1 minute against a long input, same effect chain.
 const memory: string[] = [];
-for (const m of [1, MEMORY_MINUTES]) {
+for (const m of new Set([1, MEMORY_MINUTES])) {
   const file = ensureSignal(m);
   for (const [label, args] of [['reverb', ['--effect', 'reverb']], ['reverse (spilled)', ['--effect', 'reverse']]] as const) {
     const r = await run([...DAVID, 'process', file, join(out, 'mem.wav'), ...args]);
