@@ -240,6 +240,7 @@ const Version = z
     depth: z.number().openapi({ description: '1 for a job on the upload, 2 for a job on that job’s output, …' }),
     path: z.array(z.string()).openapi({ description: 'the job ids from the upload down to this one' }),
     status: z.enum(['queued', 'processing', 'completed', 'failed', 'expired']),
+    preset: z.string().optional().openapi({ description: 'the preset the job was asked for, when it was; `chain` holds its steps' }),
     chain: z.array(z.object({ effect: z.string(), parameters: z.record(z.string(), z.unknown()) })).openapi({ description: 'the steps this job ran (its ancestors ran theirs before)' }),
     created_at: z.string(),
     expired_at: z.string().optional(),

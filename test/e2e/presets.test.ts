@@ -86,6 +86,11 @@ describe('presets through the API', () => {
     const job = await api.waitForJob(S, r.body.job_id);
     expect(job.status).toBe('completed');
     expect(job.preset).toBeUndefined();
+    // The file's versions say which came from a preset and which from a plain chain.
+    const versions = (await api.call('GET', `/api/audio/${S.session_id}/files/${speechId}/versions`, { token: S.access_token })).body.versions;
+    const byId = new Map(versions.map((v: { job_id: string }) => [v.job_id, v]));
+    expect(byId.get(job.job_id)).not.toHaveProperty('preset');
+    expect(versions.filter((v: { preset?: string }) => v.preset === 'podcast').length).toBeGreaterThanOrEqual(1);
     const [report] = job.reports;
     expect(report).toMatchObject({ target: -14, met: false });
     expect(report.reason).toMatch(/held back by the -1 dBTP true-peak ceiling/);

@@ -1302,6 +1302,8 @@ export interface components {
             path: string[];
             /** @enum {string} */
             status: "queued" | "processing" | "completed" | "failed" | "expired";
+            /** @description the preset the job was asked for, when it was; `chain` holds its steps */
+            preset?: string;
             /** @description the steps this job ran (its ancestors ran theirs before) */
             chain: {
                 effect: string;

@@ -97,6 +97,7 @@ export async function fileVersions(deps: Deps, session: Session, fileId: string)
         depth: path.length + 1,
         path: [...path, j.job_id],
         status: j.status,
+        ...(j.preset ? { preset: j.preset } : {}),
         chain: j.chain,
         created_at: j.created_at,
         ...(j.expired_at ? { expired_at: j.expired_at } : {}),
