@@ -63,13 +63,18 @@ describe('the local Lambda runtime', () => {
     });
     source.start();
     try {
-      for (const body of ['memory', 'timeout', 'disk']) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
-      for (let i = 0; i < 300 && seen.filter((s) => s.ok).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+      // A child process's memory counts too (ffmpeg under a job), and the child goes with its environment.
+      const pidFile = join(shared.dir, 'child.pid');
+      const bodies = ['memory', `child-memory:${pidFile}`, 'timeout', 'disk'];
+      for (const body of bodies) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+      for (let i = 0; i < 400 && seen.filter((s) => s.ok).length < bodies.length; i++) await new Promise((r) => setTimeout(r, 100));
       const types = errors.map((e) => e.name).sort();
-      expect(types).toEqual(['Runtime.OutOfMemory', 'Sandbox.EphemeralStorageFull', 'Sandbox.Timedout']);
-      for (const body of ['memory', 'timeout', 'disk']) {
+      expect(types).toEqual(['Runtime.OutOfMemory', 'Runtime.OutOfMemory', 'Sandbox.EphemeralStorageFull', 'Sandbox.Timedout']);
+      for (const body of bodies) {
         expect(seen.filter((s) => s.body === body).map((s) => s.ok), body).toEqual([false, true]);
       }
+      const childPid = Number(readFileSync(pidFile, 'utf8'));
+      expect(() => process.kill(childPid, 0), 'the child was killed with its environment').toThrow();
       expect(errors.find((e) => e.name === 'Sandbox.Timedout')?.message).toMatch(/Task timed out after 2\.00 seconds/);
       // Each failure cost its environment: the next invocation started a fresh one.
       expect(pool.starts.length).toBeGreaterThanOrEqual(4);

@@ -46,8 +46,9 @@ let sequence = 0;
 
 /**
  * Resident memory (kB) of a process and all its descendants (ffmpeg children count, as in a Lambda sandbox). Read
- * synchronously: a few small /proc files, microseconds each, where promise reads cost four thread-pool hops apiece
- * and, every 200 ms for every busy environment, were a fifth of the stack process's CPU under load.
+ * synchronously from /proc (a few small files), following the children of each process's main thread: Node spawns
+ * from its event-loop thread and ffmpeg spawns nothing, so the other threads' lists (a dozen files per Node process,
+ * every 200 ms for every busy environment) need not be read.
  */
 function treeRssKb(pid: number): { kb: number; pids: number[] } {
   let kb = 0;
@@ -62,15 +63,7 @@ function treeRssKb(pid: number): { kb: number; pids: number[] } {
   const visit = (p: number) => {
     pids.push(p);
     kb += Number(/VmRSS:\s+(\d+)/.exec(read(`/proc/${p}/status`))?.[1] ?? 0);
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${p}/task`);
-    } catch {
-      // gone meanwhile
-    }
-    for (const t of tasks) {
-      for (const c of read(`/proc/${p}/task/${t}/children`).split(/\s+/).filter(Boolean)) visit(Number(c));
-    }
+    for (const c of read(`/proc/${p}/task/${p}/children`).split(/\s+/).filter(Boolean)) visit(Number(c));
   };
   visit(pid);
   return { kb, pids };
