@@ -69,7 +69,7 @@ function treeRssKb(pid: number): { kb: number; pids: number[] } {
   return { kb, pids };
 }
 
-/** Bytes under a directory (its /tmp), read synchronously for the same reason. */
+/** Bytes under a directory (an environment's /tmp), read synchronously like its memory: an empty one is a single readdir. */
 function dirBytes(dir: string): number {
   let total = 0;
   let entries: Dirent[] = [];
