@@ -119,7 +119,7 @@ describe('normalize reports what it reached', () => {
     expect(lowered.ffmpeg.I).toBeLessThan(-14.5);
     expect(Math.abs(lowered.ffmpeg.TP + 1)).toBeLessThanOrEqual(0.1); // no limiter: the gain put the peak at the ceiling
     expect(l.measurements.limited_db).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('says when the ceiling leaves too little room, and what it reached instead', async () => {
     const out = await run(speech(), normalize({ targetDb: -6, truePeakCeilingDb: -3 }), 'impossible');
@@ -128,7 +128,7 @@ describe('normalize reports what it reached', () => {
     expect(r.reason).toMatch(/the -3 dBTP true-peak ceiling leaves too little room/);
     expect(Math.abs(r.reached! - out.ffmpeg.I)).toBeLessThanOrEqual(0.1);
     expect(out.ffmpeg.TP).toBeLessThanOrEqual(-3 + 0.1);
-  }, 60_000);
+  }, 180_000);
 
   it('reaches a peak target, and reports silence as not measurable, leaving it unchanged', async () => {
     const out = await run(speech(), normalize({ mode: 'peak', targetDb: -6 }), 'peak');
@@ -145,7 +145,7 @@ describe('normalize reports what it reached', () => {
     const t = await renderChain([short], normalize({ targetDb: -16 }), { sampleRate: 44_100, channels: 1 }, { tempDir: dir });
     expect(t.reports[0].reason).toBe('not measurable: shorter than one 400 ms gating block; the audio was left unchanged');
     expect(t.audio[0]).toEqual(short);
-  }, 60_000);
+  }, 180_000);
 
   it('gives the same output and report for any block size while limiting', async () => {
     const clip = speech();
@@ -156,5 +156,5 @@ describe('normalize reports what it reached', () => {
     for (let i = 0; i < a.audio[0].length; i++) diff = Math.max(diff, Math.abs(a.audio[0][i] - b.audio[0][i]));
     expect(a.audio[0].length).toBe(clip.audio[0].length);
     expect(diff).toBeLessThan(1e-6);
-  }, 60_000);
+  }, 180_000);
 });
