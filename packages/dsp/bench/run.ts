@@ -171,9 +171,11 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function wavSeconds(path: string): number {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], { encoding: 'utf8' });
-  return Number(r.stdout.trim());
+/** What ffprobe (not our decoder) says of an output: its duration and its audio codec. */
+function probed(path: string): { seconds: number; codec: string } {
+  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'format=duration:stream=codec_name', '-of', 'json', path], { encoding: 'utf8' });
+  const j = JSON.parse(r.stdout || '{}') as { format?: { duration?: string }; streams?: { codec_name?: string }[] };
+  return { seconds: Number(j.format?.duration), codec: j.streams?.[0]?.codec_name ?? '' };
 }
 
 /** The input in each sample format: the 16-bit signal, and ffmpeg's exact conversion of it to 32-bit float. */
@@ -192,11 +194,6 @@ const FORMAT_LABEL: Record<SampleFormat, string> = { s16: '16-bit WAV', f32: '32
 /** Each peer writes the input's sample format: ffmpeg's WAV muxer would write 16-bit unless told. */
 const ffmpegOut: Record<SampleFormat, string[]> = { s16: [], f32: ['-c:a', 'pcm_f32le'] };
 const soxOut: Record<SampleFormat, string[]> = { s16: [], f32: ['-e', 'floating-point', '-b', '32'] };
-
-function codecOf(path: string): string {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', path], { encoding: 'utf8' });
-  return r.stdout.trim();
-}
 
 const inputSeconds = MINUTES * 60;
 const selected = cases.filter((c) => ONLY.length === 0 || ONLY.some((o) => c.name.startsWith(o)));
@@ -226,13 +223,13 @@ for (let round = 0; round < ROUNDS; round++) {
       }
       // Sanity: we never win by doing nothing, and every tool wrote the input's sample format.
       if (round === 0 && c.david[0] === 'process') {
-        const d = wavSeconds(join(out, 'david.wav'));
+        const d = probed(join(out, 'david.wav')).seconds;
         const want = c.durationRatio === -1 ? null : inputSeconds * (c.durationRatio ?? 1);
         const ok = want === null ? d >= inputSeconds - 0.01 : Math.abs(d - want) / want < 0.005;
         if (!ok) throw new Error(`${c.name}: david wrote ${d} s, expected ${want ?? `≥ ${inputSeconds}`} s`);
         if (statSync(join(out, 'david.wav')).size < inputSeconds * 44_100 * 4 * 0.2) throw new Error(`${c.name}: output suspiciously small`);
         for (const tool of tools) {
-          const codec = codecOf(join(out, `${tool}.wav`));
+          const { codec } = probed(join(out, `${tool}.wav`));
           if (codec !== CODEC[sf]) throw new Error(`${c.name}: ${tool} wrote ${codec} from ${CODEC[sf]} input`);
         }
       }
