@@ -21,6 +21,7 @@ export default defineConfig({
       'test/analysis-loudness.test.ts',
       'test/edit-exact.test.ts',
       'test/oversampler.test.ts',
+      'test/wasm-kernels.test.ts',
     ],
     testTimeout: 120_000,
     pool: 'forks',

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { InvalidMediaError, LimitExceededError } from '../errors.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
+import { f32StereoJoin, f32StereoSplit, f32ToS16Mono, planarToS16Stereo, s16MonoToF32, s16StereoToPlanar } from '../engine/wasm/index.ts';
 
 export type WavSampleType = 'int' | 'float';
 
@@ -133,10 +134,12 @@ export function deinterleave(bytes: Uint8Array, info: Pick<WavInfo, 'channels' |
     into && into.length === nch && into[0].length >= frames ? into.map((c) => c.subarray(0, frames)) : Array.from({ length: nch }, () => new Float32Array(frames));
   const n = frames * nch;
   if (info.sampleType === 'float' && bps === 4) {
+    // The SIMD kernels do the first multiple of 4 frames (stereo, mono 16-bit); these loops do the rest.
+    const i0 = nch === 2 ? f32StereoSplit(bytes, out[0], out[1], frames) : 0;
     const src = new Float32Array(bytes.buffer, bytes.byteOffset, n);
     for (let c = 0; c < nch; c++) {
       const dst = out[c];
-      for (let i = 0, j = c; i < frames; i++, j += nch) dst[i] = src[j];
+      for (let i = i0, j = i0 * nch + c; i < frames; i++, j += nch) dst[i] = src[j];
     }
   } else if (info.sampleType === 'float') {
     const src = new Float64Array(bytes.buffer, bytes.byteOffset, n);
@@ -145,11 +148,12 @@ export function deinterleave(bytes: Uint8Array, info: Pick<WavInfo, 'channels' |
       for (let i = 0, j = c; i < frames; i++, j += nch) dst[i] = src[j];
     }
   } else if (bps === 2) {
+    const i0 = nch === 2 ? s16StereoToPlanar(bytes, out[0], out[1], frames) : nch === 1 ? s16MonoToF32(bytes, out[0], frames) : 0;
     const src = new Int16Array(bytes.buffer, bytes.byteOffset, n);
     const k = 1 / 32768;
     for (let c = 0; c < nch; c++) {
       const dst = out[c];
-      for (let i = 0, j = c; i < frames; i++, j += nch) dst[i] = src[j] * k;
+      for (let i = i0, j = i0 * nch + c; i < frames; i++, j += nch) dst[i] = src[j] * k;
     }
   } else if (bps === 3) {
     const k = 1 / 8388608;
@@ -276,16 +280,19 @@ export function interleave(block: AudioBlock, opts: WavWriteOptions, into?: Uint
   const size = frames * nch * (bits / 8);
   const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
   if (float) {
+    // The SIMD kernels do the first multiple of 4 frames (stereo, mono 16-bit); these loops do the rest.
+    const i0 = nch === 2 ? f32StereoJoin(block[0], block[1], out, frames) : 0;
     const dst = new Float32Array(out.buffer, out.byteOffset, frames * nch);
     for (let c = 0; c < nch; c++) {
       const src = block[c];
-      for (let i = 0, j = c; i < frames; i++, j += nch) dst[j] = src[i];
+      for (let i = i0, j = i0 * nch + c; i < frames; i++, j += nch) dst[j] = src[i];
     }
   } else if (bits === 16 && nch === 2) {
     // Stereo: both channels in one pass, stores in order.
+    const i0 = planarToS16Stereo(block[0], block[1], out, frames);
     const dst = new Int16Array(out.buffer, out.byteOffset, frames * 2);
     const l = block[0], r = block[1];
-    for (let i = 0, j = 0; i < frames; i++, j += 2) {
+    for (let i = i0, j = i0 * 2; i < frames; i++, j += 2) {
       let a = l[i] * 32768 + 32768.5;
       let b = r[i] * 32768 + 32768.5;
       a = a >= 0 ? (a <= 65535 ? a : 65535) : a < 0 ? 0 : 32768.5;
@@ -294,10 +301,11 @@ export function interleave(block: AudioBlock, opts: WavWriteOptions, into?: Uint
       dst[j + 1] = (b | 0) - 32768;
     }
   } else if (bits === 16) {
+    const i0 = nch === 1 ? f32ToS16Mono(block[0], out, frames) : 0;
     const dst = new Int16Array(out.buffer, out.byteOffset, frames * nch);
     for (let c = 0; c < nch; c++) {
       const src = block[c];
-      for (let i = 0, j = c; i < frames; i++, j += nch) {
+      for (let i = i0, j = i0 * nch + c; i < frames; i++, j += nch) {
         // Offset to positive so `| 0` rounds (half up) without Math.round; clip first. NaN becomes 0 (silence).
         let x = src[i] * 32768 + 32768.5;
         x = x >= 0 ? (x <= 65535 ? x : 65535) : x < 0 ? 0 : 32768.5;

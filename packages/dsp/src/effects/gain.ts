@@ -1,3 +1,4 @@
+import { scaleInPlace } from '../engine/wasm/index.ts';
 import { defineEffect, type AudioBlock } from '../types.ts';
 
 export const gain = defineEffect({
@@ -11,10 +12,16 @@ export const gain = defineEffect({
     return {
       outputChannels: format.channels,
       process(block: AudioBlock): AudioBlock {
-        for (const ch of block) for (let i = 0; i < ch.length; i++) ch[i] *= factor;
+        for (let c = 0; c < block.length; c++) scale(block[c], factor, scaleInPlace(block[c], factor));
         return block;
       },
       flush: () => [],
     };
   },
 });
+
+/** The samples from `from` on (the SIMD kernel did those before it), in a function of its own so it is optimized as one. */
+function scale(ch: Float32Array, factor: number, from: number): void {
+  const n = ch.length;
+  for (let i = from; i < n; i++) ch[i] *= factor;
+}

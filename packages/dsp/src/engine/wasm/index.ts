@@ -1,0 +1,175 @@
+import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
+
+/**
+ * The WebAssembly SIMD kernels (kernels.wat) behind plain functions on typed arrays. Each copies its input into the
+ * module's fixed scratch memory a chunk at a time, runs the kernel and copies the result out; copies are memcpy
+ * and cost a fraction of the scalar loops they replace (10-minute stereo 16-bit → float: ~9 ms against ~60–100 ms).
+ *
+ * Every function does a multiple of 4 frames and returns how many it did: the caller's JavaScript loop does the
+ * rest, and all of it when the kernels are off (`DAVID_SIMD=0`, or no WebAssembly SIMD). The results are the
+ * JavaScript loops' results, bit for bit (kernels.test.ts).
+ */
+interface Exports {
+  readonly memory: { readonly buffer: ArrayBuffer };
+  s16x2_to_f32(src: number, l: number, r: number, frames: number): void;
+  f32_to_s16x2(l: number, r: number, dst: number, frames: number): void;
+  s16_to_f32(src: number, dst: number, n: number): void;
+  f32_to_s16(src: number, dst: number, n: number): void;
+  f32x2_split(src: number, l: number, r: number, frames: number): void;
+  f32x2_join(l: number, r: number, dst: number, frames: number): void;
+  scale(p: number, n: number, g: number): void;
+}
+
+/** Frames per chunk; the scratch layout below holds one chunk of interleaved f32 stereo in and out. */
+const CHUNK = 16_384;
+const IN = 0; // up to CHUNK × 2 channels × 4 bytes
+const L = IN + CHUNK * 8;
+const R = L + CHUNK * 4;
+const OUT = R + CHUNK * 4; // up to CHUNK × 8 bytes; ends at 384 KiB, inside the module's 512 KiB
+
+/** Node's WebAssembly global (the project's TypeScript libs declare only its types). */
+const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (mod: object) => { exports: object } } }).WebAssembly;
+
+let kernels: Exports | null | undefined;
+
+function load(): Exports | null {
+  if (process.env.DAVID_SIMD === '0') return null;
+  try {
+    return new wasm.Instance(new wasm.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'))).exports as Exports;
+  } catch {
+    return null; // no WebAssembly SIMD here: the JavaScript loops do everything
+  }
+}
+
+function get(): Exports | null {
+  if (kernels === undefined) kernels = load();
+  return kernels;
+}
+
+/** Turn the kernels off or on again (tests compare both paths; the bench measures both). */
+export function useSimd(on: boolean): void {
+  kernels = on ? load() : null;
+}
+
+export function simdEnabled(): boolean {
+  return get() !== null;
+}
+
+const down4 = (n: number) => n & ~3;
+
+/** Interleaved 16-bit stereo bytes → planar f32. */
+export function s16StereoToPlanar(src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number {
+  const k = get();
+  if (!k) return 0;
+  const todo = down4(frames);
+  const heap = new Uint8Array(k.memory.buffer);
+  const f32 = new Float32Array(k.memory.buffer);
+  for (let at = 0; at < todo; at += CHUNK) {
+    const n = Math.min(CHUNK, todo - at);
+    heap.set(src.subarray(at * 4, (at + n) * 4), IN);
+    k.s16x2_to_f32(IN, L, R, n);
+    l.set(f32.subarray(L / 4, L / 4 + n), at);
+    r.set(f32.subarray(R / 4, R / 4 + n), at);
+  }
+  return todo;
+}
+
+/** Planar f32 → interleaved 16-bit stereo bytes (round half up, saturate, NaN → 0). */
+export function planarToS16Stereo(l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number {
+  const k = get();
+  if (!k) return 0;
+  const todo = down4(frames);
+  const heap = new Uint8Array(k.memory.buffer);
+  const f32 = new Float32Array(k.memory.buffer);
+  for (let at = 0; at < todo; at += CHUNK) {
+    const n = Math.min(CHUNK, todo - at);
+    f32.set(l.subarray(at, at + n), L / 4);
+    f32.set(r.subarray(at, at + n), R / 4);
+    k.f32_to_s16x2(L, R, OUT, n);
+    dst.set(heap.subarray(OUT, OUT + n * 4), at * 4);
+  }
+  return todo;
+}
+
+/** 16-bit mono bytes → f32. */
+export function s16MonoToF32(src: Uint8Array, dst: Float32Array, samples: number): number {
+  const k = get();
+  if (!k) return 0;
+  const todo = down4(samples);
+  const heap = new Uint8Array(k.memory.buffer);
+  const f32 = new Float32Array(k.memory.buffer);
+  for (let at = 0; at < todo; at += CHUNK) {
+    const n = Math.min(CHUNK, todo - at);
+    heap.set(src.subarray(at * 2, (at + n) * 2), IN);
+    k.s16_to_f32(IN, L, n);
+    dst.set(f32.subarray(L / 4, L / 4 + n), at);
+  }
+  return todo;
+}
+
+/** f32 → 16-bit mono bytes (round half up, saturate, NaN → 0). */
+export function f32ToS16Mono(src: Float32Array, dst: Uint8Array, samples: number): number {
+  const k = get();
+  if (!k) return 0;
+  const todo = down4(samples);
+  const heap = new Uint8Array(k.memory.buffer);
+  const f32 = new Float32Array(k.memory.buffer);
+  for (let at = 0; at < todo; at += CHUNK) {
+    const n = Math.min(CHUNK, todo - at);
+    f32.set(src.subarray(at, at + n), L / 4);
+    k.f32_to_s16(L, OUT, n);
+    dst.set(heap.subarray(OUT, OUT + n * 2), at * 2);
+  }
+  return todo;
+}
+
+/** Interleaved f32 stereo bytes → planar f32. */
+export function f32StereoSplit(src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number {
+  const k = get();
+  if (!k) return 0;
+  const todo = down4(frames);
+  const heap = new Uint8Array(k.memory.buffer);
+  const f32 = new Float32Array(k.memory.buffer);
+  for (let at = 0; at < todo; at += CHUNK) {
+    const n = Math.min(CHUNK, todo - at);
+    heap.set(src.subarray(at * 8, (at + n) * 8), IN);
+    k.f32x2_split(IN, L, R, n);
+    l.set(f32.subarray(L / 4, L / 4 + n), at);
+    r.set(f32.subarray(R / 4, R / 4 + n), at);
+  }
+  return todo;
+}
+
+/** Planar f32 → interleaved f32 stereo bytes. */
+export function f32StereoJoin(l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number {
+  const k = get();
+  if (!k) return 0;
+  const todo = down4(frames);
+  const heap = new Uint8Array(k.memory.buffer);
+  const f32 = new Float32Array(k.memory.buffer);
+  for (let at = 0; at < todo; at += CHUNK) {
+    const n = Math.min(CHUNK, todo - at);
+    f32.set(l.subarray(at, at + n), L / 4);
+    f32.set(r.subarray(at, at + n), R / 4);
+    k.f32x2_join(L, R, OUT, n);
+    dst.set(heap.subarray(OUT, OUT + n * 8), at * 8);
+  }
+  return todo;
+}
+
+/** x[i] *= g for every sample (in f64, rounded to f32, as the JavaScript statement does). */
+export function scaleInPlace(x: Float32Array, g: number): number {
+  const k = get();
+  if (!k) return 0;
+  const todo = down4(x.length);
+  const f32 = new Float32Array(k.memory.buffer);
+  // Two chunks' worth of floats fit between IN and OUT's end.
+  const room = CHUNK * 2;
+  for (let at = 0; at < todo; at += room) {
+    const n = Math.min(room, todo - at);
+    f32.set(x.subarray(at, at + n), IN / 4);
+    k.scale(IN, n, g);
+    x.set(f32.subarray(IN / 4, IN / 4 + n), at);
+  }
+  return todo;
+}

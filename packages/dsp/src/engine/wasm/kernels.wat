@@ -1,0 +1,129 @@
+;; David's WebAssembly SIMD kernels: the per-sample loops every file pays for (PCM conversion, constant gain).
+;; Each does exactly what the JavaScript loops it replaces do, bit for bit (see kernels.test.ts): conversions to
+;; 16-bit round half up in f64 and saturate, NaN becomes 0; the gain multiplies in f64 and rounds to f32.
+;; They work on 4 frames per step and stop at the last multiple of 4; the caller does the rest.
+;; Built into kernels-binary.ts by `npm run build:wasm -w @david/dsp` (wabt); a test checks the two agree.
+(module
+  (memory (export "memory") 8)
+
+  ;; Interleaved 16-bit stereo at $src -> planar f32 at $l and $r (x / 32768, exact).
+  (func (export "s16x2_to_f32") (param $src i32) (param $l i32) (param $r i32) (param $frames i32)
+    (local $end i32) (local $v v128) (local $k v128)
+    (local.set $k (f32x4.splat (f32.const 0x1p-15)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $frames) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        ;; L0 R0 L1 R1 L2 R2 L3 R3 -> L0 L1 L2 L3 R0 R1 R2 R3
+        (local.set $v (i8x16.shuffle 0 1 4 5 8 9 12 13 2 3 6 7 10 11 14 15 (v128.load (local.get $src)) (v128.const i64x2 0 0)))
+        (v128.store (local.get $l) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $v))) (local.get $k)))
+        (v128.store (local.get $r) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $v))) (local.get $k)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $l (i32.add (local.get $l) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 16)))
+        (br $next))))
+
+  ;; Four f32 samples -> four i32: floor(x * 32768 + 0.5) in f64, saturating (NaN -> 0).
+  (func $to_i32 (param $x v128) (result v128)
+    (local $k v128) (local $h v128)
+    (local.set $k (f64x2.splat (f64.const 32768)))
+    (local.set $h (f64x2.splat (f64.const 0.5)))
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $k)) (local.get $h))))
+      (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $x) (local.get $x)))
+        (local.get $k)) (local.get $h))))))
+
+  ;; Planar f32 at $l and $r -> interleaved 16-bit stereo at $dst (saturating).
+  (func (export "f32_to_s16x2") (param $l i32) (param $r i32) (param $dst i32) (param $frames i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $l) (i32.shl (i32.and (local.get $frames) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $l) (local.get $end)))
+        ;; narrow -> L0 L1 L2 L3 R0 R1 R2 R3 (saturated to 16 bits), then interleave
+        (v128.store (local.get $dst)
+          (i8x16.shuffle 0 1 8 9 2 3 10 11 4 5 12 13 6 7 14 15
+            (i16x8.narrow_i32x4_s (call $to_i32 (v128.load (local.get $l))) (call $to_i32 (v128.load (local.get $r))))
+            (v128.const i64x2 0 0)))
+        (local.set $l (i32.add (local.get $l) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $next))))
+
+  ;; Mono: 16-bit at $src -> f32 at $dst, $n samples.
+  (func (export "s16_to_f32") (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $k v128)
+    (local.set $k (f32x4.splat (f32.const 0x1p-15)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 1))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (v128.store (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (v128.load64_zero (local.get $src)))) (local.get $k)))
+        (local.set $src (i32.add (local.get $src) (i32.const 8)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $next))))
+
+  ;; Mono: f32 at $src -> 16-bit at $dst, $n samples.
+  (func (export "f32_to_s16") (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $v (call $to_i32 (v128.load (local.get $src))))
+        (v128.store64_lane 0 (local.get $dst) (i16x8.narrow_i32x4_s (local.get $v) (local.get $v)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
+        (br $next))))
+
+  ;; Interleaved f32 stereo at $src -> planar f32 at $l and $r (bits moved, not computed).
+  (func (export "f32x2_split") (param $src i32) (param $l i32) (param $r i32) (param $frames i32)
+    (local $end i32) (local $a v128) (local $b v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $frames) (i32.const -4)) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $a (v128.load (local.get $src)))
+        (local.set $b (v128.load offset=16 (local.get $src)))
+        (v128.store (local.get $l) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)))
+        (v128.store (local.get $r) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $l (i32.add (local.get $l) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 16)))
+        (br $next))))
+
+  ;; Planar f32 at $l and $r -> interleaved f32 stereo at $dst.
+  (func (export "f32x2_join") (param $l i32) (param $r i32) (param $dst i32) (param $frames i32)
+    (local $end i32) (local $a v128) (local $b v128)
+    (local.set $end (i32.add (local.get $l) (i32.shl (i32.and (local.get $frames) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $l) (local.get $end)))
+        (local.set $a (v128.load (local.get $l)))
+        (local.set $b (v128.load (local.get $r)))
+        (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a) (local.get $b)))
+        (v128.store offset=16 (local.get $dst) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a) (local.get $b)))
+        (local.set $l (i32.add (local.get $l) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next))))
+
+  ;; f32 at $p, $n samples, multiplied in place by $g: in f64, rounded to f32 (as `x[i] *= g` in JavaScript).
+  (func (export "scale") (param $p i32) (param $n i32) (param $g f64)
+    (local $end i32) (local $k v128) (local $x v128)
+    (local.set $k (f64x2.splat (local.get $g)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (v128.load (local.get $p)))
+        (v128.store (local.get $p)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $k)))
+            (f32x4.demote_f64x2_zero (f64x2.mul
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $x) (local.get $x)))
+              (local.get $k)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $next))))
+)

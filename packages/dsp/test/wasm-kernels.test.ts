@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deinterleave, interleave } from '../src/codecs/wav.ts';
+import { gain } from '../src/effects/gain.ts';
+import { simdEnabled, useSimd } from '../src/engine/wasm/index.ts';
+import type { AudioBlock, BlockProcessor } from '../src/types.ts';
+
+// The SIMD kernels must give what the JavaScript loops give, bit for bit: every path below runs twice, kernels off
+// then on, on the same input, and the outputs' bytes are compared. The inputs hold what breaks conversions: exact
+// half-way values (x × 32768 = n + 0.5, positive and negative), values just beside them, clipping beyond ±1, ±∞,
+// NaN, −0, denormals, and a length that is not a multiple of 4 so the JavaScript tail runs after the kernel.
+
+afterEach(() => useSimd(true));
+
+/** Deterministic samples with the awkward values spread through them. */
+function samples(n: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const special = [0.5 / 32768, -0.5 / 32768, 1.5 / 32768, -1.5 / 32768, 32766.5 / 32768, -32767.5 / 32768, 1, -1, 1.0000001, -1.0000001, 3, -3, Infinity, -Infinity, NaN, -0, 1e-40, -1e-40, Math.fround(0.49999997 / 32768)];
+  for (let i = 0; i < n; i++) {
+    const r = rnd();
+    if (r < 0.1) x[i] = special[Math.floor(rnd() * special.length)];
+    else if (r < 0.3) x[i] = (Math.floor(rnd() * 65536) - 32768 + 0.5) / 32768; // exact ties
+    else x[i] = (rnd() * 2 - 1) * 1.2;
+  }
+  return x;
+}
+
+const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * Float samples compared as values: equal, or both NaN (a NaN's payload bits are not kept even by the JavaScript
+ * loops alone: the interpreter and the optimized code of the same loop copy them differently), and −0 is not 0.
+ */
+function sameFloats(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Float32Array(a.buffer, a.byteOffset, a.length / 4), y = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  return true;
+}
+
+function bothWays<T extends ArrayBufferView>(run: () => T): { js: Buffer; simd: Buffer } {
+  useSimd(false);
+  const js = Buffer.from(bytesOf(run()));
+  useSimd(true);
+  const simd = Buffer.from(bytesOf(run()));
+  return { js, simd };
+}
+
+describe('WebAssembly SIMD kernels', () => {
+  it('are on in this Node (otherwise everything below would compare the JavaScript loops with themselves)', () => {
+    expect(simdEnabled()).toBe(true);
+  });
+
+  for (const channels of [1, 2, 3]) {
+    for (const frames of [0, 3, 4, 4099, 40_001]) {
+      it(`write 16-bit and float WAV bytes as the JavaScript loops do (${channels} ch, ${frames} frames)`, () => {
+        const block: AudioBlock = Array.from({ length: channels }, (_, c) => samples(frames, 7 + c + frames));
+        for (const opts of [{ bitDepth: 16 as const }, { float: true }]) {
+          const { js, simd } = bothWays(() => interleave(block, opts));
+          expect(simd.length).toBe(frames * channels * (opts.float ? 4 : 2));
+          expect(opts.float ? sameFloats(simd, js) : simd.equals(js)).toBe(true);
+        }
+      });
+
+      it(`read 16-bit and float WAV bytes as the JavaScript loops do (${channels} ch, ${frames} frames)`, () => {
+        const raw = new Uint8Array(frames * channels * 4);
+        let s = 99 + frames;
+        for (let i = 0; i < raw.length; i++) raw[i] = (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24;
+        for (const info of [{ channels, bitsPerSample: 16, sampleType: 'int' as const }, { channels, bitsPerSample: 32, sampleType: 'float' as const }]) {
+          const bytes = raw.subarray(0, frames * channels * (info.bitsPerSample / 8));
+          const { js, simd } = bothWays(() => {
+            const planar = deinterleave(bytes, info);
+            return new Uint8Array(Buffer.concat(planar.map((c) => bytesOf(c))));
+          });
+          expect(simd.length).toBe(frames * channels * 4);
+          expect(sameFloats(simd, js)).toBe(true);
+        }
+      });
+    }
+  }
+
+  it('round half up and saturate when writing 16-bit, as documented (independent of either path)', () => {
+    const x = new Float32Array([0.5 / 32768, -0.5 / 32768, 1.5 / 32768, -1.5 / 32768, 2, -2, NaN, Infinity, -Infinity, 32767.4 / 32768, 0.25, -0.25]);
+    const expected = [1, 0, 2, -1, 32767, -32768, 0, 32767, -32768, 32767, 8192, -8192];
+    for (const on of [false, true]) {
+      useSimd(on);
+      const out = interleave([x], { bitDepth: 16 });
+      expect(Array.from(new Int16Array(out.buffer, out.byteOffset, x.length))).toEqual(expected);
+    }
+  });
+
+  it('make the gain effect give the same samples as the JavaScript multiply', () => {
+    for (const gainDb of [-6, 0.1, 13.7, -96, 48]) {
+      const { js, simd } = bothWays(() => {
+        const proc = gain.create({ gainDb } as never, { format: { sampleRate: 48_000, channels: 2 }, tempDir: '/tmp' }) as BlockProcessor;
+        const out = proc.process([samples(10_003, 1), samples(10_003, 2)]);
+        return new Uint8Array(Buffer.concat(out.map((c) => bytesOf(c))));
+      });
+      expect(sameFloats(simd, js)).toBe(true);
+    }
+  });
+
+  it('are what kernels.wat assembles to (the committed bytes are not stale)', () => {
+    const script = fileURLToPath(new URL('../bin/build-wasm.mjs', import.meta.url));
+    expect(() => execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' })).not.toThrow();
+  });
+});
