@@ -1,4 +1,3 @@
-import { deflateSync } from 'node:zlib';
 import { createRealFft, hann } from '../engine/fft.ts';
 import { InvalidParameterError } from '../errors.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
@@ -177,7 +176,7 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8
   hv.setUint32(0, width);
   hv.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const parts = [Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())];
+  const parts = [Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', process.getBuiltinModule('node:zlib').deflateSync(raw)), chunk('IEND', new Uint8Array())];
   const total = parts.reduce((s, p) => s + p.length, 0);
   const png = new Uint8Array(total);
   let o = 0;

@@ -5,7 +5,6 @@
  * that finished. Built on the typed client generated from the OpenAPI document.
  */
 import { createDavidClient, DavidApiError, unwrap, type components, type DavidClient, type JobView } from '@david/client';
-import { randomUUID } from 'node:crypto';
 import { createWriteStream, openAsBlob } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -250,7 +249,7 @@ export async function cmdRemote(p: Parsed): Promise<number> {
       const fileIds = needJob.map((c) => c.state.file_id!);
       const ids = fileIds.join(',');
       state.batches ??= {};
-      const key = (state.batches[ids] ??= `batch-${randomUUID()}`);
+      const key = (state.batches[ids] ??= `batch-${process.getBuiltinModule('node:crypto').randomUUID()}`);
       await save();
       try {
         const res = unwrap(

@@ -1,8 +1,11 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { DspError } from '../errors.ts';
+
+/** Loaded on first use: a WAV-to-WAV run never starts ffmpeg and need not pay for the module (~5 ms). */
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export interface FfmpegInfo {
   readonly path: string;
@@ -42,7 +45,7 @@ async function onPath(env: NodeJS.ProcessEnv): Promise<string | null> {
 
 function versionOf(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(path, ['-hide_banner', '-version'], { timeout: 10_000 }, (err, stdout) => {
+    childProcess().execFile(path, ['-hide_banner', '-version'], { timeout: 10_000 }, (err, stdout) => {
       if (err) return reject(err);
       resolve(/ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown');
     });
@@ -105,7 +108,7 @@ export interface FfmpegProcess {
 export function startFfmpeg(ffmpeg: FfmpegInfo, args: string[], opts: { timeoutMs: number; failCode: string }): FfmpegProcess {
   // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches us, and we finish or stop
   // the work in flight; it must not kill ffmpeg under a job that is being finished. It still ends with its pipes.
-  const child = spawn(ffmpeg.path, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = childProcess().spawn(ffmpeg.path, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   let timedOut = false;
   child.stderr.on('data', (d: Buffer) => {
