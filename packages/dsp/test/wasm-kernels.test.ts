@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deinterleave, interleave } from '../src/codecs/wav.ts';
 import { gain } from '../src/effects/gain.ts';
-import { simdEnabled, useSimd } from '../src/engine/wasm/index.ts';
+import { chunkAbsMax32, simdEnabled, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
 // The SIMD kernels must give what the JavaScript loops give, bit for bit: every path below runs twice, kernels off
@@ -100,6 +100,23 @@ describe('WebAssembly SIMD kernels', () => {
         return new Uint8Array(Buffer.concat(out.map((c) => bytesOf(c))));
       });
       expect(sameFloats(simd, js)).toBe(true);
+    }
+  });
+
+  it('find the largest |sample| of every whole chunk of 32 (history then block), NaN where one is NaN', () => {
+    for (const [h, n] of [[31, 0], [31, 1], [31, 33], [31, 32_768], [0, 70_000], [5, 100_003]]) {
+      const head = Float64Array.from(samples(h, 3 + n), (v) => (Number.isNaN(v) ? 0.25 : v));
+      const x = samples(n, 11 + n);
+      const out = new Float64Array(Math.ceil((h + n) / 32) + 1).fill(-1);
+      const done = chunkAbsMax32(head, x, out);
+      expect(done).toBe(Math.floor((h + n) / 32));
+      const at = (i: number) => (i < h ? head[i] : x[i - h]);
+      for (let k = 0; k < done; k++) {
+        let m = 0;
+        for (let i = k * 32; i < k * 32 + 32; i++) m = Math.max(m, Math.abs(at(i)));
+        expect(Object.is(out[k], m), `chunk ${k} of ${h}+${n}`).toBe(true);
+      }
+      expect(out[done]).toBe(-1); // nothing written past the whole chunks
     }
   });
 

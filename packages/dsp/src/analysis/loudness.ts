@@ -1,5 +1,6 @@
 import { peakBetween, TP_L1, TP_TAPS } from '../engine/true-peak.ts';
 import { flushDenormal } from '../engine/util.ts';
+import { chunkAbsMax32 } from '../engine/wasm/index.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 
 /**
@@ -250,14 +251,15 @@ export class LoudnessMeter {
       }
       const hist = this.history[ch];
       work.set(hist, 0);
-      for (let i = 0; i < n; i++) work[H + i] = x[i];
+      work.set(x, H);
       // Chunks whose neighbourhood cannot exceed the current true peak (|y| ≤ max|x| · Σ|h|) are skipped. The
       // neighbourhood's max|x| comes from per-chunk maxima (each sample is looked at once, not 1 + H/32 times).
       const total = n + H;
       const nChunks = Math.ceil(total / 32);
       if (this.chunkMax.length < nChunks) this.chunkMax = new Float64Array(nChunks);
       const cm = this.chunkMax;
-      for (let k = 0; k < nChunks; k++) {
+      // The SIMD kernel does the whole chunks (the same maxima); this loop the rest.
+      for (let k = chunkAbsMax32(hist, x, cm); k < nChunks; k++) {
         const to = Math.min(total, (k + 1) * 32);
         let m = 0;
         for (let i = k * 32; i < to; i++) m = Math.max(m, Math.abs(work[i]));

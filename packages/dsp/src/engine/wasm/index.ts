@@ -18,6 +18,7 @@ interface Exports {
   f32x2_split(src: number, l: number, r: number, frames: number): void;
   f32x2_join(l: number, r: number, dst: number, frames: number): void;
   scale(p: number, n: number, g: number): void;
+  chunk_abs_max32(src: number, dst: number, chunks: number): void;
 }
 
 /** Frames per chunk; the scratch layout below holds one chunk of interleaved f32 stereo in and out. */
@@ -172,4 +173,29 @@ export function scaleInPlace(x: Float32Array, g: number): number {
     x.set(f32.subarray(IN / 4, IN / 4 + n), at);
   }
   return todo;
+}
+
+/**
+ * Per chunk of 32 samples of the sequence `head` then `x`, the largest |sample| (NaN for a chunk holding a NaN, as
+ * Math.max gives), into `out` from index 0. Does the whole chunks and returns how many; the caller does the last,
+ * partial one. `head` is short (a filter's history).
+ */
+export function chunkAbsMax32(head: Float64Array, x: Float32Array, out: Float64Array): number {
+  const k = get();
+  if (!k) return 0;
+  const total = head.length + x.length;
+  const chunks = Math.floor(total / 32);
+  const f32 = new Float32Array(k.memory.buffer);
+  const piece = (CHUNK * 2) / 32; // chunks per piece: 32k samples in, 1k maxima out (at OUT)
+  for (let c0 = 0; c0 < chunks; c0 += piece) {
+    const c1 = Math.min(chunks, c0 + piece);
+    const s0 = c0 * 32, s1 = c1 * 32;
+    let at = IN / 4;
+    for (let s = s0; s < Math.min(s1, head.length); s++) f32[at++] = head[s];
+    const from = Math.max(0, s0 - head.length);
+    f32.set(x.subarray(from, s1 - head.length), at);
+    k.chunk_abs_max32(IN, OUT, c1 - c0);
+    out.set(f32.subarray(OUT / 4, OUT / 4 + (c1 - c0)), c0);
+  }
+  return chunks;
 }

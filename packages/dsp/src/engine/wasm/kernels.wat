@@ -126,4 +126,27 @@
               (local.get $k)))))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br $next))))
+
+  ;; Per chunk of 32 f32 samples at $src, the largest |x| (NaN if the chunk holds one, as Math.max gives), stored
+;; as f32 at $dst; $chunks whole chunks.
+  (func (export "chunk_abs_max32") (param $src i32) (param $dst i32) (param $chunks i32)
+    (local $end i32) (local $m v128)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $chunks) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (local.set $m
+          (f32x4.max
+            (f32x4.max
+              (f32x4.max (f32x4.abs (v128.load (local.get $src))) (f32x4.abs (v128.load offset=16 (local.get $src))))
+              (f32x4.max (f32x4.abs (v128.load offset=32 (local.get $src))) (f32x4.abs (v128.load offset=48 (local.get $src)))))
+            (f32x4.max
+              (f32x4.max (f32x4.abs (v128.load offset=64 (local.get $src))) (f32x4.abs (v128.load offset=80 (local.get $src))))
+              (f32x4.max (f32x4.abs (v128.load offset=96 (local.get $src))) (f32x4.abs (v128.load offset=112 (local.get $src)))))))
+        (local.set $m (f32x4.max (local.get $m) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+        (local.set $m (f32x4.max (local.get $m) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $m) (local.get $m))))
+        (f32.store (local.get $dst) (f32x4.extract_lane 0 (local.get $m)))
+        (local.set $src (i32.add (local.get $src) (i32.const 128)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $next))))
 )
