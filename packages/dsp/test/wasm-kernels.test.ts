@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deinterleave, interleave } from '../src/codecs/wav.ts';
 import { gain } from '../src/effects/gain.ts';
-import { chunkAbsMax32, simdEnabled, useSimd } from '../src/engine/wasm/index.ts';
+import { channelStats, chunkAbsMax32, simdEnabled, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
 // The SIMD kernels must give what the JavaScript loops give, bit for bit: every path below runs twice, kernels off
@@ -117,6 +117,22 @@ describe('WebAssembly SIMD kernels', () => {
         expect(Object.is(out[k], m), `chunk ${k} of ${h}+${n}`).toBe(true);
       }
       expect(out[done]).toBe(-1); // nothing written past the whole chunks
+    }
+  });
+
+  it('sum samples and squares in even and odd accumulators and count clips as two JavaScript accumulators do', () => {
+    for (const n of [0, 3, 4, 1001, 65_536, 200_003]) {
+      const x = Float32Array.from(samples(n, 5 + n), (v) => (Number.isFinite(v) ? v : 0.999_95));
+      const st = channelStats(x, 0.9999, { sEven: 0, sOdd: 0, qEven: 0, qOdd: 0, clips: 0, done: 0 });
+      expect(st.done).toBe(n & ~3);
+      let s0 = 0, s1 = 0, q0 = 0, q1 = 0, clips = 0;
+      for (let i = 0; i < st.done; i++) {
+        if (i % 2 === 0) (s0 += x[i]), (q0 += x[i] * x[i]);
+        else (s1 += x[i]), (q1 += x[i] * x[i]);
+        if (Math.abs(x[i]) >= 0.9999) clips++;
+      }
+      expect([st.sEven, st.sOdd, st.qEven, st.qOdd, st.clips], `${n} samples`).toEqual([s0, s1, q0, q1, clips]);
+      expect(clips > 0 || n < 1000).toBe(true); // the clip count is exercised
     }
   });
 

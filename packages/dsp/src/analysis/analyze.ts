@@ -1,6 +1,7 @@
 import { decodeFile, type DecodeOptions } from '../codecs/decode.ts';
 import { DspError } from '../errors.ts';
 import { createRealFft, hann } from '../engine/fft.ts';
+import { channelStats, type ChannelStats } from '../engine/wasm/index.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { LoudnessMeter, whyNotMeasurable } from './loudness.ts';
 import { TempoTracker } from './tempo.ts';
@@ -116,6 +117,7 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
 
   let mono = new Float64Array(0);
   let energy = new Float64Array(0);
+  const stats: ChannelStats = { sEven: 0, sOdd: 0, qEven: 0, qOdd: 0, clips: 0, done: 0 };
   for await (const block of stream) {
     const n = block[0]?.length ?? 0;
     if (n === 0) continue;
@@ -123,8 +125,10 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
     for (let c = 0; c < channels; c++) {
       const x = block[c];
       // Two accumulators each: the additions of odd and even samples do not wait for one another.
-      let s0 = 0, s1 = 0, q0 = 0, q1 = 0, clips = 0;
-      let i = 0;
+      // The SIMD kernel does the first multiple of 4 samples with the same accumulators; this loop goes on from there.
+      const st = channelStats(x, CLIP_LEVEL, stats);
+      let s0 = st.sEven, s1 = st.sOdd, q0 = st.qEven, q1 = st.qOdd, clips = st.clips;
+      let i = st.done;
       for (; i + 1 < n; i += 2) {
         const v = x[i], w = x[i + 1];
         s0 += v;

@@ -19,6 +19,7 @@ interface Exports {
   f32x2_join(l: number, r: number, dst: number, frames: number): void;
   scale(p: number, n: number, g: number): void;
   chunk_abs_max32(src: number, dst: number, chunks: number): void;
+  channel_stats(src: number, n: number, clip: number, out: number): void;
 }
 
 /** Frames per chunk; the scratch layout below holds one chunk of interleaved f32 stereo in and out. */
@@ -198,4 +199,43 @@ export function chunkAbsMax32(head: Float64Array, x: Float32Array, out: Float64A
     out.set(f32.subarray(OUT / 4, OUT / 4 + (c1 - c0)), c0);
   }
   return chunks;
+}
+
+/** What `channelStats` found: sums over even and odd samples, of the samples and of their squares, and clips. */
+export interface ChannelStats {
+  sEven: number;
+  sOdd: number;
+  qEven: number;
+  qOdd: number;
+  clips: number;
+  /** Samples done (a multiple of 4); the caller goes on from here with the same accumulators. */
+  done: number;
+}
+
+/**
+ * Sums of x and x² over even and odd samples in separate accumulators (f64, in order, as two JavaScript
+ * accumulators give) and the count of |x| ≥ clip, over the first multiple of 4 samples; into `into`.
+ */
+export function channelStats(x: Float32Array, clip: number, into: ChannelStats): ChannelStats {
+  into.sEven = into.sOdd = into.qEven = into.qOdd = into.clips = into.done = 0;
+  const k = get();
+  if (!k) return into;
+  const todo = down4(x.length);
+  const f32 = new Float32Array(k.memory.buffer);
+  const f64 = new Float64Array(k.memory.buffer);
+  const room = CHUNK * 2;
+  const o = OUT / 8;
+  f64.fill(0, o, o + 4); // the accumulators start at 0 and carry on from one piece to the next
+  for (let at = 0; at < todo; at += room) {
+    const n = Math.min(room, todo - at);
+    f32.set(x.subarray(at, at + n), IN / 4);
+    k.channel_stats(IN, n, clip, OUT);
+    into.clips += Number(new BigInt64Array(k.memory.buffer, OUT + 32, 1)[0]);
+  }
+  into.sEven = f64[o];
+  into.sOdd = f64[o + 1];
+  into.qEven = f64[o + 2];
+  into.qOdd = f64[o + 3];
+  into.done = todo;
+  return into;
 }

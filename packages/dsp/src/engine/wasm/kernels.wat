@@ -149,4 +149,29 @@
         (local.set $src (i32.add (local.get $src) (i32.const 128)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (br $next))))
+
+  ;; Over $n f32 samples at $src (a multiple of 4 is done): the sums of samples and of squares with even and odd
+;; samples in separate accumulators, in f64, in sample order (what two JavaScript accumulators give), and how many
+;; have |x| >= $clip. The sums start from s_even, s_odd, q_even, q_odd (f64) at $out and end there; the count
+;; (i64) is written after them.
+  (func (export "channel_stats") (param $src i32) (param $n i32) (param $clip f64) (param $out i32)
+    (local $end i32) (local $s v128) (local $q v128) (local $c v128) (local $lim v128) (local $x v128) (local $a v128) (local $b v128)
+    (local.set $lim (f64x2.splat (local.get $clip)))
+    (local.set $s (v128.load (local.get $out)))
+    (local.set $q (v128.load offset=16 (local.get $out)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $x (v128.load (local.get $src)))
+        (local.set $a (f64x2.promote_low_f32x4 (local.get $x)))
+        (local.set $b (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $x) (local.get $x))))
+        (local.set $s (f64x2.add (f64x2.add (local.get $s) (local.get $a)) (local.get $b)))
+        (local.set $q (f64x2.add (f64x2.add (local.get $q) (f64x2.mul (local.get $a) (local.get $a))) (f64x2.mul (local.get $b) (local.get $b))))
+        (local.set $c (i64x2.sub (i64x2.sub (local.get $c) (f64x2.ge (f64x2.abs (local.get $a)) (local.get $lim))) (f64x2.ge (f64x2.abs (local.get $b)) (local.get $lim))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $next)))
+    (v128.store (local.get $out) (local.get $s))
+    (v128.store offset=16 (local.get $out) (local.get $q))
+    (i64.store offset=32 (local.get $out) (i64.add (i64x2.extract_lane 0 (local.get $c)) (i64x2.extract_lane 1 (local.get $c)))))
 )
