@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deinterleave, interleave } from '../src/codecs/wav.ts';
 import { gain } from '../src/effects/gain.ts';
+import { peakBetween, peakRange } from '../src/engine/true-peak.ts';
 import { channelStats, chunkAbsMax32, simdEnabled, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
@@ -134,6 +135,26 @@ describe('WebAssembly SIMD kernels', () => {
       expect([st.sEven, st.sOdd, st.qEven, st.qOdd, st.clips], `${n} samples`).toEqual([s0, s1, q0, q1, clips]);
       expect(clips > 0 || n < 1000).toBe(true); // the clip count is exercised
     }
+  });
+
+  it('evaluate true peak over a range as the JavaScript peakBetween loop does (coarse only and refined)', () => {
+    let refined = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const work = Float64Array.from(samples(32 + 31 + 5, 1000 + trial));
+      for (let i = 0; i < work.length; i++) if (!Number.isFinite(work[i]) && trial % 7 !== 0) work[i] = 0.3; // NaN and ∞ in some trials only
+      const start = trial % 5, end = start + 1 + (trial % 32);
+      // Running maxima from below everything (always refined) to above everything (never).
+      const tp0 = [0, 0.2, 0.6, 0.95, 1.3, 5][trial % 6];
+      let js = tp0;
+      for (let i = start; i < end; i++) {
+        const a = peakBetween(work, i, js);
+        if (a > js) js = a;
+      }
+      const simd = peakRange(work, start, end, tp0);
+      expect(Object.is(simd, js), `trial ${trial}: ${simd} vs ${js}`).toBe(true);
+      if (js > tp0) refined++;
+    }
+    expect(refined).toBeGreaterThan(50); // the maximum moved, so interpolated points were really computed
   });
 
   it('are what kernels.wat assembles to (the committed bytes are not stale)', () => {

@@ -1,4 +1,4 @@
-import { peakBetween, TP_L1, TP_TAPS } from '../engine/true-peak.ts';
+import { peakBetween, peakRange, TP_L1, TP_TAPS } from '../engine/true-peak.ts';
 import { flushDenormal } from '../engine/util.ts';
 import { chunkAbsMax32 } from '../engine/wasm/index.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
@@ -276,10 +276,7 @@ export class LoudnessMeter {
         const last = ((end + H - 1) / 32) | 0;
         for (let k = start / 32; k <= last; k++) if (cm[k] > m) m = cm[k];
         if (m * TP_L1 <= tp) continue;
-        for (let i = start; i < end; i++) {
-          const a = peakBetween(work, i, tp);
-          if (a > tp) tp = a;
-        }
+        tp = peakRange(work, start, end, tp);
       }
       this.truePeak = tp;
       for (let k = 0; k < H; k++) hist[k] = work[n + k];

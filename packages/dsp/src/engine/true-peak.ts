@@ -1,4 +1,5 @@
 import { kaiserSinc } from './util.ts';
+import { truePeakRange } from './wasm/index.ts';
 
 /**
  * True-peak interpolation, shared by the meter and the limiter. The band-limited signal between two samples is
@@ -68,4 +69,18 @@ export function peakBetween(work: Float64Array, i: number, floor: number): numbe
     if (a > m) m = a;
   }
   return m;
+}
+
+/**
+ * peakBetween over positions [start, end), the running maximum carried from `tp`; returns it after the range. The
+ * SIMD kernel does it when it can (the same arithmetic: 32 taps, even and odd taps in separate accumulators).
+ */
+export function peakRange(work: Float64Array, start: number, end: number, tp: number): number {
+  const simd = truePeakRange(work, start, end, tp, COARSE, REFINE, COARSE_MARGIN);
+  if (simd !== undefined) return simd;
+  for (let i = start; i < end; i++) {
+    const a = peakBetween(work, i, tp);
+    if (a > tp) tp = a;
+  }
+  return tp;
 }

@@ -20,6 +20,7 @@ interface Exports {
   scale(p: number, n: number, g: number): void;
   chunk_abs_max32(src: number, dst: number, chunks: number): void;
   channel_stats(src: number, n: number, clip: number, out: number): void;
+  true_peak_range(x: number, n: number, tp: number, tab: number, coarse: number, refine: number, margin: number): number;
 }
 
 /** Frames per chunk; the scratch layout below holds one chunk of interleaved f32 stereo in and out. */
@@ -27,7 +28,10 @@ const CHUNK = 16_384;
 const IN = 0; // up to CHUNK × 2 channels × 4 bytes
 const L = IN + CHUNK * 8;
 const R = L + CHUNK * 4;
-const OUT = R + CHUNK * 4; // up to CHUNK × 8 bytes; ends at 384 KiB, inside the module's 512 KiB
+const OUT = R + CHUNK * 4; // up to CHUNK × 8 bytes; ends at 384 KiB
+const TAB = OUT + CHUNK * 8; // true peak's phases: up to 16 of 32 f64
+const TPX = TAB + 16 * 256; // true peak's samples for one range
+const MEMORY_BYTES = 8 * 65_536; // the module's memory (kernels.wat)
 
 /** Node's WebAssembly global (the project's TypeScript libs declare only its types). */
 const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (mod: object) => { exports: object } } }).WebAssembly;
@@ -238,4 +242,26 @@ export function channelStats(x: Float32Array, clip: number, into: ChannelStats):
   into.qOdd = f64[o + 3];
   into.done = todo;
   return into;
+}
+
+let tablesFor: readonly Float64Array[] | undefined;
+
+/**
+ * True peak over positions [start, end) of `work` (engine/true-peak.ts's peakBetween for each, the running maximum
+ * carried from `tp`), with its 32-tap phases `coarse` then `refine`. Returns the new running maximum, or undefined
+ * when the kernels are off or the range does not fit (the caller's JavaScript loop does it then).
+ */
+export function truePeakRange(work: Float64Array, start: number, end: number, tp: number, coarse: readonly Float64Array[], refine: readonly Float64Array[], margin: number): number | undefined {
+  const k = get();
+  const len = end - start + 31;
+  if (!k || TPX + len * 8 > MEMORY_BYTES) return undefined;
+  const f64 = new Float64Array(k.memory.buffer);
+  if (tablesFor !== coarse) {
+    const phases = [...coarse, ...refine];
+    if (phases.length > 16 || phases.some((w) => w.length !== 32)) return undefined;
+    phases.forEach((w, p) => f64.set(w, TAB / 8 + p * 32));
+    tablesFor = coarse;
+  }
+  f64.set(work.subarray(start, start + len), TPX / 8);
+  return k.true_peak_range(TPX, end - start, tp, TAB, coarse.length, refine.length, margin);
 }

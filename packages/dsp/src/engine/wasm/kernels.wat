@@ -174,4 +174,53 @@
     (v128.store (local.get $out) (local.get $s))
     (v128.store offset=16 (local.get $out) (local.get $q))
     (i64.store offset=32 (local.get $out) (i64.add (i64x2.extract_lane 0 (local.get $c)) (i64x2.extract_lane 1 (local.get $c)))))
+
+  ;; True peak (engine/true-peak.ts, peakBetween over a range): Σ w[j]·x[j] over 32 taps with even and odd taps in
+;; separate f64 accumulators, as its JavaScript does.
+  (func $dot32 (param $w i32) (param $x i32) (result f64)
+    (local $acc v128) (local $end i32)
+    (local.set $end (i32.add (local.get $w) (i32.const 256)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $w) (local.get $end)))
+        (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $w)) (v128.load (local.get $x)))))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $next)))
+    (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+
+  ;; For each i in [0, $n), peakBetween(x, i): the samples x[i + 15] and x[i + 16] (32 taps, centre 15) and the
+  ;; points between them from the phases at $tab ($coarse phases of 32 f64, then $refine more, used only where the
+  ;; coarse maximum times $margin exceeds the running maximum). Starts from $tp and returns the running maximum
+  ;; after the range, as the JavaScript loop over peakBetween does.
+  (func (export "true_peak_range") (param $x i32) (param $n i32) (param $tp f64) (param $tab i32) (param $coarse i32) (param $refine i32) (param $margin f64) (result f64)
+    (local $end i32) (local $m f64) (local $a f64) (local $p i32) (local $pend i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $m (f64.max (f64.abs (f64.load offset=120 (local.get $x))) (f64.abs (f64.load offset=128 (local.get $x)))))
+        (local.set $p (local.get $tab))
+        (local.set $pend (i32.add (local.get $tab) (i32.shl (local.get $coarse) (i32.const 8))))
+        (block $c_done
+          (loop $c_next
+            (br_if $c_done (i32.ge_u (local.get $p) (local.get $pend)))
+            (local.set $a (f64.abs (call $dot32 (local.get $p) (local.get $x))))
+            (if (f64.gt (local.get $a) (local.get $m)) (then (local.set $m (local.get $a))))
+            (local.set $p (i32.add (local.get $p) (i32.const 256)))
+            (br $c_next)))
+        (if (i32.eqz (f64.le (f64.mul (local.get $m) (local.get $margin)) (local.get $tp)))
+          (then
+            (local.set $pend (i32.add (local.get $pend) (i32.shl (local.get $refine) (i32.const 8))))
+            (block $r_done
+              (loop $r_next
+                (br_if $r_done (i32.ge_u (local.get $p) (local.get $pend)))
+                (local.set $a (f64.abs (call $dot32 (local.get $p) (local.get $x))))
+                (if (f64.gt (local.get $a) (local.get $m)) (then (local.set $m (local.get $a))))
+                (local.set $p (i32.add (local.get $p) (i32.const 256)))
+                (br $r_next)))))
+        (if (f64.gt (local.get $m) (local.get $tp)) (then (local.set $tp (local.get $m))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (br $next)))
+    (local.get $tp))
 )
