@@ -23,28 +23,28 @@
         (local.set $r (i32.add (local.get $r) (i32.const 16)))
         (br $next))))
 
-  ;; Four f32 samples -> four i32: floor(x * 32768 + 0.5) in f64, saturating (NaN -> 0).
-  (func $to_i32 (param $x v128) (result v128)
-    (local $k v128) (local $h v128)
+  ;; Planar f32 at $l and $r -> interleaved 16-bit stereo at $dst (saturating).
+  ;; Each sample: floor(x * 32768 + 0.5) in f64, to i32 saturating (NaN -> 0), narrowed to 16 bits saturating.
+  (func (export "f32_to_s16x2") (param $l i32) (param $r i32) (param $dst i32) (param $frames i32)
+    (local $end i32) (local $a v128) (local $b v128) (local $k v128) (local $h v128)
     (local.set $k (f64x2.splat (f64.const 32768)))
     (local.set $h (f64x2.splat (f64.const 0.5)))
-    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-      (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $k)) (local.get $h))))
-      (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul
-        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $x) (local.get $x)))
-        (local.get $k)) (local.get $h))))))
-
-  ;; Planar f32 at $l and $r -> interleaved 16-bit stereo at $dst (saturating).
-  (func (export "f32_to_s16x2") (param $l i32) (param $r i32) (param $dst i32) (param $frames i32)
-    (local $end i32)
     (local.set $end (i32.add (local.get $l) (i32.shl (i32.and (local.get $frames) (i32.const -4)) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $l) (local.get $end)))
         ;; narrow -> L0 L1 L2 L3 R0 R1 R2 R3 (saturated to 16 bits), then interleave
+        (local.set $a (v128.load (local.get $l)))
+        (local.set $b (v128.load (local.get $r)))
         (v128.store (local.get $dst)
           (i8x16.shuffle 0 1 8 9 2 3 10 11 4 5 12 13 6 7 14 15
-            (i16x8.narrow_i32x4_s (call $to_i32 (v128.load (local.get $l))) (call $to_i32 (v128.load (local.get $r))))
+            (i16x8.narrow_i32x4_s
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (local.get $k)) (local.get $h))))
+              (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $a) (local.get $a))) (local.get $k)) (local.get $h)))))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $b)) (local.get $k)) (local.get $h))))
+              (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $b) (local.get $b))) (local.get $k)) (local.get $h))))))
             (v128.const i64x2 0 0)))
         (local.set $l (i32.add (local.get $l) (i32.const 16)))
         (local.set $r (i32.add (local.get $r) (i32.const 16)))
@@ -66,12 +66,18 @@
 
   ;; Mono: f32 at $src -> 16-bit at $dst, $n samples.
   (func (export "f32_to_s16") (param $src i32) (param $dst i32) (param $n i32)
-    (local $end i32) (local $v v128)
+    (local $end i32) (local $v v128) (local $k v128) (local $h v128)
+    (local.set $k (f64x2.splat (f64.const 32768)))
+    (local.set $h (f64x2.splat (f64.const 0.5)))
     (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
-        (local.set $v (call $to_i32 (v128.load (local.get $src))))
+        (local.set $v (v128.load (local.get $src)))
+        (local.set $v
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $k)) (local.get $h))))
+              (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $k)) (local.get $h))))))
         (v128.store64_lane 0 (local.get $dst) (i16x8.narrow_i32x4_s (local.get $v) (local.get $v)))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
