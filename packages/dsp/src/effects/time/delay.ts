@@ -8,6 +8,18 @@ const TAIL_CAP_S = 30;
  * Echo: a ring-buffer delay line per channel with feedback through an optional one-pole low-pass (damping).
  * Ping-pong crosses the feedback between left and right. Output = dry·(1 − mix) + delayed·mix.
  */
+/** One channel's echo without damping, from `pos`; returns the position after the block. */
+function echo(line: Float32Array, xs: Float32Array, n: number, pos: number, len: number, fb: number, dry: number, wet: number): number {
+  for (let i = 0; i < n; i++) {
+    const d = line[pos];
+    const x = xs[i];
+    line[pos] = x + fb * d;
+    xs[i] = x * dry + d * wet;
+    if (++pos === len) pos = 0;
+  }
+  return pos;
+}
+
 export const delay = defineEffect({
   id: 'delay',
   description: 'Delay / echo with feedback, damping and ping-pong',
@@ -60,6 +72,11 @@ export const delay = defineEffect({
       // Channels on their own line (all of them, or those past the ping-pong pair).
       for (let c = cross ? 2 : 0; c < channels; c++) {
         const line = lines[c], xs = block[c];
+        if (damp === 1) {
+          // No damping: the feedback is the delayed sample itself, no one-pole recursion to wait on per sample.
+          end = echo(line, xs, n, state.pos, len, fb, dry, wet);
+          continue;
+        }
         let l = lp[c];
         let pos = state.pos;
         for (let i = 0; i < n; i++) {
