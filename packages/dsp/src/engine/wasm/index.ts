@@ -7,7 +7,7 @@ import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
  *
  * Every function does a multiple of 4 frames and returns how many it did: the caller's JavaScript loop does the
  * rest, and all of it when the kernels are off (`DAVID_SIMD=0`, or no WebAssembly SIMD). The results are the
- * JavaScript loops' results, bit for bit (kernels.test.ts).
+ * JavaScript loops' results, bit for bit (test/wasm-kernels.test.ts).
  */
 interface Exports {
   readonly memory: { readonly buffer: ArrayBuffer };
@@ -63,121 +63,92 @@ export function simdEnabled(): boolean {
 
 const down4 = (n: number) => n & ~3;
 
-/** Interleaved 16-bit stereo bytes → planar f32. */
-export function s16StereoToPlanar(src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number {
+/** The memory's views, made once per call (the memory never grows, so they stay valid). */
+interface Heap {
+  readonly k: Exports;
+  readonly u8: Uint8Array;
+  readonly f32: Float32Array;
+}
+
+/**
+ * Runs `piece` over [0, down4(count)) in pieces of at most `room` (whole multiples of 4); returns how many were
+ * done, 0 when the kernels are off.
+ */
+function inPieces(count: number, room: number, piece: (h: Heap, at: number, n: number) => void): number {
   const k = get();
   if (!k) return 0;
-  const todo = down4(frames);
-  const heap = new Uint8Array(k.memory.buffer);
-  const f32 = new Float32Array(k.memory.buffer);
-  for (let at = 0; at < todo; at += CHUNK) {
-    const n = Math.min(CHUNK, todo - at);
-    heap.set(src.subarray(at * 4, (at + n) * 4), IN);
+  const h = { k, u8: new Uint8Array(k.memory.buffer), f32: new Float32Array(k.memory.buffer) };
+  const todo = down4(count);
+  for (let at = 0; at < todo; at += room) piece(h, at, Math.min(room, todo - at));
+  return todo;
+}
+
+/** Interleaved 16-bit stereo bytes → planar f32. */
+export function s16StereoToPlanar(src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number {
+  return inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
+    u8.set(src.subarray(at * 4, (at + n) * 4), IN);
     k.s16x2_to_f32(IN, L, R, n);
     l.set(f32.subarray(L / 4, L / 4 + n), at);
     r.set(f32.subarray(R / 4, R / 4 + n), at);
-  }
-  return todo;
+  });
 }
 
 /** Planar f32 → interleaved 16-bit stereo bytes (round half up, saturate, NaN → 0). */
 export function planarToS16Stereo(l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number {
-  const k = get();
-  if (!k) return 0;
-  const todo = down4(frames);
-  const heap = new Uint8Array(k.memory.buffer);
-  const f32 = new Float32Array(k.memory.buffer);
-  for (let at = 0; at < todo; at += CHUNK) {
-    const n = Math.min(CHUNK, todo - at);
+  return inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
     f32.set(l.subarray(at, at + n), L / 4);
     f32.set(r.subarray(at, at + n), R / 4);
     k.f32_to_s16x2(L, R, OUT, n);
-    dst.set(heap.subarray(OUT, OUT + n * 4), at * 4);
-  }
-  return todo;
+    dst.set(u8.subarray(OUT, OUT + n * 4), at * 4);
+  });
 }
 
 /** 16-bit mono bytes → f32. */
 export function s16MonoToF32(src: Uint8Array, dst: Float32Array, samples: number): number {
-  const k = get();
-  if (!k) return 0;
-  const todo = down4(samples);
-  const heap = new Uint8Array(k.memory.buffer);
-  const f32 = new Float32Array(k.memory.buffer);
-  for (let at = 0; at < todo; at += CHUNK) {
-    const n = Math.min(CHUNK, todo - at);
-    heap.set(src.subarray(at * 2, (at + n) * 2), IN);
+  return inPieces(samples, CHUNK, ({ k, u8, f32 }, at, n) => {
+    u8.set(src.subarray(at * 2, (at + n) * 2), IN);
     k.s16_to_f32(IN, L, n);
     dst.set(f32.subarray(L / 4, L / 4 + n), at);
-  }
-  return todo;
+  });
 }
 
 /** f32 → 16-bit mono bytes (round half up, saturate, NaN → 0). */
 export function f32ToS16Mono(src: Float32Array, dst: Uint8Array, samples: number): number {
-  const k = get();
-  if (!k) return 0;
-  const todo = down4(samples);
-  const heap = new Uint8Array(k.memory.buffer);
-  const f32 = new Float32Array(k.memory.buffer);
-  for (let at = 0; at < todo; at += CHUNK) {
-    const n = Math.min(CHUNK, todo - at);
+  return inPieces(samples, CHUNK, ({ k, u8, f32 }, at, n) => {
     f32.set(src.subarray(at, at + n), L / 4);
     k.f32_to_s16(L, OUT, n);
-    dst.set(heap.subarray(OUT, OUT + n * 2), at * 2);
-  }
-  return todo;
+    dst.set(u8.subarray(OUT, OUT + n * 2), at * 2);
+  });
 }
 
 /** Interleaved f32 stereo bytes → planar f32. */
 export function f32StereoSplit(src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number {
-  const k = get();
-  if (!k) return 0;
-  const todo = down4(frames);
-  const heap = new Uint8Array(k.memory.buffer);
-  const f32 = new Float32Array(k.memory.buffer);
-  for (let at = 0; at < todo; at += CHUNK) {
-    const n = Math.min(CHUNK, todo - at);
-    heap.set(src.subarray(at * 8, (at + n) * 8), IN);
+  return inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
+    u8.set(src.subarray(at * 8, (at + n) * 8), IN);
     k.f32x2_split(IN, L, R, n);
     l.set(f32.subarray(L / 4, L / 4 + n), at);
     r.set(f32.subarray(R / 4, R / 4 + n), at);
-  }
-  return todo;
+  });
 }
 
 /** Planar f32 → interleaved f32 stereo bytes. */
 export function f32StereoJoin(l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number {
-  const k = get();
-  if (!k) return 0;
-  const todo = down4(frames);
-  const heap = new Uint8Array(k.memory.buffer);
-  const f32 = new Float32Array(k.memory.buffer);
-  for (let at = 0; at < todo; at += CHUNK) {
-    const n = Math.min(CHUNK, todo - at);
+  return inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
     f32.set(l.subarray(at, at + n), L / 4);
     f32.set(r.subarray(at, at + n), R / 4);
     k.f32x2_join(L, R, OUT, n);
-    dst.set(heap.subarray(OUT, OUT + n * 8), at * 8);
-  }
-  return todo;
+    dst.set(u8.subarray(OUT, OUT + n * 8), at * 8);
+  });
 }
 
 /** x[i] *= g for every sample (in f64, rounded to f32, as the JavaScript statement does). */
 export function scaleInPlace(x: Float32Array, g: number): number {
-  const k = get();
-  if (!k) return 0;
-  const todo = down4(x.length);
-  const f32 = new Float32Array(k.memory.buffer);
   // Two chunks' worth of floats fit between IN and OUT's end.
-  const room = CHUNK * 2;
-  for (let at = 0; at < todo; at += room) {
-    const n = Math.min(room, todo - at);
+  return inPieces(x.length, CHUNK * 2, ({ k, f32 }, at, n) => {
     f32.set(x.subarray(at, at + n), IN / 4);
     k.scale(IN, n, g);
     x.set(f32.subarray(IN / 4, IN / 4 + n), at);
-  }
-  return todo;
+  });
 }
 
 /**
@@ -221,26 +192,16 @@ export interface ChannelStats {
  * accumulators give) and the count of |x| ≥ clip, over the first multiple of 4 samples; into `into`.
  */
 export function channelStats(x: Float32Array, clip: number, into: ChannelStats): ChannelStats {
-  into.sEven = into.sOdd = into.qEven = into.qOdd = into.clips = into.done = 0;
-  const k = get();
-  if (!k) return into;
-  const todo = down4(x.length);
-  const f32 = new Float32Array(k.memory.buffer);
-  const f64 = new Float64Array(k.memory.buffer);
-  const room = CHUNK * 2;
-  const o = OUT / 8;
-  f64.fill(0, o, o + 4); // the accumulators start at 0 and carry on from one piece to the next
-  for (let at = 0; at < todo; at += room) {
-    const n = Math.min(room, todo - at);
+  into.sEven = into.sOdd = into.qEven = into.qOdd = into.clips = 0;
+  const acc = OUT / 8;
+  let f64: Float64Array | undefined;
+  into.done = inPieces(x.length, CHUNK * 2, ({ k, f32 }, at, n) => {
+    if (!f64) (f64 = new Float64Array(k.memory.buffer)).fill(0, acc, acc + 4); // carried from piece to piece
     f32.set(x.subarray(at, at + n), IN / 4);
     k.channel_stats(IN, n, clip, OUT);
     into.clips += Number(new BigInt64Array(k.memory.buffer, OUT + 32, 1)[0]);
-  }
-  into.sEven = f64[o];
-  into.sOdd = f64[o + 1];
-  into.qEven = f64[o + 2];
-  into.qOdd = f64[o + 3];
-  into.done = todo;
+  });
+  if (f64) [into.sEven, into.sOdd, into.qEven, into.qOdd] = f64.subarray(acc, acc + 4);
   return into;
 }
 
