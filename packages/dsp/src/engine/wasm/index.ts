@@ -83,25 +83,36 @@ function inPieces(count: number, room: number, piece: (h: Heap, at: number, n: n
   return todo;
 }
 
-/** Interleaved 16-bit stereo bytes → planar f32. */
-export function s16StereoToPlanar(src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number {
-  return inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
-    u8.set(src.subarray(at * 4, (at + n) * 4), IN);
-    k.s16x2_to_f32(IN, L, R, n);
-    l.set(f32.subarray(L / 4, L / 4 + n), at);
-    r.set(f32.subarray(R / 4, R / 4 + n), at);
-  });
-}
+/** Interleaved stereo bytes (`bytesPerFrame` each) → planar f32, by `kernel`. */
+const stereoToPlanar =
+  (kernel: 's16x2_to_f32' | 'f32x2_split', bytesPerFrame: number) =>
+  (src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number =>
+    inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
+      u8.set(src.subarray(at * bytesPerFrame, (at + n) * bytesPerFrame), IN);
+      k[kernel](IN, L, R, n);
+      l.set(f32.subarray(L / 4, L / 4 + n), at);
+      r.set(f32.subarray(R / 4, R / 4 + n), at);
+    });
 
+/** Planar f32 → interleaved stereo bytes (`bytesPerFrame` each), by `kernel`. */
+const planarToStereo =
+  (kernel: 'f32_to_s16x2' | 'f32x2_join', bytesPerFrame: number) =>
+  (l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number =>
+    inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
+      f32.set(l.subarray(at, at + n), L / 4);
+      f32.set(r.subarray(at, at + n), R / 4);
+      k[kernel](L, R, OUT, n);
+      dst.set(u8.subarray(OUT, OUT + n * bytesPerFrame), at * bytesPerFrame);
+    });
+
+/** Interleaved 16-bit stereo bytes → planar f32. */
+export const s16StereoToPlanar = stereoToPlanar('s16x2_to_f32', 4);
 /** Planar f32 → interleaved 16-bit stereo bytes (round half up, saturate, NaN → 0). */
-export function planarToS16Stereo(l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number {
-  return inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
-    f32.set(l.subarray(at, at + n), L / 4);
-    f32.set(r.subarray(at, at + n), R / 4);
-    k.f32_to_s16x2(L, R, OUT, n);
-    dst.set(u8.subarray(OUT, OUT + n * 4), at * 4);
-  });
-}
+export const planarToS16Stereo = planarToStereo('f32_to_s16x2', 4);
+/** Interleaved f32 stereo bytes → planar f32. */
+export const f32StereoSplit = stereoToPlanar('f32x2_split', 8);
+/** Planar f32 → interleaved f32 stereo bytes. */
+export const f32StereoJoin = planarToStereo('f32x2_join', 8);
 
 /** 16-bit mono bytes → f32. */
 export function s16MonoToF32(src: Uint8Array, dst: Float32Array, samples: number): number {
@@ -118,26 +129,6 @@ export function f32ToS16Mono(src: Float32Array, dst: Uint8Array, samples: number
     f32.set(src.subarray(at, at + n), L / 4);
     k.f32_to_s16(L, OUT, n);
     dst.set(u8.subarray(OUT, OUT + n * 2), at * 2);
-  });
-}
-
-/** Interleaved f32 stereo bytes → planar f32. */
-export function f32StereoSplit(src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number {
-  return inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
-    u8.set(src.subarray(at * 8, (at + n) * 8), IN);
-    k.f32x2_split(IN, L, R, n);
-    l.set(f32.subarray(L / 4, L / 4 + n), at);
-    r.set(f32.subarray(R / 4, R / 4 + n), at);
-  });
-}
-
-/** Planar f32 → interleaved f32 stereo bytes. */
-export function f32StereoJoin(l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number {
-  return inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
-    f32.set(l.subarray(at, at + n), L / 4);
-    f32.set(r.subarray(at, at + n), R / 4);
-    k.f32x2_join(L, R, OUT, n);
-    dst.set(u8.subarray(OUT, OUT + n * 8), at * 8);
   });
 }
 
