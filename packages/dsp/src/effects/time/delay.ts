@@ -4,10 +4,6 @@ import { defineEffect, type AudioBlock } from '../../types.ts';
 const TAIL_FLOOR = Math.pow(10, -90 / 20);
 const TAIL_CAP_S = 30;
 
-/**
- * Echo: a ring-buffer delay line per channel with feedback through an optional one-pole low-pass (damping).
- * Ping-pong crosses the feedback between left and right. Output = dry·(1 − mix) + delayed·mix.
- */
 /** One channel's echo without damping, from `pos`; returns the position after the block. */
 function echo(line: Float32Array, xs: Float32Array, n: number, pos: number, len: number, fb: number, dry: number, wet: number): number {
   for (let i = 0; i < n; i++) {
@@ -20,6 +16,10 @@ function echo(line: Float32Array, xs: Float32Array, n: number, pos: number, len:
   return pos;
 }
 
+/**
+ * Echo: a ring-buffer delay line per channel with feedback through an optional one-pole low-pass (damping).
+ * Ping-pong crosses the feedback between left and right. Output = dry·(1 − mix) + delayed·mix.
+ */
 export const delay = defineEffect({
   id: 'delay',
   description: 'Delay / echo with feedback, damping and ping-pong',
