@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deinterleave, interleave } from '../src/codecs/wav.ts';
 import { gain } from '../src/effects/gain.ts';
 import { peakBetween, peakRange } from '../src/engine/true-peak.ts';
-import { channelStats, chunkAbsMax32, simdEnabled, useSimd } from '../src/engine/wasm/index.ts';
+import { channelStats, chunkAbsMax32, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
 // The SIMD kernels must give what the JavaScript loops give, bit for bit: every path below runs twice, kernels off
@@ -49,8 +49,37 @@ function bothWays<T extends ArrayBufferView>(run: () => T): { js: Buffer; simd: 
 }
 
 describe('WebAssembly SIMD kernels', () => {
-  it('are on in this Node (otherwise everything below would compare the JavaScript loops with themselves)', () => {
+  it('are on in this Node from the first call (otherwise everything below would compare the JavaScript loops with themselves)', () => {
+    const l = new Float32Array(7), r = new Float32Array(7);
+    expect(s16StereoToPlanar(new Uint8Array(28), l, r, 7)).toBe(4); // did the first multiple of 4 frames
     expect(simdEnabled()).toBe(true);
+  });
+
+  it('are off after useSimd(false) and with DAVID_SIMD=0, and then do nothing', () => {
+    const l = new Float32Array(8), r = new Float32Array(8);
+    useSimd(false);
+    expect(simdEnabled()).toBe(false);
+    expect(s16StereoToPlanar(new Uint8Array(32), l, r, 8)).toBe(0);
+    process.env.DAVID_SIMD = '0';
+    try {
+      useSimd(true);
+      expect(simdEnabled()).toBe(false);
+    } finally {
+      delete process.env.DAVID_SIMD;
+    }
+    useSimd(true);
+    expect(simdEnabled()).toBe(true);
+  });
+
+  it('read 16-bit samples as k / 32768 exactly, mono and stereo (independent of either path)', () => {
+    for (const channels of [1, 2]) {
+      const n = 1003 * channels;
+      const ints = Int16Array.from({ length: n }, (_, i) => ((i * 7919) % 65_536) - 32_768);
+      const planar = deinterleave(new Uint8Array(ints.buffer), { channels, bitsPerSample: 16, sampleType: 'int' });
+      let wrong = 0;
+      for (let i = 0; i < n; i++) if (planar[i % channels][Math.floor(i / channels)] !== ints[i] / 32768) wrong++;
+      expect(wrong, `${channels} ch`).toBe(0);
+    }
   });
 
   for (const channels of [1, 2, 3]) {
@@ -132,6 +161,51 @@ describe('WebAssembly SIMD kernels', () => {
       }
       expect([st.sEven, st.sOdd, st.qEven, st.qOdd, st.clips], `${n} samples`).toEqual([s0, s1, q0, q1, clips]);
       expect(clips > 0 || n < 1000).toBe(true); // the clip count is exercised
+    }
+  });
+
+  it('evaluate a true-peak range as documented, and decline what does not fit (the caller then runs the JavaScript)', () => {
+    // An independent reading of the kernel's contract: for each position, |x[i + 15]|, |x[i + 16]| and the coarse
+    // phases' |dot products|; the refining phases only where the coarse maximum × margin exceeds the running one.
+    const phase = (seed: number) => Float64Array.from(samples(32, seed), (v) => (Number.isFinite(v) ? v / 8 : 0.01));
+    const coarse = [phase(1), phase(2), phase(3)], refine = Array.from({ length: 12 }, (_, p) => phase(10 + p));
+    const dot = (w: Float64Array, x: Float64Array, at: number) => {
+      let a = 0, b = 0;
+      for (let j = 0; j < 32; j += 2) (a += w[j] * x[at + j]), (b += w[j + 1] * x[at + j + 1]);
+      return a + b;
+    };
+    const reference = (x: Float64Array, start: number, end: number, tp: number, margin: number) => {
+      for (let i = start; i < end; i++) {
+        let m = Math.max(Math.abs(x[i + 15]), Math.abs(x[i + 16]));
+        for (const w of coarse) m = Math.max(m, Math.abs(dot(w, x, i)));
+        if (!(m * margin <= tp)) for (const w of refine) m = Math.max(m, Math.abs(dot(w, x, i)));
+        if (m > tp) tp = m;
+      }
+      return tp;
+    };
+    let refinedMatters = 0;
+    for (let trial = 0; trial < 40; trial++) {
+      const x = Float64Array.from(samples(100, 500 + trial), (v) => (Number.isFinite(v) ? v : 0));
+      const tp0 = trial % 4 === 0 ? 0 : 0.5, margin = 1 + (trial % 3) * 0.1;
+      const got = truePeakRange(x, trial % 7, 40 + (trial % 29), tp0, coarse, refine, margin);
+      expect(got, `trial ${trial}`).toBe(reference(x, trial % 7, 40 + (trial % 29), tp0, margin));
+      // Position by position from 0, the refining phases raise some maxima above the coarse ones.
+      for (let i = 0; i < 60; i++) if (truePeakRange(x, i, i + 1, 0, coarse, refine, 1) !== truePeakRange(x, i, i + 1, 0, coarse, [], 1)) refinedMatters++;
+    }
+    expect(refinedMatters).toBeGreaterThan(100); // so the reference's refine step is really being compared
+    const x = new Float64Array(40_000);
+    expect(truePeakRange(x, 0, 20_000, 0, coarse, refine, 1)).toBeUndefined(); // more than the scratch memory holds
+    expect(truePeakRange(x, 0, 5, 0, [...coarse, ...refine, phase(99), phase(98)], [], 1)).toBeUndefined(); // 17 phases
+    expect(truePeakRange(x, 0, 5, 0, [coarse[0].subarray(0, 31)], [], 1)).toBeUndefined(); // not 32 taps
+    expect(truePeakRange(x, 0, 5, 0, coarse, refine, 1)).toBe(0);
+    // Other tables of the same sizes are loaded, not the ones from before.
+    x.fill(0.5, 0, 40);
+    const doubled = refine.map((w) => w.map((v) => v * 2));
+    expect(truePeakRange(x, 0, 1, 0, coarse, doubled, 1)).toBe(reference2(x, doubled));
+    function reference2(v: Float64Array, ref: Float64Array[]) {
+      let m = 0.5;
+      for (const w of [...coarse, ...ref]) m = Math.max(m, Math.abs(dot(w, v, 0)));
+      return m;
     }
   });
 

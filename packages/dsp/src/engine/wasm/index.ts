@@ -25,10 +25,10 @@ interface Exports {
 
 /** Frames per chunk; the scratch layout below holds one chunk of interleaved f32 stereo in and out. */
 const CHUNK = 16_384;
-const IN = 0; // up to CHUNK × 2 channels × 4 bytes
+const IN = 64; // up to CHUNK × 2 channels × 4 bytes (no region starts at address 0)
 const L = IN + CHUNK * 8;
 const R = L + CHUNK * 4;
-const OUT = R + CHUNK * 4; // up to CHUNK × 8 bytes; ends at 384 KiB
+const OUT = R + CHUNK * 4; // up to CHUNK × 8 bytes; ends 64 bytes past 384 KiB
 const TAB = OUT + CHUNK * 8; // true peak's phases: up to 16 of 32 f64
 const TPX = TAB + 16 * 256; // true peak's samples for one range
 const MEMORY_BYTES = 8 * 65_536; // the module's memory (kernels.wat)
@@ -196,7 +196,8 @@ export function channelStats(x: Float32Array, clip: number, into: ChannelStats):
   return into;
 }
 
-let tablesFor: readonly Float64Array[] | undefined;
+/** The phase tables now in the module's memory (loaded again when other arrays are passed). */
+let tablesFor: readonly (readonly Float64Array[])[] = [];
 
 /**
  * True peak over positions [start, end) of `work` (engine/true-peak.ts's peakBetween for each, the running maximum
@@ -208,11 +209,11 @@ export function truePeakRange(work: Float64Array, start: number, end: number, tp
   const len = end - start + 31;
   if (!k || TPX + len * 8 > MEMORY_BYTES) return undefined;
   const f64 = new Float64Array(k.memory.buffer);
-  if (tablesFor !== coarse) {
+  if (tablesFor[0] !== coarse || tablesFor[1] !== refine) {
     const phases = [...coarse, ...refine];
     if (phases.length > 16 || phases.some((w) => w.length !== 32)) return undefined;
     phases.forEach((w, p) => f64.set(w, TAB / 8 + p * 32));
-    tablesFor = coarse;
+    tablesFor = [coarse, refine];
   }
   f64.set(work.subarray(start, start + len), TPX / 8);
   return k.true_peak_range(TPX, end - start, tp, TAB, coarse.length, refine.length, margin);
