@@ -198,6 +198,12 @@ describe('WebAssembly SIMD kernels', () => {
     expect(truePeakRange(x, 0, 5, 0, [...coarse, ...refine, phase(99), phase(98)], [], 1)).toBeUndefined(); // 17 phases
     expect(truePeakRange(x, 0, 5, 0, [coarse[0].subarray(0, 31)], [], 1)).toBeUndefined(); // not 32 taps
     expect(truePeakRange(x, 0, 5, 0, coarse, refine, 1)).toBe(0);
+    // A new instance (empty memory) gets the tables again.
+    useSimd(true);
+    expect(truePeakRange(x, 0, 5, 0, coarse, refine, 1)).toBe(0);
+    for (let j = 0; j < 32; j++) x[j] = coarse[0][j] < 0 ? -0.5 : 0.5; // the first phase's dot product is 0.5·Σ|w| > 0.5
+    expect(reference(x, 0, 1, 0, 1)).toBeGreaterThan(0.5);
+    expect(truePeakRange(x, 0, 1, 0, coarse, refine, 1)).toBe(reference(x, 0, 1, 0, 1));
     // Other tables of the same sizes are loaded, not the ones from before.
     x.fill(0.5, 0, 40);
     const doubled = refine.map((w) => w.map((v) => v * 2));

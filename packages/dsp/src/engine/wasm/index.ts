@@ -37,6 +37,8 @@ const MEMORY_BYTES = 8 * 65_536; // the module's memory (kernels.wat)
 const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (mod: object) => { exports: object } } }).WebAssembly;
 
 let kernels: Exports | null | undefined;
+/** True peak's phase tables now in the module's memory (loaded again when other arrays are passed). */
+let tablesFor: readonly (readonly Float64Array[])[] = [];
 
 function load(): Exports | null {
   if (process.env.DAVID_SIMD === '0') return null;
@@ -52,9 +54,10 @@ function get(): Exports | null {
   return kernels;
 }
 
-/** Turn the kernels off or on again (tests compare both paths; the bench measures both). */
+/** Turn the kernels off or on again (tests compare both paths). A new instance has empty memory: tables reload. */
 export function useSimd(on: boolean): void {
   kernels = on ? load() : null;
+  tablesFor = [];
 }
 
 export function simdEnabled(): boolean {
@@ -195,9 +198,6 @@ export function channelStats(x: Float32Array, clip: number, into: ChannelStats):
   if (f64) [into.sEven, into.sOdd, into.qEven, into.qOdd] = f64.subarray(acc, acc + 4);
   return into;
 }
-
-/** The phase tables now in the module's memory (loaded again when other arrays are passed). */
-let tablesFor: readonly (readonly Float64Array[])[] = [];
 
 /**
  * True peak over positions [start, end) of `work` (engine/true-peak.ts's peakBetween for each, the running maximum
