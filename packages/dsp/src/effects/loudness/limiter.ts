@@ -50,7 +50,7 @@ export const limiter = defineEffect({
       for (let c = 0; c < channels; c++) {
         const x = block[c];
         work.set(hist[c], 0);
-        for (let i = 0; i < n; i++) work[H + i] = x[i];
+        work.set(x, H);
         for (let start = 0; start < n; start += 32) {
           const end = Math.min(n, start + 32);
           let m = 0;
