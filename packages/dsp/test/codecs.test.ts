@@ -113,6 +113,30 @@ describe('WAV, natively and streaming', () => {
     expect(wrong).toBe(0);
   });
 
+  it('lets the event loop turn between blocks cut from one read (a worker’s progress reports are not held back)', async () => {
+    // 8 blocks come from each 1 MiB read; a consumer spending 10 ms on each would hold the loop ~80 ms without a turn.
+    const path = join(dir, 'turns.wav');
+    await writeWavFile(blocksOf(tone(2, 6), 32768), { sampleRate: SR, channels: 2 }, path, { bitDepth: 16 });
+    const decoded = await decodeFile(path, { reuseBlocks: true });
+    let last = performance.now(), maxGap = 0, blocks = 0;
+    const timer = setInterval(() => {
+      const t = performance.now();
+      maxGap = Math.max(maxGap, t - last);
+      last = t;
+    }, 1);
+    try {
+      for await (const block of decoded.stream) {
+        const t0 = performance.now();
+        while (performance.now() - t0 < 10); // a busy effect
+        blocks += block.length > 0 ? 1 : 0;
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    expect(blocks).toBeGreaterThanOrEqual(8);
+    expect(maxGap).toBeLessThan(45);
+  });
+
   it('probes WAV natively exactly as ffprobe does', async () => {
     const path = join(dir, 'probe.wav');
     await writeWavFile(blocksOf(tone(2, 1.234), 4096), { sampleRate: SR, channels: 2 }, path, { bitDepth: 24 });

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InvalidMediaError, LimitExceededError } from '../errors.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { f32StereoJoin, f32StereoSplit, f32ToS16Mono, planarToS16Stereo, s16MonoToF32, s16StereoToPlanar } from '../engine/wasm/index.ts';
@@ -216,11 +217,20 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
     const ring = reuseBlocks ? Array.from({ length: 3 }, () => Array.from({ length: info.channels }, () => new Float32Array(blockFrames))) : null;
     let blocks = 0;
     let next = readNext();
+    // Blocks cut from one read follow each other without a turn of the event loop; whoever runs beside the stream
+    // (a worker's progress reports, its heartbeats) would wait for all of them. So one is taken every YIELD_MS.
+    let turned = performance.now();
     while (next) {
       const buf = await next;
       next = readNext();
       next?.catch(() => undefined); // handled when awaited
-      for (let at = 0; at < buf.length; at += bytesPerBlock) yield deinterleave(buf.subarray(at, at + bytesPerBlock), info, ring?.[blocks++ % 3]);
+      for (let at = 0; at < buf.length; at += bytesPerBlock) {
+        if (performance.now() - turned > YIELD_MS) {
+          await nextTurn();
+          turned = performance.now();
+        }
+        yield deinterleave(buf.subarray(at, at + bytesPerBlock), info, ring?.[blocks++ % 3]);
+      }
     }
   } finally {
     await fh.close();
@@ -229,6 +239,8 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
 
 /** The size of a read or a write of audio bytes (file I/O in pieces this big, blocks cut from them). */
 const IO_BYTES = 1 << 20;
+/** The longest the reader keeps the event loop to itself between blocks (ms). */
+const YIELD_MS = 5;
 
 export interface WavWriteOptions {
   readonly bitDepth?: 16 | 24 | 32;
