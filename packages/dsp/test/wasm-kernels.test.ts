@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deinterleave, interleave } from '../src/codecs/wav.ts';
 import { gain } from '../src/effects/gain.ts';
 import { peakBetween, peakRange } from '../src/engine/true-peak.ts';
-import { channelStats, chunkAbsMax32, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd } from '../src/engine/wasm/index.ts';
+import { renderChain } from '../src/engine/chain.ts';
+import { channelStats, chunkAbsMax32, fracOverlapAdd, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
 // The SIMD kernels must give what the JavaScript loops give, bit for bit: every path below runs twice, kernels off
@@ -233,5 +234,47 @@ describe('WebAssembly SIMD kernels', () => {
       if (js > tp0) refined++;
     }
     expect(refined).toBeGreaterThan(50); // the maximum moved, so interpolated points were really computed
+  });
+
+  it('overlap-add a frame read between samples as documented: each output from its own 16 samples, in f64', () => {
+    // Lengths around a multiple of 4 and past one piece (16,384 outputs); finite samples, as audio is.
+    for (const n of [0, 3, 4, 7, 1764, 16_384 + 9]) {
+      const x = samples(n + 15 + 3, 500 + n).map((v) => (Number.isFinite(v) && Math.abs(v) < 10 ? v : 0.25));
+      const w = samples(n, 600 + n).map((v) => (Number.isFinite(v) ? Math.abs(v) % 1 : 0.5));
+      const h = Float64Array.from({ length: 16 }, (_, j) => Math.sin(j + 0.3) / (1 + j));
+      const acc0 = Float64Array.from({ length: n }, (_, i) => Math.cos(i));
+      const acc = acc0.slice();
+      const done = fracOverlapAdd(x, 3, w, acc, h);
+      expect(done).toBe(n & ~3);
+      for (let i = 0; i < n; i++) {
+        let u = h[0] * x[3 + i];
+        for (let j = 1; j < 8; j++) u += h[j] * x[3 + i + j];
+        let v = h[8] * x[3 + i + 8];
+        for (let j = 9; j < 16; j++) v += h[j] * x[3 + i + j];
+        const want = i < done ? acc0[i] + (u + v) * w[i] : acc0[i]; // the tail is the caller's
+        if (!Object.is(acc[i], want)) expect(acc[i], `n ${n}, output ${i}`).toBe(want);
+      }
+    }
+  });
+
+  it('make time stretch and pitch shift give the same samples as the JavaScript overlap-add', async () => {
+    const format = { sampleRate: 44_100, channels: 2 };
+    const sig = (seed: number) => samples(44_100, seed).map((v) => (Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0));
+    for (const step of [
+      { effect: 'time_stretch', parameters: { durationRatio: 1.25 } },
+      { effect: 'time_stretch', parameters: { durationRatio: 0.7 } },
+      { effect: 'pitch_shift', parameters: { semitones: 3 } },
+    ]) {
+      const run = async () => {
+        const out = (await renderChain([sig(7), sig(8)], [step], format, { blockSize: 1000 })).audio;
+        return Buffer.concat(out.map((c) => bytesOf(c)));
+      };
+      useSimd(false);
+      const js = await run();
+      useSimd(true);
+      const simd = await run();
+      expect(js.length).toBeGreaterThan(0);
+      expect(simd.equals(js), `${step.effect} ${JSON.stringify(step.parameters)}`).toBe(true);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { AudioBlock } from '../types.ts';
 import { kaiserSinc } from './util.ts';
+import { fracOverlapAdd } from './wasm/index.ts';
 
 /** Taps either side of a fractional frame position (a Kaiser-windowed sinc), 16 in all: the loop below is written for 16. */
 const K = 8;
@@ -217,7 +218,9 @@ export class Wsola {
         const [h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12, h13, h14, h15] = h;
         for (let c = 0; c < channels; c++) {
           const x = this.buf[c], acc = this.acc[c];
-          for (let i = 0, b = off - K + 1; i < N; i++, b++) {
+          // The SIMD kernel (the same arithmetic) does a multiple of 4 outputs; this loop the rest, or all of them.
+          const done = fracOverlapAdd(x, off - K + 1, w, acc, h);
+          for (let i = done, b = off - K + 1 + done; i < N; i++, b++) {
             const u = h0 * x[b] + h1 * x[b + 1] + h2 * x[b + 2] + h3 * x[b + 3] + h4 * x[b + 4] + h5 * x[b + 5] + h6 * x[b + 6] + h7 * x[b + 7];
             const v = h8 * x[b + 8] + h9 * x[b + 9] + h10 * x[b + 10] + h11 * x[b + 11] + h12 * x[b + 12] + h13 * x[b + 13] + h14 * x[b + 14] + h15 * x[b + 15];
             acc[i] += (u + v) * w[i];
@@ -226,7 +229,7 @@ export class Wsola {
       }
       // The first H samples are final: emit them and shift.
       const take = Math.min(H, limit - this.emitted);
-      parts.push(this.acc.map((acc) => Float32Array.from(acc.subarray(0, take))));
+      parts.push(this.acc.map((acc) => new Float32Array(acc.subarray(0, take))));
       for (const acc of this.acc) {
         acc.copyWithin(0, H, N);
         acc.fill(0, N - H);

@@ -21,6 +21,7 @@ interface Exports {
   chunk_abs_max32(src: number, dst: number, chunks: number): void;
   channel_stats(src: number, n: number, clip: number, out: number): void;
   true_peak_range(x: number, n: number, tp: number, tab: number, coarse: number, refine: number, margin: number): number;
+  frac_ola(x: number, w: number, acc: number, h: number, n: number): void;
 }
 
 /** Frames per chunk; the scratch layout below holds one chunk of interleaved f32 stereo in and out. */
@@ -217,4 +218,22 @@ export function truePeakRange(work: Float64Array, start: number, end: number, tp
   }
   f64.set(work.subarray(start, start + len), TPX / 8);
   return k.true_peak_range(TPX, end - start, tp, TAB, coarse.length, refine.length, margin);
+}
+
+/**
+ * WSOLA's overlap-add of one frame read between samples (engine/wsola.ts): for i in [0, n),
+ * acc[i] += (Σ_{j<8} h[j]·x[from + i + j] + Σ_{j≥8} h[j]·x[from + i + j]) · w[i], each sum in tap order, in f64
+ * (its JavaScript loop's arithmetic). n = w.length; x must hold from + n + 15 samples. Does a multiple of 4 outputs
+ * and returns how many.
+ */
+export function fracOverlapAdd(x: Float32Array, from: number, w: Float32Array, acc: Float64Array, h: Float64Array): number {
+  return inPieces(w.length, CHUNK, ({ k, f32 }, at, n) => {
+    const f64 = new Float64Array(k.memory.buffer);
+    f32.set(x.subarray(from + at, from + at + n + 15), IN / 4);
+    f32.set(w.subarray(at, at + n), L / 4);
+    f64.set(acc.subarray(at, at + n), OUT / 8);
+    f64.set(h.subarray(0, 16), R / 8);
+    k.frac_ola(IN, L, OUT, R, n);
+    acc.set(f64.subarray(OUT / 8, OUT / 8 + n), at);
+  });
 }
