@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The DSP tests that judge the effects and the engine, for mutation testing (`npm run mutation`): the ones that run
- * in process. The CLI's (child processes) and the denoiser's (speech synthesis) are left to `npm test`.
+ * in process (the denoiser's synthesize their speech with espeak once per file, about 2 s). The CLI's (child
+ * processes) are left to `npm test`.
  */
 export default defineConfig({
   test: {
@@ -22,6 +23,7 @@ export default defineConfig({
       'test/edit-exact.test.ts',
       'test/oversampler.test.ts',
       'test/wasm-kernels.test.ts',
+      'test/speech-denoise.test.ts',
     ],
     testTimeout: 120_000,
     pool: 'forks',
