@@ -1,6 +1,6 @@
 import type { AudioBlock } from '../types.ts';
 import { kaiserSinc } from './util.ts';
-import { fracOverlapAdd } from './wasm/index.ts';
+import { correlate3, crossCorrelate, fracOverlapAdd } from './wasm/index.ts';
 
 /** Taps either side of a fractional frame position (a Kaiser-windowed sinc), 16 in all: the loop below is written for 16. */
 const K = 8;
@@ -33,6 +33,10 @@ export class Wsola {
   private readonly dT: Float64Array;
   private readonly dC: Float64Array;
   private readonly taps = new Float64Array(2 * K);
+  private readonly sums: Float64Array;
+  private readonly ncc3 = new Float64Array(6);
+  /** Output gathered by one run, per channel (grown as needed, reused). */
+  private out: Float32Array[];
 
   constructor(
     readonly ratio: number,
@@ -48,6 +52,8 @@ export class Wsola {
     this.acc = Array.from({ length: channels }, () => new Float64Array(this.N));
     this.dT = new Float64Array(Math.ceil(this.H / 8) + 1);
     this.dC = new Float64Array(Math.ceil((this.H + 2 * this.delta) / 8) + 2);
+    this.sums = new Float64Array(this.dC.length);
+    this.out = Array.from({ length: channels }, () => new Float32Array(1 << 15));
   }
 
   private append(block: AudioBlock) {
@@ -120,6 +126,11 @@ export class Wsola {
     let best = -Infinity, bestJ = 0;
     const last = cl - tl; // highest candidate offset
     let j = 0;
+    // The SIMD kernel computes every offset's sum exactly so; the loops below then only pick the best.
+    const sums = this.sums;
+    if (last >= 0 && crossCorrelate(dT, tl, dC, last + 1, sums)) {
+      for (; j <= last; j++) if (sums[j] > best) (best = sums[j]), (bestJ = j);
+    }
     for (; j + 3 <= last; j += 4) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let i = 0; i < tl; i++) {
@@ -181,7 +192,13 @@ export class Wsola {
       }
       return e > 0 ? s / Math.sqrt(e) : 0;
     };
-    const cm = ncc(bestPos - 1), c0 = ncc(bestPos), cp = ncc(bestPos + 1);
+    let cm: number, c0: number, cp: number;
+    const r = this.ncc3;
+    if (correlate3(mono, a0, bestPos - bufStart, H, r)) {
+      [cm, c0, cp] = [0, 1, 2].map((q) => (r[q + 3] > 0 ? r[q] / Math.sqrt(r[q + 3]) : 0));
+    } else {
+      (cm = ncc(bestPos - 1)), (c0 = ncc(bestPos)), (cp = ncc(bestPos + 1));
+    }
     const curve = cm - 2 * c0 + cp;
     const frac = curve < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (cm - cp)) / curve)) : 0;
     // The template started at t0, the continuation at `exact`: the frame starts as far past the match.
@@ -191,7 +208,7 @@ export class Wsola {
   /** Run every frame whose input is available; return the completed output. */
   private run(limit: number): AudioBlock {
     const { H, N, delta, channels } = this;
-    const parts: Float32Array[][] = [];
+    let total = 0; // output samples per channel so far, in this.out
     for (;;) {
       if (this.emitted >= limit) break;
       const a = this.nominal(this.k);
@@ -229,7 +246,20 @@ export class Wsola {
       }
       // The first H samples are final: emit them and shift.
       const take = Math.min(H, limit - this.emitted);
-      parts.push(this.acc.map((acc) => new Float32Array(acc.subarray(0, take))));
+      if (total + take > this.out[0].length) {
+        const cap = Math.max(2 * this.out[0].length, total + take);
+        this.out = this.out.map((o) => {
+          const grown = new Float32Array(cap);
+          grown.set(o.subarray(0, total));
+          return grown;
+        });
+      }
+      for (let c = 0; c < channels; c++) {
+        // A plain loop: new Float32Array(f64 view) converted 8× slower.
+        const o = this.out[c], acc = this.acc[c];
+        for (let i = 0; i < take; i++) o[total + i] = acc[i];
+      }
+      total += take;
       for (const acc of this.acc) {
         acc.copyWithin(0, H, N);
         acc.fill(0, N - H);
@@ -238,16 +268,10 @@ export class Wsola {
       this.prev = p;
       this.k++;
     }
-    const total = parts.reduce((s, p) => s + p[0].length, 0);
-    const out = Array.from({ length: channels }, () => new Float32Array(total));
-    let o = 0;
-    for (const part of parts) {
-      for (let c = 0; c < channels; c++) out[c].set(part[c], o);
-      o += part[0].length;
-    }
-    return out;
+    return this.out.map((o) => o.subarray(0, total));
   }
 
+  /** The output is a view of a buffer the next `process` or `flush` reuses: consume it first. */
   process(block: AudioBlock): AudioBlock {
     this.inTotal += block[0]?.length ?? 0;
     this.append(block);
@@ -261,7 +285,7 @@ export class Wsola {
     let guard = 0;
     while (this.emitted < total && guard++ < 1e6) {
       this.append(Array.from({ length: this.channels }, () => new Float32Array(this.N + 2 * this.delta)));
-      parts.push(this.run(total));
+      parts.push(this.run(total).map((c) => c.slice())); // a copy: the next run reuses the buffer
     }
     const n = parts.reduce((s, p) => s + (p[0]?.length ?? 0), 0);
     const out = Array.from({ length: this.channels }, () => new Float32Array(n));

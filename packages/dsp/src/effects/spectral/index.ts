@@ -49,7 +49,7 @@ export const pitchShift = defineEffect({
         return out;
       },
       flush(): AudioBlock {
-        const tail = w.process(rs.flush());
+        const tail = w.process(rs.flush()).map((c) => c.slice()); // w.flush() reuses the buffer it is a view of
         const rest = w.flush();
         // Trim or pad to exactly the input length (the two stages round separately).
         const parts = [tail, rest];

@@ -22,6 +22,8 @@ interface Exports {
   channel_stats(src: number, n: number, clip: number, out: number): void;
   true_peak_range(x: number, n: number, tp: number, tab: number, coarse: number, refine: number, margin: number): number;
   frac_ola(x: number, w: number, acc: number, h: number, n: number): void;
+  xcorr(t: number, tl: number, c: number, count: number, out: number): void;
+  ncc3(a: number, m: number, b: number, n: number, out: number): void;
 }
 
 /** Frames per chunk; the scratch layout below holds one chunk of interleaved f32 stereo in and out. */
@@ -236,4 +238,38 @@ export function fracOverlapAdd(x: Float32Array, from: number, w: Float32Array, a
     k.frac_ola(IN, L, OUT, R, n);
     acc.set(f64.subarray(OUT / 8, OUT / 8 + n), at);
   });
+}
+
+/**
+ * WSOLA's coarse search: out[j] = Σ_{i<tl} t[i]·c[i + j] for j in [0, count), each sum in i order in f64 (its
+ * JavaScript's). c must hold tl + count − 1 values. Returns false when the kernels are off or the arrays do not fit
+ * (the caller's loop does it then).
+ */
+export function crossCorrelate(t: Float64Array, tl: number, c: Float64Array, count: number, out: Float64Array): boolean {
+  const k = get();
+  const cl = tl + count - 1;
+  if (!k || tl > CHUNK || cl + 8 > CHUNK / 2 || count + 8 > CHUNK) return false;
+  const f64 = new Float64Array(k.memory.buffer);
+  f64.set(t.subarray(0, tl), IN / 8);
+  f64.set(c.subarray(0, cl), L / 8);
+  f64.fill(0, L / 8 + cl, L / 8 + cl + 8); // the last vectors' unused lanes read these
+  k.xcorr(IN, tl, L, count, OUT);
+  out.set(f64.subarray(OUT / 8, OUT / 8 + count));
+  return true;
+}
+
+/**
+ * WSOLA's sub-sample step: for q = b − 1, b, b + 1, s(q) = Σ_{i<n} m[a + i]·m[q + i] and e(q) = Σ m[q + i]², each
+ * summed in i order in f64, into out as s(b−1), s(b), s(b+1), e(b−1), e(b), e(b+1). Returns false when the kernels
+ * are off or the ranges do not fit.
+ */
+export function correlate3(m: Float32Array, a: number, b: number, n: number, out: Float64Array): boolean {
+  const k = get();
+  if (!k || n + 4 > CHUNK) return false;
+  const f32 = new Float32Array(k.memory.buffer);
+  f32.set(m.subarray(a, a + n), IN / 4);
+  f32.set(m.subarray(b - 1, b + n + 3), L / 4);
+  k.ncc3(IN, L, 1, n, OUT);
+  out.set(new Float64Array(k.memory.buffer, OUT, 6));
+  return true;
 }

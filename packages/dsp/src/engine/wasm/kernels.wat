@@ -299,4 +299,64 @@
         (local.set $w (i32.add (local.get $w) (i32.const 16)))
         (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
         (br $next))))
+
+  ;; WSOLA's coarse search (engine/wsola.ts): for each offset j in [0, $count), Σ_{i<$tl} t[i]·c[i + j] summed in i
+  ;; order (one sum per offset, as its JavaScript keeps them), f64, into out[j]. Offsets j and j+1 are the lanes of
+  ;; one vector, four vectors at a time; the last 1–7 offsets run in the same vectors, their extra lanes unused.
+  ;; $c must hold $tl + $count + 7 values (the caller pads with zeros).
+  (func (export "xcorr") (param $t i32) (param $tl i32) (param $c i32) (param $count i32) (param $out i32)
+    (local $j i32) (local $i i32) (local $tv v128) (local $p i32) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $j) (local.get $count)))
+        (local.set $s0 (v128.const i64x2 0 0))
+        (local.set $s1 (v128.const i64x2 0 0))
+        (local.set $s2 (v128.const i64x2 0 0))
+        (local.set $s3 (v128.const i64x2 0 0))
+        (local.set $p (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $i (i32.const 0))
+        (block $i_done
+          (loop $i_next
+            (br_if $i_done (i32.ge_s (local.get $i) (local.get $tl)))
+            (local.set $tv (v128.load64_splat (i32.add (local.get $t) (i32.shl (local.get $i) (i32.const 3)))))
+            (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $tv) (v128.load (local.get $p)))))
+            (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $tv) (v128.load offset=16 (local.get $p)))))
+            (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $tv) (v128.load offset=32 (local.get $p)))))
+            (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (local.get $tv) (v128.load offset=48 (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $i_next)))
+        (local.set $p (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3))))
+        (v128.store (local.get $p) (local.get $s0))
+        (v128.store offset=16 (local.get $p) (local.get $s1))
+        (v128.store offset=32 (local.get $p) (local.get $s2))
+        (v128.store offset=48 (local.get $p) (local.get $s3))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $next))))
+
+  ;; WSOLA's sub-sample step (engine/wsola.ts): for the three positions q = $b - 1, $b, $b + 1, Σ_{i<$n} a[i]·m[q + i]
+  ;; and Σ m[q + i]², each summed in i order in f64 (its JavaScript's sums), into out: s(b−1), s(b), s(b+1), then the
+  ;; three energies. $a and $m are f32; m must hold $b − 1 … $b + $n + 2.
+  (func (export "ncc3") (param $a i32) (param $m i32) (param $b i32) (param $n i32) (param $out i32)
+    (local $end i32) (local $p i32) (local $av v128) (local $v01 v128) (local $v23 v128)
+    (local $s01 v128) (local $e01 v128) (local $s23 v128) (local $e23 v128)
+    (local.set $p (i32.add (local.get $m) (i32.shl (i32.sub (local.get $b) (i32.const 1)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $av (f64x2.splat (f64.promote_f32 (f32.load (local.get $a)))))
+        (local.set $v01 (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+        (local.set $v23 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $p))))
+        (local.set $s01 (f64x2.add (local.get $s01) (f64x2.mul (local.get $av) (local.get $v01))))
+        (local.set $e01 (f64x2.add (local.get $e01) (f64x2.mul (local.get $v01) (local.get $v01))))
+        (local.set $s23 (f64x2.add (local.get $s23) (f64x2.mul (local.get $av) (local.get $v23))))
+        (local.set $e23 (f64x2.add (local.get $e23) (f64x2.mul (local.get $v23) (local.get $v23))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $next)))
+    (v128.store (local.get $out) (local.get $s01))
+    (f64.store offset=16 (local.get $out) (f64x2.extract_lane 0 (local.get $s23)))
+    (v128.store offset=24 (local.get $out) (local.get $e01))
+    (f64.store offset=40 (local.get $out) (f64x2.extract_lane 0 (local.get $e23))))
 )
