@@ -3,6 +3,7 @@ import { deinterleave, interleave } from '../src/codecs/wav.ts';
 import { gain } from '../src/effects/gain.ts';
 import { peakBetween, peakRange } from '../src/engine/true-peak.ts';
 import { renderChain } from '../src/engine/chain.ts';
+import { createResampler } from '../src/engine/resampler.ts';
 import { channelStats, chunkAbsMax32, fracOverlapAdd, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
@@ -275,6 +276,27 @@ describe('WebAssembly SIMD kernels', () => {
       const simd = await run();
       expect(js.length).toBeGreaterThan(0);
       expect(simd.equals(js), `${step.effect} ${JSON.stringify(step.parameters)}`).toBe(true);
+    }
+  });
+
+  it('make the resampler at arbitrary ratios give the same samples as its JavaScript (1–3 channels, both qualities)', () => {
+    // Ratios with no small fraction (the per-sample interpolated weights), up and down; the last one's `high`
+    // table is too large for the kernel's memory, so it must fall back and still agree.
+    const cases: [number, number, number, 'fast' | 'high'][] = [
+      [52_444.03, 44_100, 2, 'fast'], [37_000.7, 44_100, 1, 'fast'], [44_100, 48_000.3, 3, 'high'], [44_100, 19_000.9, 2, 'high'],
+    ];
+    for (const [from, to, channels, quality] of cases) {
+      const input = Array.from({ length: channels }, (_, c) => samples(20_011, 40 + c).map((v) => (Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0)));
+      const run = () => {
+        const r = createResampler(from, to, channels, quality);
+        const parts: AudioBlock[] = [];
+        for (let at = 0; at < input[0].length; at += 3001) parts.push(r.process(input.map((x) => x.slice(at, at + 3001))));
+        parts.push(r.flush());
+        return new Uint8Array(Buffer.concat(parts.flatMap((b) => b.map((ch) => bytesOf(ch)))));
+      };
+      const { js, simd } = bothWays(run);
+      expect(js.length, `${from} → ${to}`).toBe(4 * channels * Math.round((20_011 * to) / from));
+      expect(simd.equals(js), `${from} → ${to}, ${channels} ch, ${quality}`).toBe(true);
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { AudioBlock } from '../types.ts';
 import { kaiserSinc } from './util.ts';
+import { resampleFine } from './wasm/index.ts';
 
 /**
  * Streaming band-limited resampler for any ratio: each output sample is a Kaiser-windowed sinc interpolation of
@@ -110,7 +111,9 @@ export function createResampler(inRate: number, outRate: number, channels: numbe
     let count = 0;
     while (m + count < limit && centre(m + count) + K < end) count++;
     const out = Array.from({ length: channels }, () => new Float32Array(count));
-    for (let k = 0; k < count; k++) {
+    // The arbitrary-ratio path as a SIMD kernel (the same arithmetic), when the kernels are on.
+    const viaKernel = fine !== null && count > 0 && resampleFine({ buf, bufStart, K, taps, table: fine, phases: PHASES, step }, m, count, out);
+    for (let k = viaKernel ? count : 0; k < count; k++) {
       const n = m + k;
       const base = centre(n) - K - bufStart;
       let w: Float32Array;

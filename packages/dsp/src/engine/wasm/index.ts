@@ -24,6 +24,7 @@ interface Exports {
   frac_ola(x: number, w: number, acc: number, h: number, n: number): void;
   xcorr(t: number, tl: number, c: number, count: number, out: number): void;
   ncc3(a: number, m: number, b: number, n: number, out: number): void;
+  resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
 }
 
 /** Frames per chunk; the scratch layout below holds one chunk of interleaved f32 stereo in and out. */
@@ -34,7 +35,17 @@ const R = L + CHUNK * 4;
 const OUT = R + CHUNK * 4; // up to CHUNK × 8 bytes; ends 64 bytes past 384 KiB
 const TAB = OUT + CHUNK * 8; // true peak's phases: up to 16 of 32 f64
 const TPX = TAB + 16 * 256; // true peak's samples for one range
-const MEMORY_BYTES = 8 * 65_536; // the module's memory (kernels.wat)
+const TP_END = 8 * 65_536; // true peak's samples end here
+// The resampler's: its phase table (up to 3.5 MiB), two channels' input frames, two channels' outputs.
+const RS_TAB = TP_END;
+const RS_X = 4 << 20;
+const RS_X_FRAMES = 65_536; // per channel
+const RS_OUT = RS_X + 2 * RS_X_FRAMES * 4;
+const RS_OUT_MAX = 4096; // per channel
+// The module's memory (kernels.wat: 80 pages) ends at 5 MiB, past RS_OUT + 2 × RS_OUT_MAX × 4.
+
+/** The resampler's table now in the module's memory. */
+let rsTableFor: Float32Array | null = null;
 
 /** Node's WebAssembly global (the project's TypeScript libs declare only its types). */
 const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (mod: object) => { exports: object } } }).WebAssembly;
@@ -61,6 +72,7 @@ function get(): Exports | null {
 export function useSimd(on: boolean): void {
   kernels = on ? load() : null;
   tablesFor = [];
+  rsTableFor = null;
 }
 
 export function simdEnabled(): boolean {
@@ -210,7 +222,7 @@ export function channelStats(x: Float32Array, clip: number, into: ChannelStats):
 export function truePeakRange(work: Float64Array, start: number, end: number, tp: number, coarse: readonly Float64Array[], refine: readonly Float64Array[], margin: number): number | undefined {
   const k = get();
   const len = end - start + 31;
-  if (!k || TPX + len * 8 > MEMORY_BYTES) return undefined;
+  if (!k || TPX + len * 8 > TP_END) return undefined;
   const f64 = new Float64Array(k.memory.buffer);
   if (tablesFor[0] !== coarse || tablesFor[1] !== refine) {
     const phases = [...coarse, ...refine];
@@ -271,5 +283,51 @@ export function correlate3(m: Float32Array, a: number, b: number, n: number, out
   f32.set(m.subarray(b - 1, b + n + 3), L / 4);
   k.ncc3(IN, L, 1, n, OUT);
   out.set(new Float64Array(k.memory.buffer, OUT, 6));
+  return true;
+}
+
+/** The resampler's arbitrary-ratio path, as engine/resampler.ts sets it up. */
+export interface FineResampling {
+  /** Per channel, the buffered input; frame i of the stream is at index i − bufStart. */
+  readonly buf: readonly Float32Array[];
+  readonly bufStart: number;
+  /** Taps reach K frames either side of floor(t); taps = 2K + 1. */
+  readonly K: number;
+  readonly taps: number;
+  /** (phases + 1) × taps weights: phase r's taps at r × taps. */
+  readonly table: Float32Array;
+  readonly phases: number;
+  readonly step: number;
+}
+
+/**
+ * Outputs m … m + count − 1 of the resampler's arbitrary-ratio path into `out` (per channel, from index 0): the
+ * weights interpolated between the two nearest phases, rounded to f32, and the even and odd taps summed apart in
+ * f64, as its JavaScript does. Returns false when the kernels are off or the table does not fit (the JavaScript
+ * runs then).
+ */
+export function resampleFine(r: FineResampling, m: number, count: number, out: readonly Float32Array[]): boolean {
+  const k = get();
+  if (!k || RS_TAB + r.table.length * 4 > RS_X || r.taps + 8 > RS_X_FRAMES) return false;
+  const f32 = new Float32Array(k.memory.buffer);
+  if (rsTableFor !== r.table) {
+    f32.set(r.table, RS_TAB / 4);
+    rsTableFor = r.table;
+  }
+  // Outputs per piece: their input frames fit the region.
+  const piece = Math.max(1, Math.min(RS_OUT_MAX, Math.floor((RS_X_FRAMES - r.taps - 2) / Math.max(1, r.step))));
+  for (let done = 0; done < count; done += piece) {
+    const n = Math.min(piece, count - done);
+    const first = Math.floor((m + done) * r.step) - r.K - r.bufStart; // the first output's first frame in buf
+    const last = Math.floor((m + done + n - 1) * r.step) - r.K - r.bufStart + r.taps; // past the last output's
+    for (let c = 0; c < r.buf.length; c += 2) {
+      const two = c + 1 < r.buf.length;
+      f32.set(r.buf[c].subarray(first, last), RS_X / 4);
+      if (two) f32.set(r.buf[c + 1].subarray(first, last), RS_X / 4 + RS_X_FRAMES);
+      k.resample_fine(RS_X, RS_X + RS_X_FRAMES * 4, two ? 1 : 0, RS_TAB, r.taps, r.phases, r.step, m + done, n, r.K + r.bufStart + first, RS_OUT, RS_OUT + RS_OUT_MAX * 4);
+      out[c].set(f32.subarray(RS_OUT / 4, RS_OUT / 4 + n), done);
+      if (two) out[c + 1].set(f32.subarray(RS_OUT / 4 + RS_OUT_MAX, RS_OUT / 4 + RS_OUT_MAX + n), done);
+    }
+  }
   return true;
 }
