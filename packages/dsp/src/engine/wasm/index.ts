@@ -294,7 +294,7 @@ export interface FineResampling {
   /** Taps reach K frames either side of floor(t); taps = 2K + 1. */
   readonly K: number;
   readonly taps: number;
-  /** (phases + 1) × taps weights: phase r's taps at r × taps. */
+  /** (phases + 1) rows of the taps' weights, each padded with zeros to a multiple of 4. */
   readonly table: Float32Array;
   readonly phases: number;
   readonly step: number;
@@ -302,24 +302,23 @@ export interface FineResampling {
 
 /**
  * Outputs m … m + count − 1 of the resampler's arbitrary-ratio path into `out` (per channel, from index 0): the
- * weights interpolated between the two nearest phases, rounded to f32, and the even and odd taps summed apart in
- * f64, as its JavaScript does. Returns false when the kernels are off or the table does not fit (the JavaScript
+ * weights interpolated between the two nearest phases and four partial sums, all in f32, as its JavaScript does. Returns false when the kernels are off or the table does not fit (the JavaScript
  * runs then).
  */
 export function resampleFine(r: FineResampling, m: number, count: number, out: readonly Float32Array[]): boolean {
   const k = get();
-  if (!k || RS_TAB + r.table.length * 4 > RS_X || r.taps + 8 > RS_X_FRAMES) return false;
+  if (!k || RS_TAB + r.table.length * 4 > RS_X || r.taps + 12 > RS_X_FRAMES) return false;
   const f32 = new Float32Array(k.memory.buffer);
   if (rsTableFor !== r.table) {
     f32.set(r.table, RS_TAB / 4);
     rsTableFor = r.table;
   }
   // Outputs per piece: their input frames fit the region.
-  const piece = Math.max(1, Math.min(RS_OUT_MAX, Math.floor((RS_X_FRAMES - r.taps - 2) / Math.max(1, r.step))));
+  const piece = Math.max(1, Math.min(RS_OUT_MAX, Math.floor((RS_X_FRAMES - r.taps - 5) / Math.max(1, r.step))));
   for (let done = 0; done < count; done += piece) {
     const n = Math.min(piece, count - done);
     const first = Math.floor((m + done) * r.step) - r.K - r.bufStart; // the first output's first frame in buf
-    const last = Math.floor((m + done + n - 1) * r.step) - r.K - r.bufStart + r.taps; // past the last output's
+    const last = Math.floor((m + done + n - 1) * r.step) - r.K - r.bufStart + r.taps + 3; // past the last output's padded group
     for (let c = 0; c < r.buf.length; c += 2) {
       const two = c + 1 < r.buf.length;
       f32.set(r.buf[c].subarray(first, last), RS_X / 4);

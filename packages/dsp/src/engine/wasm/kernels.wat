@@ -361,17 +361,20 @@
     (f64.store offset=40 (local.get $out) (f64x2.extract_lane 0 (local.get $e23))))
 
   ;; The resampler at an arbitrary ratio (engine/resampler.ts, its `fine` path), for outputs n = $m … $m + $count − 1
-  ;; of one or two channels: t = n·$step, the input frame floor(t), phase x = (t − floor(t))·$phases, r = trunc(x),
-  ;; f = x − r; weights w[j] = f32(tab[r·taps + j] + (tab[(r+1)·taps + j] − tab[r·taps + j])·f) for j < $taps; the
-  ;; output f32(Σ_even x[b + j]·w[j] + Σ_odd x[b + j]·w[j]) with b = floor(t) − $origin, each sum in j order in f64:
-  ;; its JavaScript's arithmetic (the even and odd taps are a vector's two lanes). $x1 and $out1 are used when
-  ;; $two is 1. Inputs, table and weights are f32.
+  ;; of one or two channels, in f32 as its JavaScript does: t = n·$step, the input frame floor(t), phase
+  ;; x = (t − floor(t))·$phases, r = trunc(x), f = f32(x − r); weights w[j] = lo[j] + (hi[j] − lo[j])·f from rows r and
+  ;; r + 1 of the table (rows of $taps weights padded with zeros to a multiple of 4); four partial sums of x[b + j]·w[j]
+  ;; over j ≡ 0, 1, 2, 3 (mod 4) (the lanes), samples past the last tap counted as 0; the output (s0 + s1) + (s2 + s3).
+  ;; b = floor(t) − $origin. $x1 and $out1 are used when $two is 1.
   (func (export "resample_fine") (param $x0 i32) (param $x1 i32) (param $two i32) (param $tab i32) (param $taps i32)
       (param $phases f64) (param $step f64) (param $m f64) (param $count i32) (param $origin f64) (param $out0 i32) (param $out1 i32)
-    (local $k i32) (local $t f64) (local $fl f64) (local $x f64) (local $r i32) (local $f v128) (local $lo i32) (local $hi i32)
-    (local $b0 i32) (local $b1 i32) (local $j i32) (local $pairs i32) (local $w v128) (local $wl v128) (local $a0 v128) (local $a1 v128)
-    (local $wt f64) (local $s0 f64) (local $s1 f64)
-    (local.set $pairs (i32.and (local.get $taps) (i32.const -2)))
+    (local $k i32) (local $t f64) (local $fl f64) (local $x f64) (local $r i32) (local $f v128) (local $lo i32) (local $row i32)
+    (local $b0 i32) (local $b1 i32) (local $g i32) (local $full i32) (local $mask v128) (local $w v128) (local $wl v128)
+    (local $a0 v128) (local $a1 v128)
+    (local.set $full (i32.shr_u (local.get $taps) (i32.const 2))) ;; whole groups of 4 taps
+    (local.set $row (i32.shl (i32.and (i32.add (local.get $taps) (i32.const 3)) (i32.const -4)) (i32.const 2))) ;; bytes per row
+    ;; The last, partial group: lanes below taps mod 4 kept.
+    (local.set $mask (i32x4.lt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (i32.and (local.get $taps) (i32.const 3)))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_s (local.get $k) (local.get $count)))
@@ -379,43 +382,41 @@
         (local.set $fl (f64.floor (local.get $t)))
         (local.set $x (f64.mul (f64.sub (local.get $t) (local.get $fl)) (local.get $phases)))
         (local.set $r (i32.trunc_f64_s (local.get $x)))
-        (local.set $f (f64x2.splat (f64.sub (local.get $x) (f64.convert_i32_s (local.get $r)))))
-        (local.set $lo (i32.add (local.get $tab) (i32.shl (i32.mul (local.get $r) (local.get $taps)) (i32.const 2))))
-        (local.set $hi (i32.add (local.get $lo) (i32.shl (local.get $taps) (i32.const 2))))
+        (local.set $f (f32x4.splat (f32.demote_f64 (f64.sub (local.get $x) (f64.convert_i32_s (local.get $r))))))
+        (local.set $lo (i32.add (local.get $tab) (i32.mul (local.get $r) (local.get $row))))
         (local.set $b0 (i32.shl (i32.trunc_f64_s (f64.sub (local.get $fl) (local.get $origin))) (i32.const 2)))
         (local.set $b1 (i32.add (local.get $x1) (local.get $b0)))
         (local.set $b0 (i32.add (local.get $x0) (local.get $b0)))
         (local.set $a0 (v128.const i64x2 0 0))
         (local.set $a1 (v128.const i64x2 0 0))
-        (local.set $j (i32.const 0))
-        (block $j_done
-          (loop $j_next
-            (br_if $j_done (i32.ge_s (local.get $j) (local.get $pairs)))
-            (local.set $wl (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $lo))))
-            (local.set $w (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
-              (f64x2.add (local.get $wl) (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $hi))) (local.get $wl)) (local.get $f))))))
-            (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $b0))) (local.get $w))))
+        (local.set $g (i32.const 0))
+        (block $g_done
+          (loop $g_next
+            (br_if $g_done (i32.ge_s (local.get $g) (local.get $full)))
+            (local.set $wl (v128.load (local.get $lo)))
+            (local.set $w (f32x4.add (local.get $wl) (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $lo) (local.get $row))) (local.get $wl)) (local.get $f))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $b0)) (local.get $w))))
             (if (local.get $two) (then
-              (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $b1))) (local.get $w))))))
-            (local.set $lo (i32.add (local.get $lo) (i32.const 8)))
-            (local.set $hi (i32.add (local.get $hi) (i32.const 8)))
-            (local.set $b0 (i32.add (local.get $b0) (i32.const 8)))
-            (local.set $b1 (i32.add (local.get $b1) (i32.const 8)))
-            (local.set $j (i32.add (local.get $j) (i32.const 2)))
-            (br $j_next)))
-        ;; An odd last tap joins the even sum.
-        (local.set $s0 (f64x2.extract_lane 0 (local.get $a0)))
-        (local.set $s1 (f64x2.extract_lane 0 (local.get $a1)))
-        (if (i32.lt_s (local.get $j) (local.get $taps)) (then
-          (local.set $wt (f64.promote_f32 (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $lo)))
-            (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $hi))) (f64.promote_f32 (f32.load (local.get $lo)))) (f64x2.extract_lane 0 (local.get $f)))))))
-          (local.set $s0 (f64.add (local.get $s0) (f64.mul (f64.promote_f32 (f32.load (local.get $b0))) (local.get $wt))))
-          (local.set $s1 (f64.add (local.get $s1) (f64.mul (f64.promote_f32 (f32.load (local.get $b1))) (local.get $wt))))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load (local.get $b1)) (local.get $w))))))
+            (local.set $lo (i32.add (local.get $lo) (i32.const 16)))
+            (local.set $b0 (i32.add (local.get $b0) (i32.const 16)))
+            (local.set $b1 (i32.add (local.get $b1) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 1)))
+            (br $g_next)))
+        (if (i32.and (local.get $taps) (i32.const 3)) (then
+          (local.set $wl (v128.load (local.get $lo)))
+          (local.set $w (f32x4.add (local.get $wl) (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $lo) (local.get $row))) (local.get $wl)) (local.get $f))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.and (v128.load (local.get $b0)) (local.get $mask)) (local.get $w))))
+          (if (local.get $two) (then
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.and (v128.load (local.get $b1)) (local.get $mask)) (local.get $w))))))))
+        ;; (s0 + s1) + (s2 + s3)
+        (local.set $a0 (f32x4.add (local.get $a0) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $a0) (local.get $a0))))
         (f32.store (i32.add (local.get $out0) (i32.shl (local.get $k) (i32.const 2)))
-          (f32.demote_f64 (f64.add (local.get $s0) (f64x2.extract_lane 1 (local.get $a0)))))
+          (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 2 (local.get $a0))))
         (if (local.get $two) (then
+          (local.set $a1 (f32x4.add (local.get $a1) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $a1) (local.get $a1))))
           (f32.store (i32.add (local.get $out1) (i32.shl (local.get $k) (i32.const 2)))
-            (f32.demote_f64 (f64.add (local.get $s1) (f64x2.extract_lane 1 (local.get $a1)))))))
+            (f32.add (f32x4.extract_lane 0 (local.get $a1)) (f32x4.extract_lane 2 (local.get $a1))))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $next))))
 )
