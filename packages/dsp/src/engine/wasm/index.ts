@@ -235,20 +235,19 @@ export function truePeakRange(work: Float64Array, start: number, end: number, tp
 }
 
 /**
- * WSOLA's overlap-add of one frame read between samples (engine/wsola.ts): for i in [0, n),
- * acc[i] += (Σ_{j<8} h[j]·x[from + i + j] + Σ_{j≥8} h[j]·x[from + i + j]) · w[i], each sum in tap order, in f64
- * (its JavaScript loop's arithmetic). n = w.length; x must hold from + n + 15 samples. Does a multiple of 4 outputs
- * and returns how many.
+ * WSOLA's overlap-add of one frame read between samples (engine/wsola.ts), in f32: for i in [0, n),
+ * acc[i] += (Σ_{j<8} h[j]·x[from + i + j] + Σ_{j≥8} h[j]·x[from + i + j]) · w[i], each sum in tap order (its
+ * JavaScript's arithmetic). n = w.length; x must hold from + n + 15 samples. Does a multiple of 4 outputs and
+ * returns how many.
  */
-export function fracOverlapAdd(x: Float32Array, from: number, w: Float32Array, acc: Float64Array, h: Float64Array): number {
+export function fracOverlapAdd(x: Float32Array, from: number, w: Float32Array, acc: Float32Array, h: Float32Array): number {
   return inPieces(w.length, CHUNK, ({ k, f32 }, at, n) => {
-    const f64 = new Float64Array(k.memory.buffer);
     f32.set(x.subarray(from + at, from + at + n + 15), IN / 4);
     f32.set(w.subarray(at, at + n), L / 4);
-    f64.set(acc.subarray(at, at + n), OUT / 8);
-    f64.set(h.subarray(0, 16), R / 8);
+    f32.set(acc.subarray(at, at + n), OUT / 4);
+    f32.set(h.subarray(0, 16), R / 4);
     k.frac_ola(IN, L, OUT, R, n);
-    acc.set(f64.subarray(OUT / 8, OUT / 8 + n), at);
+    acc.set(f32.subarray(OUT / 4, OUT / 4 + n), at);
   });
 }
 
