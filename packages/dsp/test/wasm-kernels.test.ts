@@ -265,7 +265,10 @@ describe('WebAssembly SIMD kernels', () => {
     for (const step of [
       { effect: 'time_stretch', parameters: { durationRatio: 1.25 } },
       { effect: 'time_stretch', parameters: { durationRatio: 0.7 } },
+      { effect: 'time_stretch', parameters: { durationRatio: 4 } }, // the search starts at the stream's first sample
+      { effect: 'time_stretch', parameters: { durationRatio: 0.25 } },
       { effect: 'pitch_shift', parameters: { semitones: 3 } },
+      { effect: 'pitch_shift', parameters: { semitones: -7, cents: 13 } },
     ]) {
       const run = async () => {
         const out = (await renderChain([sig(7), sig(8)], [step], format, { blockSize: 1000 })).audio;

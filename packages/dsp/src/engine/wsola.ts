@@ -1,6 +1,6 @@
 import type { AudioBlock } from '../types.ts';
 import { kaiserSinc } from './util.ts';
-import { correlate3, crossCorrelate, fracOverlapAdd } from './wasm/index.ts';
+import { fracOverlapAdd, wsolaSearch } from './wasm/index.ts';
 
 /** Taps either side of a fractional frame position (a Kaiser-windowed sinc), 16 in all: the loop below is written for 16. */
 const K = 8;
@@ -33,8 +33,7 @@ export class Wsola {
   private readonly dT: Float64Array;
   private readonly dC: Float64Array;
   private readonly taps = new Float32Array(2 * K);
-  private readonly sums: Float64Array;
-  private readonly ncc3 = new Float64Array(6);
+  private readonly found = new Float64Array(7);
   /** Output gathered by one run, per channel (grown as needed, reused). */
   private out: Float32Array[];
 
@@ -52,7 +51,6 @@ export class Wsola {
     this.acc = Array.from({ length: channels }, () => new Float32Array(this.N));
     this.dT = new Float64Array(Math.ceil(this.H / 8) + 1);
     this.dC = new Float64Array(Math.ceil((this.H + 2 * this.delta) / 8) + 2);
-    this.sums = new Float64Array(this.dC.length);
     this.out = Array.from({ length: channels }, () => new Float32Array(1 << 15));
   }
 
@@ -104,6 +102,13 @@ export class Wsola {
     const hi = a + delta;
     const exact = this.prev + H; // the natural continuation
     const t0 = Math.round(exact);
+    // The whole search as one SIMD kernel (the same arithmetic, step by step), on a copy of the samples it reads.
+    const base = Math.min(t0, lo) - 1;
+    const r = this.found;
+    if (base >= bufStart && wsolaSearch(mono, base - bufStart, Math.max(t0 + H, hi + H + 3) - base, t0 - base, lo - base, hi - base, H, r)) {
+      const e = (q: number) => (r[q + 4] > 0 ? r[q + 1] / Math.sqrt(r[q + 4]) : 0);
+      return this.between(base + r[0], e(0), e(1), e(2), exact - t0);
+    }
     // Coarse: 8× decimated template (the overlap, H samples) against 8× decimated candidates.
     const D = 8;
     const tl = Math.floor(H / D);
@@ -126,11 +131,6 @@ export class Wsola {
     let best = -Infinity, bestJ = 0;
     const last = cl - tl; // highest candidate offset
     let j = 0;
-    // The SIMD kernel computes every offset's sum exactly so; the loops below then only pick the best.
-    const sums = this.sums;
-    if (last >= 0 && crossCorrelate(dT, tl, dC, last + 1, sums)) {
-      for (; j <= last; j++) if (sums[j] > best) (best = sums[j]), (bestJ = j);
-    }
     for (; j + 3 <= last; j += 4) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let i = 0; i < tl; i++) {
@@ -192,17 +192,16 @@ export class Wsola {
       }
       return e > 0 ? s / Math.sqrt(e) : 0;
     };
-    let cm: number, c0: number, cp: number;
-    const r = this.ncc3;
-    if (correlate3(mono, a0, bestPos - bufStart, H, r)) {
-      [cm, c0, cp] = [0, 1, 2].map((q) => (r[q + 3] > 0 ? r[q] / Math.sqrt(r[q + 3]) : 0));
-    } else {
-      (cm = ncc(bestPos - 1)), (c0 = ncc(bestPos)), (cp = ncc(bestPos + 1));
-    }
+    const cm = ncc(bestPos - 1), c0 = ncc(bestPos), cp = ncc(bestPos + 1);
+    return this.between(bestPos, cm, c0, cp, exact - t0);
+  }
+
+  /** The frame's start: a parabola through the normalised correlations around the winner places it between samples. */
+  private between(bestPos: number, cm: number, c0: number, cp: number, past: number): number {
     const curve = cm - 2 * c0 + cp;
     const frac = curve < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (cm - cp)) / curve)) : 0;
     // The template started at t0, the continuation at `exact`: the frame starts as far past the match.
-    return bestPos + frac + (exact - t0);
+    return bestPos + frac + past;
   }
 
   /** Run every frame whose input is available; return the completed output. */

@@ -24,6 +24,7 @@ interface Exports {
   frac_ola(x: number, w: number, acc: number, h: number, n: number): void;
   xcorr(t: number, tl: number, c: number, count: number, out: number): void;
   ncc3(a: number, m: number, b: number, n: number, out: number): void;
+  wsola_search(m: number, t0: number, lo: number, hi: number, H: number, scratch: number, out: number): void;
   resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
 }
 
@@ -251,40 +252,6 @@ export function fracOverlapAdd(x: Float32Array, from: number, w: Float32Array, a
   });
 }
 
-/**
- * WSOLA's coarse search: out[j] = Σ_{i<tl} t[i]·c[i + j] for j in [0, count), each sum in i order in f64 (its
- * JavaScript's). c must hold tl + count − 1 values. Returns false when the kernels are off or the arrays do not fit
- * (the caller's loop does it then).
- */
-export function crossCorrelate(t: Float64Array, tl: number, c: Float64Array, count: number, out: Float64Array): boolean {
-  const k = get();
-  const cl = tl + count - 1;
-  if (!k || tl > CHUNK || cl + 8 > CHUNK / 2 || count + 8 > CHUNK) return false;
-  const f64 = new Float64Array(k.memory.buffer);
-  f64.set(t.subarray(0, tl), IN / 8);
-  f64.set(c.subarray(0, cl), L / 8);
-  f64.fill(0, L / 8 + cl, L / 8 + cl + 8); // the last vectors' unused lanes read these
-  k.xcorr(IN, tl, L, count, OUT);
-  out.set(f64.subarray(OUT / 8, OUT / 8 + count));
-  return true;
-}
-
-/**
- * WSOLA's sub-sample step: for q = b − 1, b, b + 1, s(q) = Σ_{i<n} m[a + i]·m[q + i] and e(q) = Σ m[q + i]², each
- * summed in i order in f64, into out as s(b−1), s(b), s(b+1), e(b−1), e(b), e(b+1). Returns false when the kernels
- * are off or the ranges do not fit.
- */
-export function correlate3(m: Float32Array, a: number, b: number, n: number, out: Float64Array): boolean {
-  const k = get();
-  if (!k || n + 4 > CHUNK) return false;
-  const f32 = new Float32Array(k.memory.buffer);
-  f32.set(m.subarray(a, a + n), IN / 4);
-  f32.set(m.subarray(b - 1, b + n + 3), L / 4);
-  k.ncc3(IN, L, 1, n, OUT);
-  out.set(new Float64Array(k.memory.buffer, OUT, 6));
-  return true;
-}
-
 /** The resampler's arbitrary-ratio path, as engine/resampler.ts sets it up. */
 export interface FineResampling {
   /** Per channel, the buffered input; frame i of the stream is at index i − bufStart. */
@@ -327,5 +294,21 @@ export function resampleFine(r: FineResampling, m: number, count: number, out: r
       if (two) out[c + 1].set(f32.subarray(RS_OUT / 4 + RS_OUT_MAX, RS_OUT / 4 + RS_OUT_MAX + n), done);
     }
   }
+  return true;
+}
+
+/**
+ * WSOLA's search for one frame (engine/wsola.ts, Wsola.search, every step its JavaScript's arithmetic) on `mono`
+ * from index `base` (`length` samples hold every position it reads): template at `t0`, candidates `lo`…`hi`, frames
+ * of `H`, positions relative to `base`. Into `out`: the winner (relative), then s(b−1), s(b), s(b+1), e(b−1), e(b),
+ * e(b+1) as `correlate3` gives them. Returns false when the kernels are off or the region does not fit.
+ */
+export function wsolaSearch(mono: Float32Array, base: number, length: number, t0: number, lo: number, hi: number, H: number, out: Float64Array): boolean {
+  const k = get();
+  // The region in IN (CHUNK × 2 samples); the box and coarse sums (fewer than 3 × length / 8 + 16) in OUT.
+  if (!k || length > CHUNK * 2 || (3 * length) / 8 + 16 > CHUNK) return false;
+  new Float32Array(k.memory.buffer).set(mono.subarray(base, base + length), IN / 4);
+  k.wsola_search(IN, t0, lo, hi, H, OUT, R);
+  out.set(new Float64Array(k.memory.buffer, R, 7));
   return true;
 }

@@ -284,7 +284,7 @@
   ;; order (one sum per offset, as its JavaScript keeps them), f64, into out[j]. Offsets j and j+1 are the lanes of
   ;; one vector, four vectors at a time; the last 1–7 offsets run in the same vectors, their extra lanes unused.
   ;; $c must hold $tl + $count + 7 values (the caller pads with zeros).
-  (func (export "xcorr") (param $t i32) (param $tl i32) (param $c i32) (param $count i32) (param $out i32)
+  (func $xcorr (export "xcorr") (param $t i32) (param $tl i32) (param $c i32) (param $count i32) (param $out i32)
     (local $j i32) (local $i i32) (local $tv v128) (local $p i32) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (block $done
       (loop $next
@@ -317,7 +317,7 @@
   ;; WSOLA's sub-sample step (engine/wsola.ts): for the three positions q = $b - 1, $b, $b + 1, Σ_{i<$n} a[i]·m[q + i]
   ;; and Σ m[q + i]², each summed in i order in f64 (its JavaScript's sums), into out: s(b−1), s(b), s(b+1), then the
   ;; three energies. $a and $m are f32; m must hold $b − 1 … $b + $n + 2.
-  (func (export "ncc3") (param $a i32) (param $m i32) (param $b i32) (param $n i32) (param $out i32)
+  (func $ncc3 (export "ncc3") (param $a i32) (param $m i32) (param $b i32) (param $n i32) (param $out i32)
     (local $end i32) (local $p i32) (local $av v128) (local $v01 v128) (local $v23 v128)
     (local $s01 v128) (local $e01 v128) (local $s23 v128) (local $e23 v128)
     (local.set $p (i32.add (local.get $m) (i32.shl (i32.sub (local.get $b) (i32.const 1)) (i32.const 2))))
@@ -399,4 +399,105 @@
             (f32.add (f32x4.extract_lane 0 (local.get $a1)) (f32x4.extract_lane 2 (local.get $a1))))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $next))))
+
+  ;; WSOLA's score (engine/wsola.ts): Σ m[a + i]·m[b + i] over i = 0, stride, 2·stride, … < $H, alternate terms in two
+  ;; f64 sums (s0 takes i = 0, 2·stride, …; s1 the others), s0 + s1. $m is f32; a and b are sample indices.
+  (func $score (param $m i32) (param $a i32) (param $b i32) (param $stride i32) (param $H i32) (result f64)
+    (local $i i32) (local $s0 f64) (local $s1 f64) (local $pa i32) (local $pb i32) (local $st i32)
+    (local.set $st (i32.shl (local.get $stride) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (i32.add (local.get $i) (local.get $stride)) (local.get $H)))
+        (local.set $pa (i32.add (local.get $m) (i32.shl (i32.add (local.get $a) (local.get $i)) (i32.const 2))))
+        (local.set $pb (i32.add (local.get $m) (i32.shl (i32.add (local.get $b) (local.get $i)) (i32.const 2))))
+        (local.set $s0 (f64.add (local.get $s0) (f64.mul (f64.promote_f32 (f32.load (local.get $pa))) (f64.promote_f32 (f32.load (local.get $pb))))))
+        (local.set $s1 (f64.add (local.get $s1) (f64.mul
+          (f64.promote_f32 (f32.load (i32.add (local.get $pa) (local.get $st))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $pb) (local.get $st)))))))
+        (local.set $i (i32.add (local.get $i) (i32.shl (local.get $stride) (i32.const 1))))
+        (br $next)))
+    (if (i32.lt_s (local.get $i) (local.get $H)) (then
+      (local.set $s0 (f64.add (local.get $s0) (f64.mul
+        (f64.promote_f32 (f32.load (i32.add (local.get $m) (i32.shl (i32.add (local.get $a) (local.get $i)) (i32.const 2)))))
+        (f64.promote_f32 (f32.load (i32.add (local.get $m) (i32.shl (i32.add (local.get $b) (local.get $i)) (i32.const 2))))))))))
+    (f64.add (local.get $s0) (local.get $s1)))
+
+  ;; Box sums of 8 f32 samples from index $from, $count of them, each summed in order in f64, into $dst (f64).
+  (func $decimate8 (param $m i32) (param $from i32) (param $count i32) (param $dst i32)
+    (local $i i32) (local $p i32) (local $s f64) (local $j i32)
+    (local.set $p (i32.add (local.get $m) (i32.shl (local.get $from) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $count)))
+        (local.set $s (f64.const 0))
+        (local.set $j (i32.const 0))
+        (block $j_done
+          (loop $j_next
+            (br_if $j_done (i32.ge_s (local.get $j) (i32.const 8)))
+            (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $j_next)))
+        (f64.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3))) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
+  ;; WSOLA's whole search for one frame (engine/wsola.ts, Wsola.search), on the mono mix at $m (f32; positions are
+  ;; indices into it): the template at $t0, candidates from $lo to $hi, frames of $H. The coarse pass on 8× box sums
+  ;; (first best offset), the refinement by score at stride 4 over every other position within 8 of it, then at
+  ;; stride 2 around that, and the three normalised-correlation sums around the winner. Writes the winner (f64) at
+  ;; $out and the six sums of ncc3 after it. $scratch holds the box sums and the coarse sums (f64).
+  (func (export "wsola_search") (param $m i32) (param $t0 i32) (param $lo i32) (param $hi i32) (param $H i32) (param $scratch i32) (param $out i32)
+    (local $tl i32) (local $cl i32) (local $last i32) (local $dc i32) (local $sums i32) (local $j i32) (local $best f64) (local $bestJ i32)
+    (local $v f64) (local $centre i32) (local $from i32) (local $to i32) (local $p i32) (local $bestPos i32) (local $mid i32) (local $end i32)
+    (local.set $tl (i32.shr_s (local.get $H) (i32.const 3)))
+    (local.set $cl (i32.shr_s (i32.add (i32.sub (local.get $hi) (local.get $lo)) (local.get $H)) (i32.const 3)))
+    (local.set $last (i32.sub (local.get $cl) (local.get $tl)))
+    (local.set $dc (i32.add (local.get $scratch) (i32.shl (local.get $tl) (i32.const 3))))
+    (local.set $sums (i32.add (local.get $dc) (i32.shl (i32.add (local.get $cl) (i32.const 8)) (i32.const 3))))
+    (call $decimate8 (local.get $m) (local.get $t0) (local.get $tl) (local.get $scratch))
+    (call $decimate8 (local.get $m) (local.get $lo) (local.get $cl) (local.get $dc))
+    ;; zeros after the box sums: the coarse kernel's unused lanes read them
+    (v128.store (i32.add (local.get $dc) (i32.shl (local.get $cl) (i32.const 3))) (v128.const i64x2 0 0))
+    (v128.store offset=16 (i32.add (local.get $dc) (i32.shl (local.get $cl) (i32.const 3))) (v128.const i64x2 0 0))
+    (v128.store offset=32 (i32.add (local.get $dc) (i32.shl (local.get $cl) (i32.const 3))) (v128.const i64x2 0 0))
+    (v128.store offset=48 (i32.add (local.get $dc) (i32.shl (local.get $cl) (i32.const 3))) (v128.const i64x2 0 0))
+    (local.set $best (f64.const -inf))
+    (if (i32.ge_s (local.get $last) (i32.const 0)) (then
+      (call $xcorr (local.get $scratch) (local.get $tl) (local.get $dc) (i32.add (local.get $last) (i32.const 1)) (local.get $sums))
+      (block $c_done
+        (loop $c_next
+          (br_if $c_done (i32.gt_s (local.get $j) (local.get $last)))
+          (local.set $v (f64.load (i32.add (local.get $sums) (i32.shl (local.get $j) (i32.const 3)))))
+          (if (f64.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v)) (local.set $bestJ (local.get $j))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $c_next)))))
+    (local.set $centre (i32.add (local.get $lo) (i32.shl (local.get $bestJ) (i32.const 3))))
+    (local.set $from (select (local.get $lo) (i32.sub (local.get $centre) (i32.const 8)) (i32.gt_s (local.get $lo) (i32.sub (local.get $centre) (i32.const 8)))))
+    (local.set $to (select (local.get $hi) (i32.add (local.get $centre) (i32.const 8)) (i32.lt_s (local.get $hi) (i32.add (local.get $centre) (i32.const 8)))))
+    (local.set $bestPos (local.get $centre))
+    (local.set $best (f64.const -inf))
+    (local.set $p (local.get $from))
+    (block $r_done
+      (loop $r_next
+        (br_if $r_done (i32.gt_s (local.get $p) (local.get $to)))
+        (local.set $v (call $score (local.get $m) (local.get $t0) (local.get $p) (i32.const 4) (local.get $H)))
+        (if (f64.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v)) (local.set $bestPos (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 2)))
+        (br $r_next)))
+    (local.set $mid (local.get $bestPos))
+    (local.set $best (f64.const -inf))
+    (local.set $p (select (local.get $from) (i32.sub (local.get $mid) (i32.const 1)) (i32.gt_s (local.get $from) (i32.sub (local.get $mid) (i32.const 1)))))
+    (local.set $end (select (local.get $to) (i32.add (local.get $mid) (i32.const 1)) (i32.lt_s (local.get $to) (i32.add (local.get $mid) (i32.const 1)))))
+    (block $s_done
+      (loop $s_next
+        (br_if $s_done (i32.gt_s (local.get $p) (local.get $end)))
+        (local.set $v (call $score (local.get $m) (local.get $t0) (local.get $p) (i32.const 2) (local.get $H)))
+        (if (f64.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v)) (local.set $bestPos (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $s_next)))
+    (f64.store (local.get $out) (f64.convert_i32_s (local.get $bestPos)))
+    (call $ncc3
+      (i32.add (local.get $m) (i32.shl (local.get $t0) (i32.const 2)))
+      (local.get $m) (local.get $bestPos) (local.get $H) (i32.add (local.get $out) (i32.const 8))))
 )
