@@ -95,10 +95,10 @@ export function renderTail(run: (block: Float32Array[]) => Float32Array[], chann
 }
 
 /** Sine lookup with linear interpolation, shared read-only by all LFOs (phase in cycles, any real value). */
-const TABLE_SIZE = 4096;
+export const TABLE_SIZE = 4096;
 // Two entries past the period: p − floor(p) can round up to exactly 1 for p just below an integer, so the
 // index can be TABLE_SIZE and the interpolation reads one more.
-const SINE = (() => {
+export const SINE = (() => {
   const t = new Float64Array(TABLE_SIZE + 2);
   for (let i = 0; i <= TABLE_SIZE + 1; i++) t[i] = Math.sin((2 * Math.PI * i) / TABLE_SIZE);
   return t;

@@ -1,4 +1,5 @@
-import { fastSin, msToFrames } from '../../engine/util.ts';
+import { fastSin, msToFrames, SINE, TABLE_SIZE } from '../../engine/util.ts';
+import { modDelay, type ModDelay } from '../../engine/wasm/index.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 /**
@@ -35,12 +36,21 @@ function modulatedDelay(opts: {
   const state = { phase: 0, pos: 0, count: 0 };
   const l0 = new Float64Array(voices);
   const step = new Float64Array(voices);
+  // The same loop as a WebAssembly kernel (every step the same arithmetic), per channel.
+  const constants: ModDelay[] = Array.from({ length: channels }, (_, c) => ({
+    base, depth, inc, dry, wet, feedback, channelOffset: c * opts.channelPhase, voiceOffset, sine: SINE, sineSize: TABLE_SIZE,
+  }));
   return (block: AudioBlock): AudioBlock => {
     const n = block[0]?.length ?? 0;
     let endPhase = state.phase, endPos = state.pos;
     for (let c = 0; c < channels; c++) {
       const line = lines[c];
       const xs = block[c];
+      const st = { phase: state.phase, pos: state.pos, cell: state.count % GRID };
+      if (n > 0 && modDelay(xs.subarray(0, n), line, constants[c], st)) {
+        (endPhase = st.phase), (endPos = st.pos);
+        continue;
+      }
       const channelOffset = c * opts.channelPhase;
       let phase = state.phase;
       let pos = state.pos;
@@ -89,7 +99,8 @@ function modulatedDelay(opts: {
             const r = pos + size - d; // in [pos + 4, pos + size − 1]: inside the mirrored line
             const i0 = r | 0;
             const a = line[i0];
-            sum += a + (line[i0 + 1] - a) * (r - i0);
+            const val = a + (line[i0 + 1] - a) * (r - i0);
+            sum = v === 0 ? val : sum + val; // the first voice as it is (0 + −0 would be +0): the kernel's sum
           }
           const w = feedback === 0 ? x : x + feedback * (sum / voices);
           line[pos] = w;

@@ -25,6 +25,7 @@ interface Exports {
   xcorr(t: number, tl: number, c: number, count: number, out: number): void;
   ncc3(a: number, m: number, b: number, n: number, out: number): void;
   wsola_search(m: number, t0: number, lo: number, hi: number, H: number, scratch: number, out: number): void;
+  mod_delay(x: number, n: number, line: number, size: number, voices: number, par: number, st: number, sin: number, sinSize: number, l: number): void;
   resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
 }
 
@@ -43,7 +44,12 @@ const RS_X = 4 << 20;
 const RS_X_FRAMES = 65_536; // per channel
 const RS_OUT = RS_X + 2 * RS_X_FRAMES * 4;
 const RS_OUT_MAX = 4096; // per channel
-// The module's memory (kernels.wat: 80 pages) ends at 5 MiB, past RS_OUT + 2 × RS_OUT_MAX × 4.
+// The LFOs' sine table (engine/util.ts, up to 64 KiB).
+const SIN = RS_OUT + 2 * RS_OUT_MAX * 4;
+// The module's memory (kernels.wat: 80 pages) ends at 5 MiB, past SIN + 64 KiB.
+
+/** The sine table now in the module's memory. */
+let sinFor: Float64Array | null = null;
 
 /** The resampler's table now in the module's memory. */
 let rsTableFor: Float32Array | null = null;
@@ -74,6 +80,7 @@ export function useSimd(on: boolean): void {
   kernels = on ? load() : null;
   tablesFor = [];
   rsTableFor = null;
+  sinFor = null;
 }
 
 export function simdEnabled(): boolean {
@@ -310,5 +317,65 @@ export function wsolaSearch(mono: Float32Array, base: number, length: number, t0
   new Float32Array(k.memory.buffer).set(mono.subarray(base, base + length), IN / 4);
   k.wsola_search(IN, t0, lo, hi, H, OUT, R);
   out.set(new Float64Array(k.memory.buffer, R, 7));
+  return true;
+}
+
+/** A modulated delay line's constants (effects/time/modulated.ts). */
+export interface ModDelay {
+  readonly base: number;
+  readonly depth: number;
+  readonly inc: number;
+  readonly dry: number;
+  readonly wet: number;
+  readonly feedback: number;
+  readonly channelOffset: number;
+  readonly voiceOffset: Float64Array;
+  /** The LFO's sine table (engine/util.ts SINE: size + 2 entries) and its size. */
+  readonly sine: Float64Array;
+  readonly sineSize: number;
+}
+
+/** Where a channel's pass leaves the LFO and the line: its phase, write position and frames into the grid cell. */
+export interface ModDelayState {
+  phase: number;
+  pos: number;
+  cell: number;
+}
+
+/**
+ * One channel of the modulated delay line over `x` (in place), its mirrored `line` (2 × size) read and written, the
+ * state advanced in `st`: every step the JavaScript loop's arithmetic. Returns false when the kernels are off or
+ * the line or tables do not fit (the JavaScript runs then).
+ */
+export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: ModDelayState): boolean {
+  const k = get();
+  const voices = p.voiceOffset.length;
+  if (!k || line.length * 4 > CHUNK * 8 || (p.sine.length * 8) > 65_536 || voices > 8) return false;
+  const buf = k.memory.buffer;
+  const f32 = new Float32Array(buf), f64 = new Float64Array(buf);
+  if (sinFor !== p.sine) {
+    f64.set(p.sine, SIN / 8);
+    sinFor = p.sine;
+  }
+  // Constants, then voices' offsets (R); state after them; LFO scratch after that.
+  const par = R, st0 = R + 256, l = R + 512;
+  f64.set([p.base, p.depth, p.inc, p.dry, p.wet, p.feedback, p.channelOffset], par / 8);
+  f64.set(p.voiceOffset, par / 8 + 7);
+  f32.set(line, OUT / 4);
+  const size = line.length / 2;
+  const i32 = new Int32Array(buf);
+  f64[st0 / 8] = st.phase;
+  i32[st0 / 4 + 2] = st.pos;
+  i32[st0 / 4 + 3] = st.cell;
+  for (let at = 0; at < x.length; at += CHUNK * 2) {
+    const n = Math.min(CHUNK * 2, x.length - at);
+    f32.set(x.subarray(at, at + n), IN / 4);
+    k.mod_delay(IN, n, OUT, size, voices, par, st0, SIN, p.sineSize, l);
+    x.set(f32.subarray(IN / 4, IN / 4 + n), at);
+  }
+  line.set(f32.subarray(OUT / 4, OUT / 4 + line.length));
+  st.phase = f64[st0 / 8];
+  st.pos = i32[st0 / 4 + 2];
+  st.cell = i32[st0 / 4 + 3];
   return true;
 }

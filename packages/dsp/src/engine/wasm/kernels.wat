@@ -500,4 +500,97 @@
     (call $ncc3
       (i32.add (local.get $m) (i32.shl (local.get $t0) (i32.const 2)))
       (local.get $m) (local.get $bestPos) (local.get $H) (i32.add (local.get $out) (i32.const 8))))
+
+  ;; engine/util.ts's fastSin: the sine of a phase in cycles from a table of $size + 2 f64 at $tab, interpolated.
+  (func $fast_sin (param $tab i32) (param $size f64) (param $p f64) (result f64)
+    (local $q f64) (local $i i32) (local $a f64)
+    (local.set $q (f64.mul (f64.sub (local.get $p) (f64.floor (local.get $p))) (local.get $size)))
+    (local.set $i (i32.trunc_f64_s (local.get $q)))
+    (local.set $a (f64.load (i32.add (local.get $tab) (i32.shl (local.get $i) (i32.const 3)))))
+    (f64.add (local.get $a) (f64.mul
+      (f64.sub (f64.load offset=8 (i32.add (local.get $tab) (i32.shl (local.get $i) (i32.const 3)))) (local.get $a))
+      (f64.sub (local.get $q) (f64.convert_i32_s (local.get $i))))))
+
+  ;; The modulated delay line of chorus and flanger (effects/time/modulated.ts), one channel, $n samples at $x in
+  ;; place, every step its JavaScript's arithmetic in f64: per grid cell of 16 frames each voice's LFO at the cell's
+  ;; two ends (fastSin), and per frame the voices' delays interpolated from them, clamped to ≥ 1, read linearly from
+  ;; the mirrored line (2·$size f32 at $line) and summed in voice order; the line takes x (+ feedback × mean);
+  ;; out = x·dry + sum·wet. The state is at $st: phase (f64), then pos and count mod 16 (i32); updated there.
+  ;; $par: base, depth, inc, dry, wet, feedback, channel offset (f64), then the voices' offsets (f64); $l: scratch.
+  (func (export "mod_delay") (param $x i32) (param $n i32) (param $line i32) (param $size i32) (param $voices i32)
+      (param $par i32) (param $st i32) (param $sin i32) (param $sinSize f64) (param $l i32)
+    (local $end i32) (local $xend i32) (local $k i32) (local $v i32) (local $pos i32) (local $phase f64)
+    (local $base f64) (local $depth f64) (local $inc f64) (local $dry f64) (local $wet f64) (local $fb f64) (local $choff f64)
+    (local $cell f64) (local $off f64) (local $a f64) (local $xv f64) (local $sum f64) (local $d f64) (local $r f64) (local $i0 i32)
+    (local $u f64) (local $val f64) (local $w f64) (local $kf f64) (local $vf f64)
+    (local.set $base (f64.load (local.get $par)))
+    (local.set $depth (f64.load offset=8 (local.get $par)))
+    (local.set $inc (f64.load offset=16 (local.get $par)))
+    (local.set $dry (f64.load offset=24 (local.get $par)))
+    (local.set $wet (f64.load offset=32 (local.get $par)))
+    (local.set $fb (f64.load offset=40 (local.get $par)))
+    (local.set $choff (f64.load offset=48 (local.get $par)))
+    (local.set $vf (f64.convert_i32_s (local.get $voices)))
+    (local.set $phase (f64.load (local.get $st)))
+    (local.set $pos (i32.load offset=8 (local.get $st)))
+    (local.set $k (i32.load offset=12 (local.get $st)))
+    (local.set $xend (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $cells
+        (br_if $done (i32.ge_u (local.get $x) (local.get $xend)))
+        ;; one grid cell, or the part of it left in this block
+        (local.set $end (i32.add (local.get $x) (i32.shl (i32.sub (i32.const 16) (local.get $k)) (i32.const 2))))
+        (if (i32.gt_u (local.get $end) (local.get $xend)) (then (local.set $end (local.get $xend))))
+        (local.set $cell (f64.sub (local.get $phase) (f64.mul (f64.convert_i32_s (local.get $k)) (local.get $inc))))
+        (local.set $v (i32.const 0))
+        (block $v_done
+          (loop $v_next
+            (br_if $v_done (i32.ge_s (local.get $v) (local.get $voices)))
+            (local.set $off (f64.add (f64.add (local.get $cell) (f64.load offset=56 (i32.add (local.get $par) (i32.shl (local.get $v) (i32.const 3))))) (local.get $choff)))
+            (local.set $a (call $fast_sin (local.get $sin) (local.get $sinSize) (local.get $off)))
+            (f64.store (i32.add (local.get $l) (i32.shl (local.get $v) (i32.const 4))) (local.get $a))
+            (f64.store offset=8 (i32.add (local.get $l) (i32.shl (local.get $v) (i32.const 4)))
+              (f64.div (f64.sub (call $fast_sin (local.get $sin) (local.get $sinSize) (f64.add (local.get $off) (f64.mul (f64.const 16) (local.get $inc)))) (local.get $a)) (f64.const 16)))
+            (local.set $v (i32.add (local.get $v) (i32.const 1)))
+            (br $v_next)))
+        (block $f_done
+          (loop $f_next
+            (br_if $f_done (i32.ge_u (local.get $x) (local.get $end)))
+            (local.set $xv (f64.promote_f32 (f32.load (local.get $x))))
+            (local.set $kf (f64.convert_i32_s (local.get $k)))
+            (local.set $v (i32.const 0))
+            (block $s_done
+              (loop $s_next
+                (br_if $s_done (i32.ge_s (local.get $v) (local.get $voices)))
+                (local.set $d (f64.add (local.get $base) (f64.mul (local.get $depth)
+                  (f64.add (f64.load (i32.add (local.get $l) (i32.shl (local.get $v) (i32.const 4))))
+                    (f64.mul (f64.load offset=8 (i32.add (local.get $l) (i32.shl (local.get $v) (i32.const 4)))) (local.get $kf))))))
+                (if (f64.lt (local.get $d) (f64.const 1)) (then (local.set $d (f64.const 1))))
+                (local.set $r (f64.sub (f64.convert_i32_s (i32.add (local.get $pos) (local.get $size))) (local.get $d)))
+                (local.set $i0 (i32.trunc_f64_s (local.get $r)))
+                (local.set $u (f64.promote_f32 (f32.load (i32.add (local.get $line) (i32.shl (local.get $i0) (i32.const 2))))))
+                (local.set $val (f64.add (local.get $u) (f64.mul
+                  (f64.sub (f64.promote_f32 (f32.load offset=4 (i32.add (local.get $line) (i32.shl (local.get $i0) (i32.const 2))))) (local.get $u))
+                  (f64.sub (local.get $r) (f64.convert_i32_s (local.get $i0))))))
+                (local.set $sum (if (result f64) (local.get $v) (then (f64.add (local.get $sum) (local.get $val))) (else (local.get $val))))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $s_next)))
+            (local.set $w (if (result f64) (f64.eq (local.get $fb) (f64.const 0))
+              (then (local.get $xv))
+              (else (f64.add (local.get $xv) (f64.mul (local.get $fb) (f64.div (local.get $sum) (local.get $vf)))))))
+            (f32.store (i32.add (local.get $line) (i32.shl (local.get $pos) (i32.const 2))) (f32.demote_f64 (local.get $w)))
+            (f32.store (i32.add (local.get $line) (i32.shl (i32.add (local.get $pos) (local.get $size)) (i32.const 2))) (f32.demote_f64 (local.get $w)))
+            (f32.store (local.get $x) (f32.demote_f64 (f64.add (f64.mul (local.get $xv) (local.get $dry)) (f64.mul (local.get $sum) (local.get $wet)))))
+            (local.set $phase (f64.add (local.get $phase) (local.get $inc)))
+            (if (f64.ge (local.get $phase) (f64.const 1)) (then (local.set $phase (f64.sub (local.get $phase) (f64.const 1)))))
+            (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
+            (if (i32.eq (local.get $pos) (local.get $size)) (then (local.set $pos (i32.const 0))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $f_next)))
+        (if (i32.eq (local.get $k) (i32.const 16)) (then (local.set $k (i32.const 0))))
+        (br $cells)))
+    (f64.store (local.get $st) (local.get $phase))
+    (i32.store offset=8 (local.get $st) (local.get $pos))
+    (i32.store offset=12 (local.get $st) (local.get $k)))
 )
