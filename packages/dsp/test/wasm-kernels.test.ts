@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deinterleave, interleave } from '../src/codecs/wav.ts';
 import { gain } from '../src/effects/gain.ts';
 import { peakBetween, peakRange } from '../src/engine/true-peak.ts';
-import { renderChain } from '../src/engine/chain.ts';
+import { analyze } from '../src/analysis/analyze.ts';
+import { blocksOf, renderChain } from '../src/engine/chain.ts';
 import { createResampler } from '../src/engine/resampler.ts';
-import { channelStats, chunkAbsMax32, fracOverlapAdd, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd } from '../src/engine/wasm/index.ts';
+import { channelStats, chunkAbsMax32, fracOverlapAdd, mixStereo, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
 // The SIMD kernels must give what the JavaScript loops give, bit for bit: every path below runs twice, kernels off
@@ -324,6 +325,40 @@ describe('WebAssembly SIMD kernels', () => {
         const simd = await run();
         expect(js.length).toBe(2 * 4 * 90_000);
         expect(simd.equals(js), `${step.effect} ${JSON.stringify(step.parameters)}, blocks of ${blockSize}`).toBe(true);
+      }
+    }
+  });
+
+  it('make analysis give the same result as the JavaScript mix-down and crossing count (zeros, NaN, any blocks)', async () => {
+    const format = { sampleRate: 44_100, channels: 2 };
+    // Tones and noise whose mix is never exactly 0 (the kernel counts such blocks itself: checked below); in the
+    // second signal runs of exact zeros, a NaN and a pair that cancels to 0 in the mix.
+    const plain = (seed: number) => {
+      const noise = samples(100_000, seed);
+      return Float32Array.from(noise, (v, i) => 0.3 * Math.sin(i * 0.013 * seed) + 0.2 * Math.sin(i * 0.41 + seed) + (Number.isFinite(v) ? 0.1 * Math.max(-1, Math.min(1, v)) : 0));
+    };
+    const l1 = plain(21), r1 = plain(22);
+    const mono = new Float64Array(100_000), energy = new Float64Array(100_000);
+    const inside = mixStereo(l1, r1, l1.length, mono, energy);
+    expect(inside).toBeGreaterThan(10_000); // counted by the kernel
+    // Signs alternating every frame: every consecutive pair crosses, across the kernel's pieces too (n − 1 of them);
+    // one exact zero anywhere, and the kernel declines.
+    const alt = Float32Array.from({ length: 40_001 }, (_, i) => (i % 2 ? 0.5 : -0.25));
+    expect(mixStereo(alt, alt, alt.length, new Float64Array(40_001), new Float64Array(40_001))).toBe(40_000);
+    alt[33_000] = 0;
+    expect(mixStereo(alt, alt, alt.length, new Float64Array(40_001), new Float64Array(40_001))).toBe(-1);
+    const l2 = plain(23), r2 = plain(24);
+    l2.fill(0, 5_000, 7_000), r2.fill(0, 5_000, 7_000);
+    l2[50_000] = NaN;
+    (l2[60_000] = 0.25), (r2[60_000] = -0.25);
+    for (const [l, r] of [[l1, r1], [l2, r2]]) {
+      for (const blockSize of [40_000, 4096, 333]) {
+        const run = async () => analyze(blocksOf([l, r], blockSize), format);
+        useSimd(false);
+        const js = await run();
+        useSimd(true);
+        const simd = await run();
+        expect(simd, `blocks of ${blockSize}`).toEqual(js);
       }
     }
   });

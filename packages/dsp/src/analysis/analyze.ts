@@ -1,7 +1,7 @@
 import { decodeFile, type DecodeOptions } from '../codecs/decode.ts';
 import { DspError } from '../errors.ts';
 import { createRealFft, hann } from '../engine/fft.ts';
-import { channelStats, type ChannelStats } from '../engine/wasm/index.ts';
+import { channelStats, mixStereo, type ChannelStats } from '../engine/wasm/index.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 import { LoudnessMeter, whyNotMeasurable } from './loudness.ts';
 import { TempoTracker } from './tempo.ts';
@@ -153,7 +153,9 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
       mono = new Float64Array(n);
       energy = new Float64Array(n);
     }
-    mixDown(block, channels, n, mono, energy);
+    // The SIMD kernel mixes stereo and counts the block's crossings when none of its samples is 0 or NaN.
+    const inside = channels === 2 ? mixStereo(block[0], block[1], n, mono, energy) : undefined;
+    if (inside === undefined) mixDown(block, channels, n, mono, energy);
     // silence: mean energy per 10 ms window
     for (let i = 0; i < n; ) {
       const end = Math.min(n, i + win - winFill);
@@ -172,12 +174,19 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
       }
     }
     // zero crossings of the mono mix (exact zeros ignored)
-    for (let i = 0; i < n; i++) {
-      const m = mono[i];
-      const sign = m > 0 ? 1 : m < 0 ? -1 : 0;
-      if (sign !== 0) {
-        crossings += (sign * lastSign) >>> 31; // −1 (a crossing) → 1; 0 or 1 → 0
-        lastSign = sign;
+    if (inside !== undefined && inside >= 0) {
+      // every sample has a sign: the block's own crossings, and the one from the last sign before it
+      const first = mono[0] > 0 ? 1 : -1;
+      crossings += inside + ((first * lastSign) >>> 31);
+      lastSign = mono[n - 1] > 0 ? 1 : -1;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const m = mono[i];
+        const sign = m > 0 ? 1 : m < 0 ? -1 : 0;
+        if (sign !== 0) {
+          crossings += (sign * lastSign) >>> 31; // −1 (a crossing) → 1; 0 or 1 → 0
+          lastSign = sign;
+        }
       }
     }
     // spectral frames: the first FFT_SIZE samples of every SPECTRAL_HOP
