@@ -339,14 +339,20 @@ describe('WebAssembly SIMD kernels', () => {
     };
     const l1 = plain(21), r1 = plain(22);
     const mono = new Float64Array(100_000), energy = new Float64Array(100_000);
-    const inside = mixStereo(l1, r1, l1.length, mono, energy);
-    expect(inside).toBeGreaterThan(10_000); // counted by the kernel
-    // Signs alternating every frame: every consecutive pair crosses, across the kernel's pieces too (n − 1 of them);
-    // one exact zero anywhere, and the kernel declines.
+    expect(mixStereo(l1, r1, l1.length, mono, energy, { last: 0 })).toBeGreaterThan(10_000); // counted by the kernel
+    // Signs alternating every frame: every consecutive pair crosses, across the kernel's pieces too (n − 1 of them,
+    // or n from an opposite sign before); zeros and NaN are skipped, keeping the sign before them; the last sign stays.
     const alt = Float32Array.from({ length: 40_001 }, (_, i) => (i % 2 ? 0.5 : -0.25));
-    expect(mixStereo(alt, alt, alt.length, new Float64Array(40_001), new Float64Array(40_001))).toBe(40_000);
-    alt[33_000] = 0;
-    expect(mixStereo(alt, alt, alt.length, new Float64Array(40_001), new Float64Array(40_001))).toBe(-1);
+    const cross = (x: Float32Array, last: number) => {
+      const sign = { last };
+      return [mixStereo(x, x, x.length, new Float64Array(x.length), new Float64Array(x.length), sign), sign.last];
+    };
+    expect(cross(alt, 0)).toEqual([40_000, -1]);
+    expect(cross(alt, 1)).toEqual([40_001, -1]);
+    expect(cross(alt, -1)).toEqual([40_000, -1]);
+    (alt[33_000] = 0), (alt[33_001] = NaN), (alt[33_002] = 0); // +, 0, NaN, 0, +: its four crossings become none
+    expect(cross(alt, 0)).toEqual([39_996, -1]);
+    expect(cross(new Float32Array(5), 1)).toEqual([0, 1]);
     const l2 = plain(23), r2 = plain(24);
     l2.fill(0, 5_000, 7_000), r2.fill(0, 5_000, 7_000);
     l2[50_000] = NaN;

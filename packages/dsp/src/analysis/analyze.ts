@@ -67,7 +67,8 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
   let winFill = 0, winSq = 0, silentStart = -1;
   const spans: { start_s: number; end_s: number }[] = [];
   // zero crossings
-  let lastSign = 0, crossings = 0;
+  let crossings = 0;
+  const sign = { last: 0 }; // the last sign seen (−1, 0 before any, 1)
   // spectral
   const fft = createRealFft(FFT_SIZE);
   const windowed = new Float64Array(FFT_SIZE);
@@ -93,13 +94,22 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
     const bins = FFT_SIZE / 2;
     let total = 0, weighted = 0, logSum = 0;
     const mag = re; // reuse: magnitudes into re[0..bins)
+    // The log of a product of up to 16 magnitudes instead of 16 logs. A factor is at least 1e-12 and at most
+    // FFT_SIZE × the largest float sample (< 1e42): taken as soon as it leaves [1e-250, 1e250], the product never
+    // leaves f64's range.
+    let product = 1;
     for (let k = 1; k < bins; k++) {
       const m = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
       mag[k] = m;
       total += m;
       weighted += m * ((k * sr) / FFT_SIZE);
-      logSum += Math.log(m + 1e-12);
+      product *= m + 1e-12;
+      if ((k & 15) === 0 || !(product < 1e250 && product > 1e-250)) {
+        logSum += Math.log(product);
+        product = 1;
+      }
     }
+    logSum += Math.log(product);
     if (total < 1e-6) return; // silence says nothing about spectral shape
     centroidSum += weighted / total;
     let acc = 0, roll = bins - 1;
@@ -153,9 +163,9 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
       mono = new Float64Array(n);
       energy = new Float64Array(n);
     }
-    // The SIMD kernel mixes stereo and counts the block's crossings when none of its samples is 0 or NaN.
-    const inside = channels === 2 ? mixStereo(block[0], block[1], n, mono, energy) : undefined;
-    if (inside === undefined) mixDown(block, channels, n, mono, energy);
+    // The kernel mixes stereo and counts its crossings in one pass (the same arithmetic and rule as below).
+    const counted = channels === 2 ? mixStereo(block[0], block[1], n, mono, energy, sign) : undefined;
+    if (counted === undefined) mixDown(block, channels, n, mono, energy);
     // silence: mean energy per 10 ms window
     for (let i = 0; i < n; ) {
       const end = Math.min(n, i + win - winFill);
@@ -174,18 +184,14 @@ export async function analyze(stream: AsyncIterable<AudioBlock>, format: StreamF
       }
     }
     // zero crossings of the mono mix (exact zeros ignored)
-    if (inside !== undefined && inside >= 0) {
-      // every sample has a sign: the block's own crossings, and the one from the last sign before it
-      const first = mono[0] > 0 ? 1 : -1;
-      crossings += inside + ((first * lastSign) >>> 31);
-      lastSign = mono[n - 1] > 0 ? 1 : -1;
-    } else {
+    if (counted !== undefined) crossings += counted;
+    else {
       for (let i = 0; i < n; i++) {
         const m = mono[i];
-        const sign = m > 0 ? 1 : m < 0 ? -1 : 0;
-        if (sign !== 0) {
-          crossings += (sign * lastSign) >>> 31; // −1 (a crossing) → 1; 0 or 1 → 0
-          lastSign = sign;
+        const s = m > 0 ? 1 : m < 0 ? -1 : 0;
+        if (s !== 0) {
+          crossings += (s * sign.last) >>> 31; // −1 (a crossing) → 1; 0 or 1 → 0
+          sign.last = s;
         }
       }
     }

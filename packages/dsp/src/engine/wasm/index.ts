@@ -25,7 +25,7 @@ interface Exports {
   xcorr(t: number, tl: number, c: number, count: number, out: number): void;
   ncc3(a: number, m: number, b: number, n: number, out: number): void;
   wsola_search(m: number, t0: number, lo: number, hi: number, H: number, scratch: number, out: number): void;
-  mix2(l: number, r: number, n: number, mono: number, energy: number): number;
+  mix2(l: number, r: number, n: number, mono: number, energy: number, sign: number): number;
   mod_delay(x: number, n: number, line: number, size: number, voices: number, par: number, st: number, sin: number, sinSize: number, l: number): void;
   resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
 }
@@ -383,24 +383,25 @@ export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: M
 
 /**
  * Analysis's stereo mix-down (analysis/analyze.ts): mono = (l + r)·0.5 and energy = (l² + r²)·0.5 in f64 for the
- * first n frames, and the zero crossings among them (consecutive opposite signs), or −1 when one of them is 0 or
- * NaN (the caller counts those blocks itself). Undefined when the kernels are off.
+ * first n frames, and the zero crossings of the mix: samples with a sign (not 0, not NaN) opposite to the last sign
+ * seen, starting from `sign.last` (−1, 0 or 1), which is left at the block's last sign. Undefined when the kernels
+ * are off (nothing done).
  */
-export function mixStereo(l: Float32Array, r: Float32Array, n: number, mono: Float64Array, energy: Float64Array): number | undefined {
+export function mixStereo(l: Float32Array, r: Float32Array, n: number, mono: Float64Array, energy: Float64Array, sign: { last: number }): number | undefined {
   const k = get();
   if (!k) return undefined;
   const buf = k.memory.buffer;
-  const f32 = new Float32Array(buf), f64 = new Float64Array(buf);
+  const f32 = new Float32Array(buf), f64 = new Float64Array(buf), i32 = new Int32Array(buf);
   let crossings = 0;
   for (let at = 0; at < n; at += CHUNK) {
     const m = Math.min(CHUNK, n - at);
     f32.set(l.subarray(at, at + m), L / 4);
     f32.set(r.subarray(at, at + m), R / 4);
-    const c = k.mix2(L, R, m, IN, OUT);
+    i32[TPX / 4] = sign.last; // carried from piece to piece (TPX: scratch, as for true peak)
+    crossings += k.mix2(L, R, m, IN, OUT, TPX);
+    sign.last = i32[TPX / 4];
     mono.set(f64.subarray(IN / 8, IN / 8 + m), at);
     energy.set(f64.subarray(OUT / 8, OUT / 8 + m), at);
-    if (c < 0 || crossings < 0) crossings = -1;
-    else crossings += c + (at > 0 && mono[at] * mono[at - 1] < 0 ? 1 : 0); // the pair across pieces
   }
   return crossings;
 }

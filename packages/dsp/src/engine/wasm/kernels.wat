@@ -596,11 +596,12 @@
 
   ;; Analysis (analysis/analyze.ts, mixDown for stereo): mono[i] = (l[i] + r[i])·0.5 and energy[i] =
   ;; (l[i]² + r[i]²)·0.5 in f64 ($l, $r f32; $mono, $energy f64; $n frames), then the zero crossings of the mono
-  ;; mix inside the block: how many consecutive pairs have opposite signs. Returns that count, or −1 when a sample
-  ;; is 0 or NaN (crossings skip those, which pairs cannot; the caller counts the block itself then).
-  (func (export "mix2") (param $l i32) (param $r i32) (param $n i32) (param $mono i32) (param $energy i32) (result i32)
-    (local $i i32) (local $a v128) (local $b v128) (local $v v128) (local $p v128) (local $cnt v128) (local $bad v128)
-    (local $pm i32) (local $pe i32) (local $half v128) (local $x f64) (local $y f64) (local $m f64)
+  ;; mix: a sample with a sign (not 0, not NaN) opposite to the last sign seen counts one. The last sign before the
+  ;; block (−1, 0 or 1) is read at $sign and the block's last is written there; returns the count. No branches per
+  ;; sample: signs change unpredictably.
+  (func (export "mix2") (param $l i32) (param $r i32) (param $n i32) (param $mono i32) (param $energy i32) (param $sign i32) (result i32)
+    (local $i i32) (local $a v128) (local $b v128) (local $pm i32) (local $pe i32) (local $half v128) (local $x f64) (local $y f64)
+    (local $m f64) (local $s i32) (local $last i32) (local $cnt i32) (local $end i32)
     (local.set $half (f64x2.splat (f64.const 0.5)))
     (local.set $pm (local.get $mono))
     (local.set $pe (local.get $energy))
@@ -620,25 +621,19 @@
       (local.set $y (f64.promote_f32 (f32.load (i32.add (local.get $r) (i32.shl (local.get $i) (i32.const 2))))))
       (f64.store (local.get $pm) (f64.mul (f64.add (local.get $x) (local.get $y)) (f64.const 0.5)))
       (f64.store (local.get $pe) (f64.mul (f64.add (f64.mul (local.get $x) (local.get $x)) (f64.mul (local.get $y) (local.get $y))) (f64.const 0.5)))))
-    ;; Crossings: pairs (i−1, i) for i = 1 … n−1, two at a time; any 0 or NaN marks the block.
-    (if (i32.gt_s (local.get $n) (i32.const 0)) (then
-      (local.set $m (f64.load (local.get $mono)))
-      (if (i32.eqz (i32.or (f64.gt (local.get $m) (f64.const 0)) (f64.lt (local.get $m) (f64.const 0)))) (then (return (i32.const -1))))))
-    (local.set $i (i32.const 1))
+    (local.set $last (i32.load (local.get $sign)))
+    (local.set $pm (local.get $mono))
+    (local.set $end (i32.add (local.get $mono) (i32.shl (local.get $n) (i32.const 3))))
     (block $c_done
       (loop $c_next
-        (br_if $c_done (i32.gt_s (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
-        (local.set $v (v128.load (i32.add (local.get $mono) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $p (v128.load (i32.add (local.get $mono) (i32.shl (i32.sub (local.get $i) (i32.const 1)) (i32.const 3)))))
-        (local.set $cnt (i64x2.sub (local.get $cnt) (f64x2.lt (f64x2.mul (local.get $v) (local.get $p)) (v128.const f64x2 0 0))))
-        (local.set $bad (v128.or (local.get $bad) (v128.not (v128.or (f64x2.gt (local.get $v) (v128.const f64x2 0 0)) (f64x2.lt (local.get $v) (v128.const f64x2 0 0))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br_if $c_done (i32.ge_u (local.get $pm) (local.get $end)))
+        (local.set $m (f64.load (local.get $pm)))
+        (local.set $s (i32.sub (f64.gt (local.get $m) (f64.const 0)) (f64.lt (local.get $m) (f64.const 0))))
+        ;; s · last is −1 exactly at a crossing (0 when either is 0)
+        (local.set $cnt (i32.add (local.get $cnt) (i32.shr_u (i32.mul (local.get $s) (local.get $last)) (i32.const 31))))
+        (local.set $last (select (local.get $s) (local.get $last) (local.get $s)))
+        (local.set $pm (i32.add (local.get $pm) (i32.const 8)))
         (br $c_next)))
-    (if (i32.lt_s (local.get $i) (local.get $n)) (then
-      (local.set $m (f64.load (i32.add (local.get $mono) (i32.shl (local.get $i) (i32.const 3)))))
-      (if (i32.eqz (i32.or (f64.gt (local.get $m) (f64.const 0)) (f64.lt (local.get $m) (f64.const 0)))) (then (return (i32.const -1))))
-      (if (f64.lt (f64.mul (local.get $m) (f64.load (i32.add (local.get $mono) (i32.shl (i32.sub (local.get $i) (i32.const 1)) (i32.const 3))))) (f64.const 0))
-        (then (local.set $cnt (i64x2.sub (local.get $cnt) (v128.const i64x2 -1 0)))))))
-    (if (v128.any_true (local.get $bad)) (then (return (i32.const -1))))
-    (i32.wrap_i64 (i64.add (i64x2.extract_lane 0 (local.get $cnt)) (i64x2.extract_lane 1 (local.get $cnt)))))
+    (i32.store (local.get $sign) (local.get $last))
+    (local.get $cnt))
 )
