@@ -523,6 +523,10 @@
     (local $base f64) (local $depth f64) (local $inc f64) (local $dry f64) (local $wet f64) (local $fb f64) (local $choff f64)
     (local $cell f64) (local $off f64) (local $a f64) (local $xv f64) (local $sum f64) (local $d f64) (local $r f64) (local $i0 i32)
     (local $u f64) (local $val f64) (local $w f64) (local $kf f64) (local $vf f64)
+    (local $k01 v128) (local $k23 v128) (local $top01 v128) (local $top23 v128) (local $va v128) (local $vs v128)
+    (local $d01 v128) (local $d23 v128) (local $r01 v128) (local $r23 v128) (local $j4 v128) (local $j0 i32) (local $p i32)
+    (local $ua v128) (local $ub v128) (local $u01 v128) (local $u23 v128) (local $val01 v128) (local $val23 v128)
+    (local $sum01 v128) (local $sum23 v128) (local $x01 v128) (local $x23 v128) (local $w01 v128) (local $w23 v128)
     (local.set $base (f64.load (local.get $par)))
     (local.set $depth (f64.load offset=8 (local.get $par)))
     (local.set $inc (f64.load offset=16 (local.get $par)))
@@ -553,6 +557,82 @@
               (f64.div (f64.sub (call $fast_sin (local.get $sin) (local.get $sinSize) (f64.add (local.get $off) (f64.mul (f64.const 16) (local.get $inc)))) (local.get $a)) (f64.const 16)))
             (local.set $v (i32.add (local.get $v) (i32.const 1)))
             (br $v_next)))
+        ;; Four frames at a time (their LFO values, delays and reads as the lanes of two vectors, the same arithmetic
+        ;; per lane) while the group is aligned in its cell, inside the block and the line, every delay is above 5
+        ;; frames (no read can see a write of the group) and each voice reads four consecutive samples (its delay
+        ;; moves by far less than a frame per frame, so it almost always does); otherwise frame by frame below.
+        (block $g_done
+          (loop $g_next
+            (br_if $g_done (i32.or (i32.and (local.get $k) (i32.const 3))
+              (i32.or (i32.gt_u (i32.add (local.get $x) (i32.const 16)) (local.get $end))
+                (i32.gt_s (i32.add (local.get $pos) (i32.const 4)) (local.get $size)))))
+            (local.set $k01 (f64x2.add (f64x2.splat (f64.convert_i32_s (local.get $k))) (v128.const f64x2 0 1)))
+            (local.set $k23 (f64x2.add (f64x2.splat (f64.convert_i32_s (local.get $k))) (v128.const f64x2 2 3)))
+            (local.set $top01 (f64x2.add (f64x2.splat (f64.convert_i32_s (i32.add (local.get $pos) (local.get $size)))) (v128.const f64x2 0 1)))
+            (local.set $top23 (f64x2.add (f64x2.splat (f64.convert_i32_s (i32.add (local.get $pos) (local.get $size)))) (v128.const f64x2 2 3)))
+            (local.set $v (i32.const 0))
+            (block $gv_done
+              (loop $gv_next
+                (br_if $gv_done (i32.ge_s (local.get $v) (local.get $voices)))
+                (local.set $va (v128.load64_splat (i32.add (local.get $l) (i32.shl (local.get $v) (i32.const 4)))))
+                (local.set $vs (v128.load64_splat offset=8 (i32.add (local.get $l) (i32.shl (local.get $v) (i32.const 4)))))
+                (local.set $d01 (f64x2.pmax (f64x2.add (f64x2.splat (local.get $base)) (f64x2.mul (f64x2.splat (local.get $depth)) (f64x2.add (local.get $va) (f64x2.mul (local.get $vs) (local.get $k01))))) (v128.const f64x2 1 1)))
+                (local.set $d23 (f64x2.pmax (f64x2.add (f64x2.splat (local.get $base)) (f64x2.mul (f64x2.splat (local.get $depth)) (f64x2.add (local.get $va) (f64x2.mul (local.get $vs) (local.get $k23))))) (v128.const f64x2 1 1)))
+                (br_if $g_done (v128.any_true (v128.or (f64x2.lt (local.get $d01) (v128.const f64x2 5 5)) (f64x2.lt (local.get $d23) (v128.const f64x2 5 5)))))
+                (local.set $r01 (f64x2.sub (local.get $top01) (local.get $d01)))
+                (local.set $r23 (f64x2.sub (local.get $top23) (local.get $d23)))
+                (local.set $j4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                  (i32x4.trunc_sat_f64x2_s_zero (local.get $r01)) (i32x4.trunc_sat_f64x2_s_zero (local.get $r23))))
+                (local.set $j0 (i32x4.extract_lane 0 (local.get $j4)))
+                (br_if $g_done (i32.eqz (i32x4.all_true (i32x4.eq (local.get $j4)
+                  (i32x4.add (i32x4.splat (local.get $j0)) (v128.const i32x4 0 1 2 3))))))
+                (local.set $p (i32.add (local.get $line) (i32.shl (local.get $j0) (i32.const 2))))
+                (local.set $ua (v128.load (local.get $p)))
+                (local.set $ub (v128.load offset=4 (local.get $p)))
+                (local.set $u01 (f64x2.promote_low_f32x4 (local.get $ua)))
+                (local.set $val01 (f64x2.add (local.get $u01) (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $ub)) (local.get $u01))
+                  (f64x2.sub (local.get $r01) (f64x2.convert_low_i32x4_s (local.get $j4))))))
+                (local.set $u23 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $ua) (local.get $ua))))
+                (local.set $val23 (f64x2.add (local.get $u23) (f64x2.mul
+                  (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $ub) (local.get $ub))) (local.get $u23))
+                  (f64x2.sub (local.get $r23) (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $j4) (local.get $j4)))))))
+                (if (local.get $v)
+                  (then
+                    (local.set $sum01 (f64x2.add (local.get $sum01) (local.get $val01)))
+                    (local.set $sum23 (f64x2.add (local.get $sum23) (local.get $val23))))
+                  (else
+                    (local.set $sum01 (local.get $val01))
+                    (local.set $sum23 (local.get $val23))))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $gv_next)))
+            ;; the four frames' writes
+            (local.set $x01 (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
+            (local.set $x23 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $x))))
+            (if (f64.eq (local.get $fb) (f64.const 0))
+              (then (local.set $w01 (local.get $x01)) (local.set $w23 (local.get $x23)))
+              (else
+                (local.set $w01 (f64x2.add (local.get $x01) (f64x2.mul (f64x2.splat (local.get $fb)) (f64x2.div (local.get $sum01) (f64x2.splat (local.get $vf))))))
+                (local.set $w23 (f64x2.add (local.get $x23) (f64x2.mul (f64x2.splat (local.get $fb)) (f64x2.div (local.get $sum23) (f64x2.splat (local.get $vf))))))))
+            (local.set $p (i32.add (local.get $line) (i32.shl (local.get $pos) (i32.const 2))))
+            (local.set $ua (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (local.get $w01)) (f32x4.demote_f64x2_zero (local.get $w23))))
+            (v128.store (local.get $p) (local.get $ua))
+            (v128.store (i32.add (local.get $p) (i32.shl (local.get $size) (i32.const 2))) (local.get $ua))
+            (v128.store (local.get $x) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $x01) (f64x2.splat (local.get $dry))) (f64x2.mul (local.get $sum01) (f64x2.splat (local.get $wet)))))
+              (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $x23) (f64x2.splat (local.get $dry))) (f64x2.mul (local.get $sum23) (f64x2.splat (local.get $wet)))))))
+            (local.set $phase (f64.add (local.get $phase) (local.get $inc)))
+            (if (f64.ge (local.get $phase) (f64.const 1)) (then (local.set $phase (f64.sub (local.get $phase) (f64.const 1)))))
+            (local.set $phase (f64.add (local.get $phase) (local.get $inc)))
+            (if (f64.ge (local.get $phase) (f64.const 1)) (then (local.set $phase (f64.sub (local.get $phase) (f64.const 1)))))
+            (local.set $phase (f64.add (local.get $phase) (local.get $inc)))
+            (if (f64.ge (local.get $phase) (f64.const 1)) (then (local.set $phase (f64.sub (local.get $phase) (f64.const 1)))))
+            (local.set $phase (f64.add (local.get $phase) (local.get $inc)))
+            (if (f64.ge (local.get $phase) (f64.const 1)) (then (local.set $phase (f64.sub (local.get $phase) (f64.const 1)))))
+            (local.set $pos (i32.add (local.get $pos) (i32.const 4)))
+            (if (i32.eq (local.get $pos) (local.get $size)) (then (local.set $pos (i32.const 0))))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $g_next)))
         (block $f_done
           (loop $f_next
             (br_if $f_done (i32.ge_u (local.get $x) (local.get $end)))
