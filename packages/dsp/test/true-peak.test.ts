@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/analysis/analyze.ts';
 import { decodeFile } from '../src/codecs/decode.ts';
 import { writeWavFile } from '../src/codecs/wav.ts';
+import { LoudnessMeter } from '../src/analysis/loudness.ts';
 import { blocksOf, renderChain } from '../src/engine/chain.ts';
+import { peakBetween, TP_TAPS } from '../src/engine/true-peak.ts';
 import type { AudioBlock, StreamFormat } from '../src/types.ts';
 import { ffmpegEbur128, LMMS_SAMPLES, lmmsSamples } from './references.ts';
 
@@ -94,5 +96,30 @@ describe('true peak at the edges of a stream', () => {
     expect(Math.abs(atEnd - atStart)).toBeLessThan(0.01);
     expect(atStart - samplePeak).toBeGreaterThan(1);
     expect(atEnd - samplePeak).toBeGreaterThan(1);
+  });
+});
+
+describe('true peak: what the meter skips cannot matter', () => {
+  it('equals peakBetween at every position of the whole stream (silence before and after), for any block size', async () => {
+    // The meter skips chunks that cannot beat the running maximum and converts only the samples it evaluates; the
+    // reference evaluates every position of the zero-padded stream, in order, with the same running maximum.
+    const format = { sampleRate: 48_000, channels: 2 };
+    let s = 12345;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const n = 50_000;
+    // Quiet noise with loud bursts at near-Nyquist phases here and there, so that some chunks are evaluated.
+    const chans = [0, 1].map(() => Float32Array.from({ length: n }, (_, i) => (rnd() - 0.5) * 0.05 + (i % 9_001 < 12 ? 0.7 * Math.sin((Math.PI / 2) * i + Math.PI / 4) * (1 + rnd() * 0.2) : 0)));
+    const H = TP_TAPS - 1;
+    let want = 0;
+    for (const x of chans) {
+      const work = new Float64Array(n + 2 * H);
+      work.set(x, H);
+      for (let i = 0; i < n + H; i++) want = Math.max(want, Math.abs(work[i + H]), peakBetween(work, i, want));
+    }
+    for (const blockSize of [1, 31, 32, 1000, 4096, n]) {
+      const meter = new LoudnessMeter(format, { truePeak: true });
+      for await (const b of blocksOf(chans, blockSize)) meter.push(b);
+      expect(meter.summary().true_peak_dbtp, `blocks of ${blockSize}`).toBe(20 * Math.log10(want));
+    }
   });
 });
