@@ -3,6 +3,7 @@ import { deinterleave, interleave } from '../src/codecs/wav.ts';
 import { gain } from '../src/effects/gain.ts';
 import { peakBetween, peakRange } from '../src/engine/true-peak.ts';
 import { analyze } from '../src/analysis/analyze.ts';
+import { LoudnessMeter } from '../src/analysis/loudness.ts';
 import { blocksOf, renderChain } from '../src/engine/chain.ts';
 import { createResampler } from '../src/engine/resampler.ts';
 import { channelStats, chunkAbsMax32, fracOverlapAdd, mixStereo, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd } from '../src/engine/wasm/index.ts';
@@ -365,6 +366,27 @@ describe('WebAssembly SIMD kernels', () => {
         useSimd(true);
         const simd = await run();
         expect(simd, `blocks of ${blockSize}`).toEqual(js);
+      }
+    }
+  });
+
+  it('make the loudness meter’s K-weighting give the same sums as its JavaScript (stereo, any rate and block size)', async () => {
+    // Unrounded meter readings; at 192 kHz a 100 ms sub-block (19,200 frames) is longer than the kernel's piece.
+    for (const sampleRate of [44_100, 192_000]) {
+      const n = sampleRate * 4;
+      const chans = [0, 1].map((c) => Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i * (0.01 + c * 0.003)) + 0.1 * Math.sin(i * 0.31) * (i % 20_000 < 9_000 ? 1 : 0.01)));
+      for (const blockSize of [4096, 1001]) {
+        const run = async () => {
+          const meter = new LoudnessMeter({ sampleRate, channels: 2 }, { truePeak: false });
+          for await (const b of blocksOf(chans, blockSize)) meter.push(b);
+          return meter.summary();
+        };
+        useSimd(false);
+        const js = await run();
+        useSimd(true);
+        const simd = await run();
+        expect(Number.isFinite(js.integrated_lufs)).toBe(true);
+        for (const key of Object.keys(js) as (keyof typeof js)[]) expect(Object.is(simd[key], js[key]), `${sampleRate} Hz, blocks of ${blockSize}: ${key} ${simd[key]} vs ${js[key]}`).toBe(true);
       }
     }
   });

@@ -1,6 +1,6 @@
 import { peakBetween, peakRange, TP_L1, TP_TAPS } from '../engine/true-peak.ts';
 import { flushDenormal } from '../engine/util.ts';
-import { chunkAbsMax32 } from '../engine/wasm/index.ts';
+import { chunkAbsMax32, kFilterStereo } from '../engine/wasm/index.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
 
 /**
@@ -100,6 +100,7 @@ export class LoudnessMeter {
   private readonly coef: Float64Array;
   /** Filter state per channel: z1, z2 of both stages. */
   private readonly state: Float64Array;
+  private readonly sums = new Float64Array(2);
   private readonly subLen: number;
   private subFill = 0;
   private subEnergy = 0;
@@ -177,6 +178,14 @@ export class LoudnessMeter {
 
   /** Both channels of a stereo block in one loop: two independent recursions run side by side (the same numbers). */
   private filterEnergyStereo(block: AudioBlock, offset: number, count: number): number {
+    // The SIMD kernel: the same arithmetic, left and right as a vector's lanes.
+    const sums = this.sums;
+    sums[0] = sums[1] = 0;
+    if (kFilterStereo(block[0], block[1], offset, count, this.coef, this.state, sums)) {
+      const st = this.state;
+      for (let i = 0; i < 8; i++) st[i] = flushDenormal(st[i]);
+      return this.weighted(sums[0], sums[1]);
+    }
     const c = this.coef;
     const a0 = c[0], a1 = c[1], a2 = c[2], a3 = c[3], a4 = c[4];
     const b0 = c[5], b1 = c[6], b2 = c[7], b3 = c[8], b4 = c[9];
@@ -206,6 +215,10 @@ export class LoudnessMeter {
     }
     st[0] = flushDenormal(lz1), st[1] = flushDenormal(lz2), st[2] = flushDenormal(ly1), st[3] = flushDenormal(ly2);
     st[4] = flushDenormal(rz1), st[5] = flushDenormal(rz2), st[6] = flushDenormal(ry1), st[7] = flushDenormal(ry2);
+    return this.weighted(sumL, sumR);
+  }
+
+  private weighted(sumL: number, sumR: number): number {
     const [wl, wr] = this.weights;
     let total = 0;
     if (wl !== 0) total += wl * sumL;

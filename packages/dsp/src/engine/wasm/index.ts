@@ -26,6 +26,7 @@ interface Exports {
   ncc3(a: number, m: number, b: number, n: number, out: number): void;
   wsola_search(m: number, t0: number, lo: number, hi: number, H: number, scratch: number, out: number): void;
   mix2(l: number, r: number, n: number, mono: number, energy: number, sign: number): number;
+  kfilter2(l: number, r: number, n: number, c: number, st: number, out: number): void;
   mod_delay(x: number, n: number, line: number, size: number, voices: number, par: number, st: number, sin: number, sinSize: number, l: number): void;
   resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
 }
@@ -404,4 +405,32 @@ export function mixStereo(l: Float32Array, r: Float32Array, n: number, mono: Flo
     energy.set(f64.subarray(OUT / 8, OUT / 8 + m), at);
   }
   return crossings;
+}
+
+/**
+ * Loudness's K-weighting of a stereo range (analysis/loudness.ts, filterEnergyStereo): frames [offset, offset + count)
+ * of `l` and `r` through the two sections (coefficients `coef`: a0…a4, b0…b4), the filter `state` (z1, z2, y1, y2 of
+ * left then right) carried on, and the squares of the output added one by one to `sums` (left, right): the
+ * JavaScript's arithmetic, the channels as a vector's lanes. False when the kernels are off (nothing done).
+ */
+export function kFilterStereo(l: Float32Array, r: Float32Array, offset: number, count: number, coef: Float64Array, state: Float64Array, sums: Float64Array): boolean {
+  const k = get();
+  if (!k) return false;
+  const buf = k.memory.buffer;
+  const f32 = new Float32Array(buf), f64 = new Float64Array(buf);
+  const C = OUT, ST = OUT + 128, S = OUT + 256;
+  f64.set(coef.subarray(0, 10), C / 8);
+  f64.set(state.subarray(0, 8), ST / 8);
+  f64[S / 8] = sums[0];
+  f64[S / 8 + 1] = sums[1];
+  for (let at = 0; at < count; at += CHUNK) {
+    const n = Math.min(CHUNK, count - at);
+    f32.set(l.subarray(offset + at, offset + at + n), L / 4);
+    f32.set(r.subarray(offset + at, offset + at + n), R / 4);
+    k.kfilter2(L, R, n, C, ST, S);
+  }
+  sums[0] = f64[S / 8];
+  sums[1] = f64[S / 8 + 1];
+  state.set(f64.subarray(ST / 8, ST / 8 + 8));
+  return true;
 }
