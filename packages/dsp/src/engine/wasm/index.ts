@@ -27,6 +27,7 @@ interface Exports {
   wsola_search(m: number, t0: number, lo: number, hi: number, H: number, scratch: number, out: number): void;
   mix2(l: number, r: number, n: number, mono: number, energy: number, sign: number): number;
   kfilter2(l: number, r: number, n: number, c: number, st: number, out: number): void;
+  biquad3(l: number, r: number, n: number, sections: number, c: number, st: number): void;
   mod_delay(x: number, n: number, line: number, size: number, voices: number, par: number, st: number, sin: number, sinSize: number, l: number): void;
   resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
 }
@@ -432,5 +433,37 @@ export function kFilterStereo(l: Float32Array, r: Float32Array, offset: number, 
   sums[0] = f64[S / 8];
   sums[1] = f64[S / 8 + 1];
   state.set(f64.subarray(ST / 8, ST / 8 + 8));
+  return true;
+}
+
+/**
+ * A stereo biquad cascade in place (engine/biquad.ts, BiquadCascade): `coeffs` holds b0 b1 b2 a1 a2 per section,
+ * `state` z1 z2 per section for the left channel then the right (carried on). Up to three sections per pass over
+ * each piece, every section's output rounded to f32 as the JavaScript's passes store it: its results exactly.
+ * False when the kernels are off (nothing done).
+ */
+export function biquadStereo(l: Float32Array, r: Float32Array, coeffs: Float64Array, state: Float64Array): boolean {
+  const k = get();
+  if (!k) return false;
+  const buf = k.memory.buffer;
+  const f32 = new Float32Array(buf), f64 = new Float64Array(buf);
+  const nSec = coeffs.length / 5;
+  const C = OUT, ST = OUT + 128;
+  for (let at = 0; at < l.length; at += CHUNK) {
+    const n = Math.min(CHUNK, l.length - at);
+    f32.set(l.subarray(at, at + n), L / 4);
+    f32.set(r.subarray(at, at + n), R / 4);
+    for (let s0 = 0; s0 < nSec; s0 += 3) {
+      const m = Math.min(3, nSec - s0);
+      f64.set(coeffs.subarray(s0 * 5, (s0 + m) * 5), C / 8);
+      f64.set(state.subarray(s0 * 2, (s0 + m) * 2), ST / 8); // left
+      f64.set(state.subarray((nSec + s0) * 2, (nSec + s0 + m) * 2), ST / 8 + 6); // right
+      k.biquad3(L, R, n, m, C, ST);
+      state.set(f64.subarray(ST / 8, ST / 8 + m * 2), s0 * 2);
+      state.set(f64.subarray(ST / 8 + 6, ST / 8 + 6 + m * 2), (nSec + s0) * 2);
+    }
+    l.set(f32.subarray(L / 4, L / 4 + n), at);
+    r.set(f32.subarray(R / 4, R / 4 + n), at);
+  }
   return true;
 }
