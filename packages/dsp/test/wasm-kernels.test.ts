@@ -412,4 +412,33 @@ describe('WebAssembly SIMD kernels', () => {
       }
     }
   });
+
+  it('make the noise gate give the same samples as its JavaScript loop (mono and stereo, holds, any blocks)', async () => {
+    // Bursts with gaps of 3,000 frames (the gate holds, then reopens: its hold count must start again) and of
+    // 8,000 (it closes), so that it opens, holds, closes and ramps both ways.
+    const sig = (seed: number) => {
+      const x = samples(120_000, seed).map((v) => (Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0));
+      for (let i = 0; i < x.length; i++) {
+        const t = i % 21_000;
+        x[i] *= t < 5_000 || (t >= 8_000 && t < 13_000) ? 0.5 : 0.0005;
+      }
+      return x;
+    };
+    const settings = [{}, { thresholdDb: -30, holdMs: 0, attackMs: 0.1, releaseMs: 1 }, { thresholdDb: -60, hysteresisDb: 20, holdMs: 300, rangeDb: -20 }];
+    for (const channels of [1, 2]) {
+      for (const parameters of settings) {
+        for (const blockSize of [40_000, 333]) {
+          const step = { effect: 'noise_gate', parameters };
+          const input = Array.from({ length: channels }, (_, c) => sig(51 + c));
+          const run = async () => Buffer.concat((await renderChain(input, [step], { sampleRate: 44_100, channels }, { blockSize })).audio.map((c) => bytesOf(c)));
+          useSimd(false);
+          const js = await run();
+          useSimd(true);
+          const simd = await run();
+          expect(js.length).toBe(channels * 4 * 120_000);
+          expect(simd.equals(js), `${channels} ch, ${JSON.stringify(parameters)}, blocks of ${blockSize}`).toBe(true);
+        }
+      }
+    }
+  });
 });

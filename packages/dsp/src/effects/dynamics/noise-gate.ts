@@ -1,4 +1,5 @@
 import { dbToGain, framePeak, msToFrames, scaleFrame, timeCoef } from '../../engine/util.ts';
+import { gateBlock } from '../../engine/wasm/index.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 /**
@@ -30,12 +31,18 @@ export const noiseGate = defineEffect({
     const envRel = timeCoef(10, format.sampleRate);
     // Per-stream state; the loop works on locals (captured doubles written per sample would be boxed each time).
     const state = { env: 0, isOpen: false, held: 0, gain: floor };
+    const constants = { open, close, floor, up, down, envRel, hold };
     return {
       outputChannels: channels,
       process(block: AudioBlock): AudioBlock {
         const n = block[0]?.length ?? 0;
         const x0 = block[0];
         const x1 = channels > 1 ? block[1] : x0;
+        // One or two channels: the WebAssembly kernel (the same arithmetic, without a branch per frame).
+        if (channels <= 2 && n > 0) {
+          const a = x0.subarray(0, n);
+          if (gateBlock(a, channels > 1 ? x1.subarray(0, n) : a, constants, state)) return block;
+        }
         let { env, isOpen, held, gain } = state;
         for (let i = 0; i < n; i++) {
           const level = framePeak(block, x0, x1, i);

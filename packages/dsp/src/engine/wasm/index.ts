@@ -28,6 +28,7 @@ interface Exports {
   mix2(l: number, r: number, n: number, mono: number, energy: number, sign: number): number;
   kfilter2(l: number, r: number, n: number, c: number, st: number, out: number): void;
   biquad3(l: number, r: number, n: number, sections: number, c: number, st: number): void;
+  gate(x0: number, x1: number, two: number, n: number, p: number, st: number): void;
   mod_delay(x: number, n: number, line: number, size: number, voices: number, par: number, st: number, sin: number, sinSize: number, l: number): void;
   resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
 }
@@ -465,5 +466,53 @@ export function biquadStereo(l: Float32Array, r: Float32Array, coeffs: Float64Ar
     l.set(f32.subarray(L / 4, L / 4 + n), at);
     r.set(f32.subarray(R / 4, R / 4 + n), at);
   }
+  return true;
+}
+
+/** The noise gate's constants (effects/dynamics/noise-gate.ts) and its per-stream state. */
+export interface GateParams {
+  readonly open: number;
+  readonly close: number;
+  readonly floor: number;
+  readonly up: number;
+  readonly down: number;
+  readonly envRel: number;
+  readonly hold: number;
+}
+export interface GateState {
+  env: number;
+  isOpen: boolean;
+  held: number;
+  gain: number;
+}
+
+/**
+ * The noise gate over a mono or stereo block in place (`x1` = `x0` for mono), the state carried on: the
+ * JavaScript loop's arithmetic without its branches. False when the kernels are off (nothing done).
+ */
+export function gateBlock(x0: Float32Array, x1: Float32Array, p: GateParams, st: GateState): boolean {
+  const k = get();
+  if (!k || !(st.held < 2 ** 31) || !(p.hold < 2 ** 31)) return false;
+  const buf = k.memory.buffer;
+  const f32 = new Float32Array(buf), f64 = new Float64Array(buf), i32 = new Int32Array(buf);
+  const P = OUT, ST = OUT + 64;
+  const two = x1 !== x0;
+  f64.set([p.open, p.close, p.floor, p.up, p.down, p.envRel, p.hold], P / 8);
+  f64[ST / 8] = st.env;
+  f64[ST / 8 + 1] = st.gain;
+  i32[ST / 4 + 4] = st.isOpen ? 1 : 0;
+  i32[ST / 4 + 5] = st.held;
+  for (let at = 0; at < x0.length; at += CHUNK) {
+    const n = Math.min(CHUNK, x0.length - at);
+    f32.set(x0.subarray(at, at + n), L / 4);
+    if (two) f32.set(x1.subarray(at, at + n), R / 4);
+    k.gate(L, R, two ? 1 : 0, n, P, ST);
+    x0.set(f32.subarray(L / 4, L / 4 + n), at);
+    if (two) x1.set(f32.subarray(R / 4, R / 4 + n), at);
+  }
+  st.env = f64[ST / 8];
+  st.gain = f64[ST / 8 + 1];
+  st.isOpen = i32[ST / 4 + 4] !== 0;
+  st.held = i32[ST / 4 + 5];
   return true;
 }

@@ -858,4 +858,59 @@
     (f64.store offset=80 (local.get $st) (f64x2.extract_lane 1 (local.get $z1_2)))
     (f64.store offset=88 (local.get $st) (f64x2.extract_lane 1 (local.get $z2_2)))
 )
+
+  ;; The noise gate (effects/dynamics/noise-gate.ts) over one or two channels in place, without a branch per frame
+  ;; (the detector's comparisons go either way unpredictably): the stereo-linked peak, the envelope (instant rise,
+  ;; exponential fall), open at `open`, closed after `hold` frames below `close`, the gain ramping by `up` or `down`
+  ;; per frame between `floor` and 1, every step the JavaScript's arithmetic and order. $p: open, close, floor, up,
+  ;; down, envRel (f64), hold (f64, whole frames). $st: env, gain (f64), isOpen, held (i32 at 16, 20), read and
+  ;; written. $x1 is used when $two is 1.
+  (func (export "gate") (param $x0 i32) (param $x1 i32) (param $two i32) (param $n i32) (param $p i32) (param $st i32)
+    (local $open f64) (local $close f64) (local $floor f64) (local $up f64) (local $down f64) (local $rel f64) (local $rel1 f64)
+    (local $hold i32) (local $env f64) (local $gain f64) (local $isOpen i32) (local $held i32) (local $end i32)
+    (local $a f64) (local $b f64) (local $level f64) (local $openNow i32) (local $c i32) (local $gu f64) (local $gd f64)
+    (local.set $open (f64.load (local.get $p)))
+    (local.set $close (f64.load offset=8 (local.get $p)))
+    (local.set $floor (f64.load offset=16 (local.get $p)))
+    (local.set $up (f64.load offset=24 (local.get $p)))
+    (local.set $down (f64.load offset=32 (local.get $p)))
+    (local.set $rel (f64.load offset=40 (local.get $p)))
+    (local.set $rel1 (f64.sub (f64.const 1) (local.get $rel)))
+    (local.set $hold (i32.trunc_sat_f64_s (f64.load offset=48 (local.get $p))))
+    (local.set $env (f64.load (local.get $st)))
+    (local.set $gain (f64.load offset=8 (local.get $st)))
+    (local.set $isOpen (i32.load offset=16 (local.get $st)))
+    (local.set $held (i32.load offset=20 (local.get $st)))
+    (if (i32.eqz (local.get $two)) (then (local.set $x1 (local.get $x0))))
+    (local.set $end (i32.add (local.get $x0) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x0) (local.get $end)))
+        (local.set $a (f64.promote_f32 (f32.load (local.get $x0))))
+        (local.set $b (f64.promote_f32 (f32.load (local.get $x1))))
+        (local.set $level (f64.max (f64.abs (local.get $a)) (f64.abs (local.get $b))))
+        (local.set $env (select (local.get $level)
+          (f64.add (f64.mul (local.get $rel) (local.get $env)) (f64.mul (local.get $rel1) (local.get $level)))
+          (f64.gt (local.get $level) (local.get $env))))
+        ;; if (env >= open) { open, held = 0 } else if (isOpen && env < close && ++held > hold) closed
+        (local.set $openNow (f64.ge (local.get $env) (local.get $open)))
+        (local.set $c (i32.and (i32.and (i32.eqz (local.get $openNow)) (local.get $isOpen)) (f64.lt (local.get $env) (local.get $close))))
+        (local.set $held (select (i32.const 0) (i32.add (local.get $held) (local.get $c)) (local.get $openNow)))
+        (local.set $isOpen (i32.or (local.get $openNow)
+          (i32.and (local.get $isOpen) (i32.eqz (i32.and (local.get $c) (i32.gt_s (local.get $held) (local.get $hold)))))))
+        (local.set $gu (f64.mul (local.get $gain) (local.get $up)))
+        (local.set $gd (f64.mul (local.get $gain) (local.get $down)))
+        (local.set $gain (select
+          (select (local.get $gu) (f64.const 1) (f64.lt (local.get $gu) (f64.const 1)))
+          (select (local.get $gd) (local.get $floor) (f64.gt (local.get $gd) (local.get $floor)))
+          (local.get $isOpen)))
+        (f32.store (local.get $x0) (f32.demote_f64 (f64.mul (local.get $a) (local.get $gain))))
+        (if (local.get $two) (then (f32.store (local.get $x1) (f32.demote_f64 (f64.mul (local.get $b) (local.get $gain))))))
+        (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+        (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+        (br $next)))
+    (f64.store (local.get $st) (local.get $env))
+    (f64.store offset=8 (local.get $st) (local.get $gain))
+    (i32.store offset=16 (local.get $st) (local.get $isOpen))
+    (i32.store offset=20 (local.get $st) (local.get $held)))
 )
