@@ -441,4 +441,22 @@ describe('WebAssembly SIMD kernels', () => {
       }
     }
   });
+
+  it('make the delay give the same samples as its JavaScript loop (mono and stereo, short and long lines, its tail)', async () => {
+    const sig = (seed: number) => samples(60_000, seed).map((v) => (Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0));
+    for (const channels of [1, 2]) {
+      for (const parameters of [{ timeMs: 300, feedback: 0.4, mix: 0.35 }, { timeMs: 1, feedback: 0.9 }, { timeMs: 900, feedback: 0.95, mix: 1 }]) {
+        for (const blockSize of [40_000, 1_000]) {
+          const input = Array.from({ length: channels }, (_, c) => sig(61 + c));
+          const run = async () => Buffer.concat((await renderChain(input, [{ effect: 'delay', parameters }], { sampleRate: 44_100, channels }, { blockSize })).audio.map((c) => bytesOf(c)));
+          useSimd(false);
+          const js = await run();
+          useSimd(true);
+          const simd = await run();
+          expect(js.length).toBeGreaterThan(channels * 4 * 60_000); // the echoes' tail is there
+          expect(simd.equals(js), `${channels} ch, ${JSON.stringify(parameters)}, blocks of ${blockSize}`).toBe(true);
+        }
+      }
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { msToFrames, renderTail } from '../../engine/util.ts';
+import { echoSegment } from '../../engine/wasm/index.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 const TAIL_FLOOR = Math.pow(10, -90 / 20);
@@ -6,7 +7,17 @@ const TAIL_CAP_S = 30;
 
 /** One channel's echo without damping, from `pos`; returns the position after the block. */
 function echo(line: Float32Array, xs: Float32Array, n: number, pos: number, len: number, fb: number, dry: number, wet: number): number {
-  for (let i = 0; i < n; i++) {
+  // The SIMD kernel takes runs up to the line's end (each position visited once per run), with the same arithmetic;
+  // a line of a few frames stays with the loop below (a call per few frames would cost more than it saves).
+  let i = 0;
+  while (i < n && len >= 64) {
+    const m = Math.min(n - i, len - pos);
+    if (!echoSegment(line, pos, xs, i, m, fb, dry, wet)) break;
+    i += m;
+    pos += m;
+    if (pos === len) pos = 0;
+  }
+  for (; i < n; i++) {
     const d = line[pos];
     const x = xs[i];
     line[pos] = x + fb * d;

@@ -29,6 +29,7 @@ interface Exports {
   kfilter2(l: number, r: number, n: number, c: number, st: number, out: number): void;
   biquad3(l: number, r: number, n: number, sections: number, c: number, st: number): void;
   gate(x0: number, x1: number, two: number, n: number, p: number, st: number): void;
+  echo(line: number, x: number, n: number, fb: number, dry: number, wet: number): void;
   mod_delay(x: number, n: number, line: number, size: number, voices: number, par: number, st: number, sin: number, sinSize: number, l: number): void;
   resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
 }
@@ -514,5 +515,25 @@ export function gateBlock(x0: Float32Array, x1: Float32Array, p: GateParams, st:
   st.gain = f64[ST / 8 + 1];
   st.isOpen = i32[ST / 4 + 4] !== 0;
   st.held = i32[ST / 4 + 5];
+  return true;
+}
+
+/**
+ * The delay's echo without damping (effects/time/delay.ts) over frames [from, from + n) of `x`, at line positions
+ * [pos, pos + n) (no wrap: pos + n ≤ line.length), in place: the JavaScript's arithmetic. False when the kernels are
+ * off (nothing done).
+ */
+export function echoSegment(line: Float32Array, pos: number, x: Float32Array, from: number, n: number, fb: number, dry: number, wet: number): boolean {
+  const k = get();
+  if (!k || pos + n > line.length) return false;
+  const f32 = new Float32Array(k.memory.buffer);
+  for (let at = 0; at < n; at += CHUNK) {
+    const m = Math.min(CHUNK, n - at);
+    f32.set(line.subarray(pos + at, pos + at + m), L / 4);
+    f32.set(x.subarray(from + at, from + at + m), R / 4);
+    k.echo(L, R, m, fb, dry, wet);
+    line.set(f32.subarray(L / 4, L / 4 + m), pos + at);
+    x.set(f32.subarray(R / 4, R / 4 + m), from + at);
+  }
   return true;
 }

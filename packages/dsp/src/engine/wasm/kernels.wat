@@ -913,4 +913,30 @@
     (f64.store offset=8 (local.get $st) (local.get $gain))
     (i32.store offset=16 (local.get $st) (local.get $isOpen))
     (i32.store offset=20 (local.get $st) (local.get $held)))
+
+  ;; The delay's echo without damping (effects/time/delay.ts, echo) over $n frames whose line positions do not
+  ;; wrap and are each visited once: d = line[i]; line[i] = x[i] + fb·d; x[i] = x[i]·dry + d·wet, in f64 as its
+  ;; JavaScript computes, two frames per vector (no frame reads what another writes). $line and $x are f32.
+  (func (export "echo") (param $line i32) (param $x i32) (param $n i32) (param $fb f64) (param $dry f64) (param $wet f64)
+    (local $end i32) (local $d v128) (local $v v128) (local $f v128) (local $dr v128) (local $w v128) (local $a f64) (local $b f64)
+    (local.set $f (f64x2.splat (local.get $fb)))
+    (local.set $dr (f64x2.splat (local.get $dry)))
+    (local.set $w (f64x2.splat (local.get $wet)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $d (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $line))))
+        (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
+        (v128.store64_lane 0 (local.get $line) (f32x4.demote_f64x2_zero (f64x2.add (local.get $v) (f64x2.mul (local.get $f) (local.get $d)))))
+        (v128.store64_lane 0 (local.get $x) (f32x4.demote_f64x2_zero
+          (f64x2.add (f64x2.mul (local.get $v) (local.get $dr)) (f64x2.mul (local.get $d) (local.get $w)))))
+        (local.set $line (i32.add (local.get $line) (i32.const 8)))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (br $next)))
+    (if (i32.and (local.get $n) (i32.const 1)) (then
+      (local.set $a (f64.promote_f32 (f32.load (local.get $line))))
+      (local.set $b (f64.promote_f32 (f32.load (local.get $x))))
+      (f32.store (local.get $line) (f32.demote_f64 (f64.add (local.get $b) (f64.mul (local.get $fb) (local.get $a)))))
+      (f32.store (local.get $x) (f32.demote_f64 (f64.add (f64.mul (local.get $b) (local.get $dry)) (f64.mul (local.get $a) (local.get $wet))))))))
 )
