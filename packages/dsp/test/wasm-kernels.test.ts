@@ -52,6 +52,15 @@ function bothWays<T extends ArrayBufferView>(run: () => T): { js: Buffer; simd: 
   return { js, simd };
 }
 
+/** `run` with the kernels off, then on (each result as it is: bytes, or an analysis to compare whole). */
+async function bothWaysAsync<T>(run: () => Promise<T>): Promise<{ js: T; simd: T }> {
+  useSimd(false);
+  const js = await run();
+  useSimd(true);
+  const simd = await run();
+  return { js, simd };
+}
+
 describe('WebAssembly SIMD kernels', () => {
   it('are on in this Node from the first call (otherwise everything below would compare the JavaScript loops with themselves)', () => {
     const l = new Float32Array(7), r = new Float32Array(7);
@@ -276,10 +285,7 @@ describe('WebAssembly SIMD kernels', () => {
         const out = (await renderChain([sig(7), sig(8)], [step], format, { blockSize: 1000 })).audio;
         return Buffer.concat(out.map((c) => bytesOf(c)));
       };
-      useSimd(false);
-      const js = await run();
-      useSimd(true);
-      const simd = await run();
+      const { js, simd } = await bothWaysAsync(run);
       expect(js.length).toBeGreaterThan(0);
       expect(simd.equals(js), `${step.effect} ${JSON.stringify(step.parameters)}`).toBe(true);
     }
@@ -320,10 +326,7 @@ describe('WebAssembly SIMD kernels', () => {
     for (const step of steps) {
       for (const blockSize of [40_000, 777]) {
         const run = async () => Buffer.concat((await renderChain([sig(11), sig(12)], [step], format, { blockSize })).audio.map((c) => bytesOf(c)));
-        useSimd(false);
-        const js = await run();
-        useSimd(true);
-        const simd = await run();
+        const { js, simd } = await bothWaysAsync(run);
         expect(js.length).toBe(2 * 4 * 90_000);
         expect(simd.equals(js), `${step.effect} ${JSON.stringify(step.parameters)}, blocks of ${blockSize}`).toBe(true);
       }
@@ -361,10 +364,7 @@ describe('WebAssembly SIMD kernels', () => {
     for (const [l, r] of [[l1, r1], [l2, r2]]) {
       for (const blockSize of [40_000, 4096, 333]) {
         const run = async () => analyze(blocksOf([l, r], blockSize), format);
-        useSimd(false);
-        const js = await run();
-        useSimd(true);
-        const simd = await run();
+        const { js, simd } = await bothWaysAsync(run);
         expect(simd, `blocks of ${blockSize}`).toEqual(js);
       }
     }
@@ -381,10 +381,7 @@ describe('WebAssembly SIMD kernels', () => {
           for await (const b of blocksOf(chans, blockSize)) meter.push(b);
           return meter.summary();
         };
-        useSimd(false);
-        const js = await run();
-        useSimd(true);
-        const simd = await run();
+        const { js, simd } = await bothWaysAsync(run);
         expect(Number.isFinite(js.integrated_lufs)).toBe(true);
         for (const key of Object.keys(js) as (keyof typeof js)[]) expect(Object.is(simd[key], js[key]), `${sampleRate} Hz, blocks of ${blockSize}: ${key} ${simd[key]} vs ${js[key]}`).toBe(true);
       }
@@ -403,10 +400,7 @@ describe('WebAssembly SIMD kernels', () => {
       for (const blockSize of [40_000, 777]) {
         const step = { effect: 'equalizer', parameters: { bands: all.slice(0, count) } };
         const run = async () => Buffer.concat((await renderChain([sig(31), sig(32)], [step], format, { blockSize })).audio.map((c) => bytesOf(c)));
-        useSimd(false);
-        const js = await run();
-        useSimd(true);
-        const simd = await run();
+        const { js, simd } = await bothWaysAsync(run);
         expect(js.length).toBe(2 * 4 * 50_000);
         expect(simd.equals(js), `${count} bands, blocks of ${blockSize}`).toBe(true);
       }
@@ -431,10 +425,7 @@ describe('WebAssembly SIMD kernels', () => {
           const step = { effect: 'noise_gate', parameters };
           const input = Array.from({ length: channels }, (_, c) => sig(51 + c));
           const run = async () => Buffer.concat((await renderChain(input, [step], { sampleRate: 44_100, channels }, { blockSize })).audio.map((c) => bytesOf(c)));
-          useSimd(false);
-          const js = await run();
-          useSimd(true);
-          const simd = await run();
+          const { js, simd } = await bothWaysAsync(run);
           expect(js.length).toBe(channels * 4 * 120_000);
           expect(simd.equals(js), `${channels} ch, ${JSON.stringify(parameters)}, blocks of ${blockSize}`).toBe(true);
         }
@@ -449,10 +440,7 @@ describe('WebAssembly SIMD kernels', () => {
         for (const blockSize of [40_000, 1_000]) {
           const input = Array.from({ length: channels }, (_, c) => sig(61 + c));
           const run = async () => Buffer.concat((await renderChain(input, [{ effect: 'delay', parameters }], { sampleRate: 44_100, channels }, { blockSize })).audio.map((c) => bytesOf(c)));
-          useSimd(false);
-          const js = await run();
-          useSimd(true);
-          const simd = await run();
+          const { js, simd } = await bothWaysAsync(run);
           expect(js.length).toBeGreaterThan(channels * 4 * 60_000); // the echoes' tail is there
           expect(simd.equals(js), `${channels} ch, ${JSON.stringify(parameters)}, blocks of ${blockSize}`).toBe(true);
         }
