@@ -62,20 +62,32 @@ let rsTableFor: Float32Array | null = null;
 /** Node's WebAssembly global (the project's TypeScript libs declare only its types). */
 const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (mod: object) => { exports: object } } }).WebAssembly;
 
-let kernels: Exports | null | undefined;
+/** The instance's exports and views of its memory, made once (the memory never grows, so they stay valid). */
+interface Heap {
+  readonly k: Exports;
+  readonly u8: Uint8Array;
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+}
+
+let kernels: Heap | null | undefined;
 /** True peak's phase tables now in the module's memory (loaded again when other arrays are passed). */
 let tablesFor: readonly (readonly Float64Array[])[] = [];
 
-function load(): Exports | null {
+function load(): Heap | null {
   if (process.env.DAVID_SIMD === '0') return null;
   try {
-    return new wasm.Instance(new wasm.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'))).exports as Exports;
+    const k = new wasm.Instance(new wasm.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'))).exports as Exports;
+    const b = k.memory.buffer;
+    return { k, u8: new Uint8Array(b), f32: new Float32Array(b), f64: new Float64Array(b), i32: new Int32Array(b) };
   } catch {
     return null; // no WebAssembly SIMD here: the JavaScript loops do everything
   }
 }
 
-function get(): Exports | null {
+/** The kernels, or null when they are off. */
+function heap(): Heap | null {
   if (kernels === undefined) kernels = load();
   return kernels;
 }
@@ -89,26 +101,18 @@ export function useSimd(on: boolean): void {
 }
 
 export function simdEnabled(): boolean {
-  return get() !== null;
+  return heap() !== null;
 }
 
 const down4 = (n: number) => n & ~3;
-
-/** The memory's views, made once per call (the memory never grows, so they stay valid). */
-interface Heap {
-  readonly k: Exports;
-  readonly u8: Uint8Array;
-  readonly f32: Float32Array;
-}
 
 /**
  * Runs `piece` over [0, down4(count)) in pieces of at most `room` (whole multiples of 4); returns how many were
  * done, 0 when the kernels are off.
  */
 function inPieces(count: number, room: number, piece: (h: Heap, at: number, n: number) => void): number {
-  const k = get();
-  if (!k) return 0;
-  const h = { k, u8: new Uint8Array(k.memory.buffer), f32: new Float32Array(k.memory.buffer) };
+  const h = heap();
+  if (!h) return 0;
   const todo = down4(count);
   for (let at = 0; at < todo; at += room) piece(h, at, Math.min(room, todo - at));
   return todo;
@@ -179,11 +183,11 @@ export function scaleInPlace(x: Float32Array, g: number): number {
  * partial one. `head` is short (a filter's history).
  */
 export function chunkAbsMax32(head: Float64Array, x: Float32Array, out: Float64Array): number {
-  const k = get();
-  if (!k) return 0;
+  const h = heap();
+  if (!h) return 0;
+  const { k, f32 } = h;
   const total = head.length + x.length;
   const chunks = Math.floor(total / 32);
-  const f32 = new Float32Array(k.memory.buffer);
   const piece = (CHUNK * 2) / 32; // chunks per piece: 32k samples in, 1k maxima out (at OUT)
   for (let c0 = 0; c0 < chunks; c0 += piece) {
     const c1 = Math.min(chunks, c0 + piece);
@@ -217,11 +221,11 @@ export function channelStats(x: Float32Array, clip: number, into: ChannelStats):
   into.sEven = into.sOdd = into.qEven = into.qOdd = into.clips = 0;
   const acc = OUT / 8;
   let f64: Float64Array | undefined;
-  into.done = inPieces(x.length, CHUNK * 2, ({ k, f32 }, at, n) => {
-    if (!f64) (f64 = new Float64Array(k.memory.buffer)).fill(0, acc, acc + 4); // carried from piece to piece
-    f32.set(x.subarray(at, at + n), IN / 4);
-    k.channel_stats(IN, n, clip, OUT);
-    into.clips += Number(new BigInt64Array(k.memory.buffer, OUT + 32, 1)[0]);
+  into.done = inPieces(x.length, CHUNK * 2, (h, at, n) => {
+    if (!f64) (f64 = h.f64).fill(0, acc, acc + 4); // carried from piece to piece
+    h.f32.set(x.subarray(at, at + n), IN / 4);
+    h.k.channel_stats(IN, n, clip, OUT);
+    into.clips += Number(new BigInt64Array(h.k.memory.buffer, OUT + 32, 1)[0]);
   });
   if (f64) [into.sEven, into.sOdd, into.qEven, into.qOdd] = f64.subarray(acc, acc + 4);
   return into;
@@ -233,10 +237,10 @@ export function channelStats(x: Float32Array, clip: number, into: ChannelStats):
  * when the kernels are off or the range does not fit (the caller's JavaScript loop does it then).
  */
 export function truePeakRange(work: Float64Array, start: number, end: number, tp: number, coarse: readonly Float64Array[], refine: readonly Float64Array[], margin: number): number | undefined {
-  const k = get();
+  const h = heap();
   const len = end - start + 31;
-  if (!k || TPX + len * 8 > TP_END) return undefined;
-  const f64 = new Float64Array(k.memory.buffer);
+  if (!h || TPX + len * 8 > TP_END) return undefined;
+  const { k, f64 } = h;
   if (tablesFor[0] !== coarse || tablesFor[1] !== refine) {
     const phases = [...coarse, ...refine];
     if (phases.length > 16 || phases.some((w) => w.length !== 32)) return undefined;
@@ -280,13 +284,13 @@ export interface FineResampling {
 
 /**
  * Outputs m … m + count − 1 of the resampler's arbitrary-ratio path into `out` (per channel, from index 0): the
- * weights interpolated between the two nearest phases and four partial sums, all in f32, as its JavaScript does. Returns false when the kernels are off or the table does not fit (the JavaScript
- * runs then).
+ * weights interpolated between the two nearest phases and four partial sums, all in f32, as its JavaScript does.
+ * Returns false when the kernels are off or the table does not fit (the JavaScript runs then).
  */
 export function resampleFine(r: FineResampling, m: number, count: number, out: readonly Float32Array[]): boolean {
-  const k = get();
-  if (!k || RS_TAB + r.table.length * 4 > RS_X || r.taps + 12 > RS_X_FRAMES) return false;
-  const f32 = new Float32Array(k.memory.buffer);
+  const h = heap();
+  if (!h || RS_TAB + r.table.length * 4 > RS_X || r.taps + 12 > RS_X_FRAMES) return false;
+  const { k, f32 } = h;
   if (rsTableFor !== r.table) {
     f32.set(r.table, RS_TAB / 4);
     rsTableFor = r.table;
@@ -313,15 +317,15 @@ export function resampleFine(r: FineResampling, m: number, count: number, out: r
  * WSOLA's search for one frame (engine/wsola.ts, Wsola.search, every step its JavaScript's arithmetic) on `mono`
  * from index `base` (`length` samples hold every position it reads): template at `t0`, candidates `lo`…`hi`, frames
  * of `H`, positions relative to `base`. Into `out`: the winner (relative), then s(b−1), s(b), s(b+1), e(b−1), e(b),
- * e(b+1) as `correlate3` gives them. Returns false when the kernels are off or the region does not fit.
+ * e(b+1) (each sum in i order, f64). Returns false when the kernels are off or the region does not fit.
  */
 export function wsolaSearch(mono: Float32Array, base: number, length: number, t0: number, lo: number, hi: number, H: number, out: Float64Array): boolean {
-  const k = get();
+  const h = heap();
   // The region in IN (CHUNK × 2 samples); the box and coarse sums (fewer than 3 × length / 8 + 16) in OUT.
-  if (!k || length > CHUNK * 2 || (3 * length) / 8 + 16 > CHUNK) return false;
-  new Float32Array(k.memory.buffer).set(mono.subarray(base, base + length), IN / 4);
-  k.wsola_search(IN, t0, lo, hi, H, OUT, R);
-  out.set(new Float64Array(k.memory.buffer, R, 7));
+  if (!h || length > CHUNK * 2 || (3 * length) / 8 + 16 > CHUNK) return false;
+  h.f32.set(mono.subarray(base, base + length), IN / 4);
+  h.k.wsola_search(IN, t0, lo, hi, H, OUT, R);
+  out.set(h.f64.subarray(R / 8, R / 8 + 7));
   return true;
 }
 
@@ -353,11 +357,10 @@ export interface ModDelayState {
  * the line or tables do not fit (the JavaScript runs then).
  */
 export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: ModDelayState): boolean {
-  const k = get();
+  const h = heap();
   const voices = p.voiceOffset.length;
-  if (!k || line.length * 4 > CHUNK * 8 || (p.sine.length * 8) > 65_536 || voices > 8) return false;
-  const buf = k.memory.buffer;
-  const f32 = new Float32Array(buf), f64 = new Float64Array(buf);
+  if (!h || line.length * 4 > CHUNK * 8 || p.sine.length * 8 > 65_536 || voices > 8) return false;
+  const { k, f32, f64, i32 } = h;
   if (sinFor !== p.sine) {
     f64.set(p.sine, SIN / 8);
     sinFor = p.sine;
@@ -368,7 +371,6 @@ export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: M
   f64.set(p.voiceOffset, par / 8 + 7);
   f32.set(line, OUT / 4);
   const size = line.length / 2;
-  const i32 = new Int32Array(buf);
   f64[st0 / 8] = st.phase;
   i32[st0 / 4 + 2] = st.pos;
   i32[st0 / 4 + 3] = st.cell;
@@ -392,10 +394,9 @@ export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: M
  * are off (nothing done).
  */
 export function mixStereo(l: Float32Array, r: Float32Array, n: number, mono: Float64Array, energy: Float64Array, sign: { last: number }): number | undefined {
-  const k = get();
-  if (!k) return undefined;
-  const buf = k.memory.buffer;
-  const f32 = new Float32Array(buf), f64 = new Float64Array(buf), i32 = new Int32Array(buf);
+  const h = heap();
+  if (!h) return undefined;
+  const { k, f32, f64, i32 } = h;
   let crossings = 0;
   for (let at = 0; at < n; at += CHUNK) {
     const m = Math.min(CHUNK, n - at);
@@ -417,10 +418,9 @@ export function mixStereo(l: Float32Array, r: Float32Array, n: number, mono: Flo
  * JavaScript's arithmetic, the channels as a vector's lanes. False when the kernels are off (nothing done).
  */
 export function kFilterStereo(l: Float32Array, r: Float32Array, offset: number, count: number, coef: Float64Array, state: Float64Array, sums: Float64Array): boolean {
-  const k = get();
-  if (!k) return false;
-  const buf = k.memory.buffer;
-  const f32 = new Float32Array(buf), f64 = new Float64Array(buf);
+  const h = heap();
+  if (!h) return false;
+  const { k, f32, f64 } = h;
   const C = OUT, ST = OUT + 128, S = OUT + 256;
   f64.set(coef.subarray(0, 10), C / 8);
   f64.set(state.subarray(0, 8), ST / 8);
@@ -445,10 +445,9 @@ export function kFilterStereo(l: Float32Array, r: Float32Array, offset: number, 
  * False when the kernels are off (nothing done).
  */
 export function biquadStereo(l: Float32Array, r: Float32Array, coeffs: Float64Array, state: Float64Array): boolean {
-  const k = get();
-  if (!k) return false;
-  const buf = k.memory.buffer;
-  const f32 = new Float32Array(buf), f64 = new Float64Array(buf);
+  const h = heap();
+  if (!h) return false;
+  const { k, f32, f64 } = h;
   const nSec = coeffs.length / 5;
   const C = OUT, ST = OUT + 128;
   for (let at = 0; at < l.length; at += CHUNK) {
@@ -492,10 +491,9 @@ export interface GateState {
  * JavaScript loop's arithmetic without its branches. False when the kernels are off (nothing done).
  */
 export function gateBlock(x0: Float32Array, x1: Float32Array, p: GateParams, st: GateState): boolean {
-  const k = get();
-  if (!k || !(st.held < 2 ** 31) || !(p.hold < 2 ** 31)) return false;
-  const buf = k.memory.buffer;
-  const f32 = new Float32Array(buf), f64 = new Float64Array(buf), i32 = new Int32Array(buf);
+  const h = heap();
+  if (!h || !(st.held < 2 ** 31) || !(p.hold < 2 ** 31)) return false;
+  const { k, f32, f64, i32 } = h;
   const P = OUT, ST = OUT + 64;
   const two = x1 !== x0;
   f64.set([p.open, p.close, p.floor, p.up, p.down, p.envRel, p.hold], P / 8);
@@ -524,9 +522,9 @@ export function gateBlock(x0: Float32Array, x1: Float32Array, p: GateParams, st:
  * off (nothing done).
  */
 export function echoSegment(line: Float32Array, pos: number, x: Float32Array, from: number, n: number, fb: number, dry: number, wet: number): boolean {
-  const k = get();
-  if (!k || pos + n > line.length) return false;
-  const f32 = new Float32Array(k.memory.buffer);
+  const h = heap();
+  if (!h || pos + n > line.length) return false;
+  const { k, f32 } = h;
   for (let at = 0; at < n; at += CHUNK) {
     const m = Math.min(CHUNK, n - at);
     f32.set(line.subarray(pos + at, pos + at + m), L / 4);
