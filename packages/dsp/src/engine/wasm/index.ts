@@ -22,8 +22,6 @@ interface Exports {
   channel_stats(src: number, n: number, clip: number, out: number): void;
   true_peak_range(x: number, n: number, tp: number, tab: number, coarse: number, refine: number, margin: number): number;
   frac_ola(x: number, w: number, acc: number, h: number, n: number): void;
-  xcorr(t: number, tl: number, c: number, count: number, out: number): void;
-  ncc3(a: number, m: number, b: number, n: number, out: number): void;
   wsola_search(m: number, t0: number, lo: number, hi: number, H: number, scratch: number, out: number): void;
   mix2(l: number, r: number, n: number, mono: number, energy: number, sign: number): number;
   kfilter2(l: number, r: number, n: number, c: number, st: number, out: number): void;

@@ -284,7 +284,7 @@
   ;; order (one sum per offset, as its JavaScript keeps them), f64, into out[j]. Offsets j and j+1 are the lanes of
   ;; one vector, four vectors at a time; the last 1–7 offsets run in the same vectors, their extra lanes unused.
   ;; $c must hold $tl + $count + 7 values (the caller pads with zeros).
-  (func $xcorr (export "xcorr") (param $t i32) (param $tl i32) (param $c i32) (param $count i32) (param $out i32)
+  (func $xcorr (param $t i32) (param $tl i32) (param $c i32) (param $count i32) (param $out i32)
     (local $j i32) (local $i i32) (local $tv v128) (local $p i32) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (block $done
       (loop $next
@@ -317,7 +317,7 @@
   ;; WSOLA's sub-sample step (engine/wsola.ts): for the three positions q = $b - 1, $b, $b + 1, Σ_{i<$n} a[i]·m[q + i]
   ;; and Σ m[q + i]², each summed in i order in f64 (its JavaScript's sums), into out: s(b−1), s(b), s(b+1), then the
   ;; three energies. $a and $m are f32; m must hold $b − 1 … $b + $n + 2.
-  (func $ncc3 (export "ncc3") (param $a i32) (param $m i32) (param $b i32) (param $n i32) (param $out i32)
+  (func $ncc3 (param $a i32) (param $m i32) (param $b i32) (param $n i32) (param $out i32)
     (local $end i32) (local $p i32) (local $av v128) (local $v01 v128) (local $v23 v128)
     (local $s01 v128) (local $e01 v128) (local $s23 v128) (local $e23 v128)
     (local.set $p (i32.add (local.get $m) (i32.shl (i32.sub (local.get $b) (i32.const 1)) (i32.const 2))))
