@@ -6,7 +6,8 @@ import { analyze } from '../src/analysis/analyze.ts';
 import { LoudnessMeter } from '../src/analysis/loudness.ts';
 import { blocksOf, renderChain } from '../src/engine/chain.ts';
 import { createResampler } from '../src/engine/resampler.ts';
-import { channelStats, chunkAbsMax32, fracOverlapAdd, mixStereo, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd } from '../src/engine/wasm/index.ts';
+import { SINE, TABLE_SIZE } from '../src/engine/util.ts';
+import { biquadStereo, channelStats, chunkAbsMax32, echoSegment, fracOverlapAdd, gateBlock, kFilterStereo, mixStereo, modDelay, resampleFine, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd, wsolaSearch } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
 // The SIMD kernels must give what the JavaScript loops give, bit for bit: every path below runs twice, kernels off
@@ -82,6 +83,60 @@ describe('WebAssembly SIMD kernels', () => {
     }
     useSimd(true);
     expect(simdEnabled()).toBe(true);
+  });
+
+  it('run the effects’ kernels when on, and decline (leaving the work to the JavaScript) when off', () => {
+    // The off/on comparisons below cannot see a wrapper that never runs its kernel: both sides would be the
+    // JavaScript. Each wrapper must say it did the work, and here it must have changed what it was given.
+    const x = Float32Array.from({ length: 3000 }, (_, i) => Math.sin(i * 0.05));
+    const copy = () => x.slice();
+    const calls: [string, () => boolean | number | undefined, () => void][] = [];
+    {
+      const l = copy(), r = copy();
+      calls.push(['biquadStereo', () => biquadStereo(l, r, Float64Array.of(0.5, 0, 0, 0, 0), new Float64Array(4)), () => expect(l[10]).toBeCloseTo(x[10] / 2, 6)]);
+    }
+    {
+      const state = new Float64Array(8), sums = new Float64Array(2);
+      calls.push(['kFilterStereo', () => kFilterStereo(x, x, 0, 3000, Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0), state, sums), () => expect(sums[0]).toBeCloseTo(x.reduce((a, v) => a + v * v, 0), 6)]);
+    }
+    {
+      const a = copy(), b = copy();
+      const st = { env: 0, isOpen: false, held: 0, gain: 0.5 };
+      calls.push(['gateBlock', () => gateBlock(a, b, { open: 2, close: 1, floor: 0.5, up: 1, down: 1, envRel: 0, hold: 0 }, st), () => expect(a[10]).toBeCloseTo(x[10] / 2, 6)]);
+    }
+    {
+      const line = new Float32Array(3000).fill(0.25), xs = copy();
+      calls.push(['echoSegment', () => echoSegment(line, 0, xs, 0, 3000, 0, 0, 1), () => expect(xs[7]).toBe(0.25)]);
+    }
+    {
+      const line = new Float32Array(200), xs = copy();
+      const st = { phase: 0, pos: 0, cell: 0 };
+      const p = { base: 20, depth: 0, inc: 0, dry: 1, wet: 0, feedback: 0, channelOffset: 0, voiceOffset: Float64Array.of(0), sine: SINE, sineSize: TABLE_SIZE };
+      calls.push(['modDelay', () => modDelay(xs, line, p, st), () => expect(st.pos).toBe(3000 % 100)]);
+    }
+    {
+      const out = [new Float32Array(10)];
+      const table = new Float32Array(2 * 4).fill(0.25);
+      calls.push(['resampleFine', () => resampleFine({ buf: [copy()], bufStart: 0, K: 1, taps: 3, table, phases: 1, step: 1.5 }, 2, 10, out), () => expect(out[0][3]).not.toBe(0)]);
+    }
+    {
+      const found = new Float64Array(7).fill(-1);
+      calls.push(['wsolaSearch', () => wsolaSearch(x, 0, 2000, 1, 100, 300, 400, found), () => expect(found[0]).toBeGreaterThanOrEqual(99)]);
+    }
+    {
+      const mono = new Float64Array(3000), energy = new Float64Array(3000);
+      calls.push(['mixStereo', () => mixStereo(x, x, 3000, mono, energy, { last: 0 }), () => expect(mono[10]).toBeCloseTo(x[10], 6)]);
+    }
+    for (const [name, call, check] of calls) {
+      expect(call(), name).toBeTruthy();
+      check();
+    }
+    useSimd(false);
+    const st = { env: 0, isOpen: false, held: 0, gain: 1 };
+    expect(biquadStereo(copy(), copy(), Float64Array.of(1, 0, 0, 0, 0), new Float64Array(4))).toBe(false);
+    expect(gateBlock(copy(), copy(), { open: 2, close: 1, floor: 0.5, up: 1, down: 1, envRel: 0, hold: 0 }, st)).toBe(false);
+    expect(echoSegment(new Float32Array(10), 0, copy(), 0, 10, 0, 0, 1)).toBe(false);
+    expect(mixStereo(x, x, 10, new Float64Array(10), new Float64Array(10), { last: 0 })).toBeUndefined();
   });
 
   it('read 16-bit samples as k / 32768 exactly, mono and stereo (independent of either path)', () => {
