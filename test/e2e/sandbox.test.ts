@@ -33,6 +33,23 @@ describe('the local Lambda runtime', () => {
     }
   });
 
+  it('runs a background environment below the stack by the weight the scheduler uses: its session’s autogroup, where Linux has one', async () => {
+    const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, tmpRoot: join(shared.dir, 'tmp'), niceness: 10 });
+    try {
+      const { pid } = (await pool.invoke({ probe: true })) as { pid: number };
+      const niceOf = async (p: number) => Number((await readFile(`/proc/${p}/stat`, 'utf8')).split(') ')[1].split(' ')[16]);
+      expect(await niceOf(pid)).toBe(10);
+      // The environment is a session of its own (its own process group): with autogroup scheduling on (Linux's
+      // default), only the group's niceness weighs against the API's, so a process at 10 alone was not below it.
+      if (existsSync('/proc/self/autogroup')) {
+        expect(await readFile(`/proc/${pid}/autogroup`, 'utf8')).toMatch(/ nice 10\n?$/);
+        expect(await readFile(`/proc/${pid}/autogroup`, 'utf8')).not.toBe(await readFile('/proc/self/autogroup', 'utf8'));
+      }
+    } finally {
+      await pool.stop();
+    }
+  });
+
   it('kills an invocation past its memory, timeout or /tmp size, and the message comes back and succeeds', { timeout: 90_000 }, async () => {
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: shared.emulators.endpoints.sqs, credentials: EMULATOR_CREDENTIALS, useQueueUrlAsEndpoint: false });
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'limits', Attributes: { VisibilityTimeout: '1' } }));

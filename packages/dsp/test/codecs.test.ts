@@ -187,6 +187,28 @@ describe('compressed formats through ffmpeg over pipes', () => {
   });
 });
 
+describe('ffmpeg runs at its caller’s priority', () => {
+  it('started by a process at niceness 10, ffmpeg’s session (its own process group) is at 10 too, where Linux schedules sessions as groups', () => {
+    // A child at niceness 10 (as a background worker of the local stack runs) starts ffmpeg and reports its
+    // scheduling: ffmpeg inherits the niceness, but it is a session of its own, and under autogroup scheduling
+    // (Linux's default) that group's niceness is what weighs against other sessions.
+    const script = `
+      import { locateFfmpeg, startFfmpeg } from ${JSON.stringify(new URL('../src/codecs/ffmpeg.ts', import.meta.url).pathname)};
+      import { readFileSync, existsSync } from 'node:fs';
+      const p = startFfmpeg(await locateFfmpeg(), ['-nostdin', '-f', 'lavfi', '-i', 'anullsrc', '-t', '30', '-f', 'null', '-'], { timeoutMs: 60000, failCode: 'x' });
+      const stat = readFileSync('/proc/' + p.child.pid + '/stat', 'utf8');
+      const group = existsSync('/proc/self/autogroup') ? readFileSync('/proc/' + p.child.pid + '/autogroup', 'utf8') : null;
+      p.kill();
+      await p.done.catch(() => undefined);
+      console.log(JSON.stringify({ nice: Number(stat.split(') ')[1].split(' ')[16]), group }));`;
+    const run = spawnSync('nice', ['-n', '10', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const seen = JSON.parse(run.stdout.trim().split('\n').pop()!) as { nice: number; group: string | null };
+    expect(seen.nice).toBe(10);
+    if (seen.group !== null) expect(seen.group).toMatch(/ nice 10\n?$/);
+  });
+});
+
 describe('bad input: a typed error with a stable code, never a crash', () => {
   /** A canonical 44-byte PCM header followed by `dataBytes` of audio; fields can be overridden. */
   function wavBytes(o: { channels?: number; rate?: number; bits?: number; format?: number; fmtSize?: number; dataSize?: number; riffSize?: number; dataBytes?: number } = {}) {

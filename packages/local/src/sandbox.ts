@@ -1,7 +1,7 @@
 import type { Bundle } from '@david/bundle';
 import type { FunctionSpec } from '@david/core';
 import { fork, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync, type Dirent } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,24 @@ const DEFAULT_EPHEMERAL_MB = 512;
 const RUNNER = new URL('./sandbox-runner.mjs', import.meta.url);
 /** The variables of the machine an environment gets (Lambda sets its own equivalents). */
 const PASSED = ['PATH', 'HOME', 'LANG', 'TZ', 'FFMPEG_PATH'];
+
+/**
+ * Runs a process (and what it spawns) below the stack. Its own process group is also a session of its own, and where
+ * Linux groups scheduling by session (autogroup, on by default) a session's niceness is the autogroup's, not the
+ * process's: a process alone in its session at niceness 10 still gets as much CPU as the API. So both are set.
+ */
+function lowerPriority(pid: number, niceness: number): void {
+  try {
+    setPriority(pid, niceness);
+  } catch {
+    // not allowed here: it runs at the stack's priority
+  }
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(niceness));
+  } catch {
+    // no autogroup scheduling here (another OS, or turned off): the process niceness is what counts
+  }
+}
 
 let sequence = 0;
 
@@ -129,13 +147,7 @@ class Environment {
       detached: true,
       serialization: 'advanced',
     });
-    if (pool.niceness && this.child.pid) {
-      try {
-        setPriority(this.child.pid, pool.niceness);
-      } catch {
-        // not allowed here: it runs at the stack's priority
-      }
-    }
+    if (pool.niceness && this.child.pid) lowerPriority(this.child.pid, pool.niceness);
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (m: { type: string; id?: number; result?: unknown; error?: { name: string; message: string; stack?: string }; initMs?: number }) => {
         if (m.type === 'ready') {

@@ -104,11 +104,28 @@ export interface FfmpegProcess {
   kill(): void;
 }
 
+/**
+ * ffmpeg runs at its caller's priority. It inherits the caller's niceness, but its own process group is also a session
+ * of its own, and where Linux schedules sessions as groups (autogroup) the group's niceness is what counts: a worker
+ * running below the API would otherwise start ffmpeg level with it.
+ */
+function keepPriority(pid: number | undefined): void {
+  const os = process.getBuiltinModule('node:os');
+  const niceness = os.getPriority();
+  if (!pid || niceness <= 0) return;
+  try {
+    process.getBuiltinModule('node:fs').writeFileSync(`/proc/${pid}/autogroup`, String(niceness));
+  } catch {
+    // no autogroup scheduling here: the inherited niceness is what counts
+  }
+}
+
 /** Start ffmpeg with a wall-clock limit and bounded stderr capture. */
 export function startFfmpeg(ffmpeg: FfmpegInfo, args: string[], opts: { timeoutMs: number; failCode: string }): FfmpegProcess {
   // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) reaches us, and we finish or stop
   // the work in flight; it must not kill ffmpeg under a job that is being finished. It still ends with its pipes.
   const child = childProcess().spawn(ffmpeg.path, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  keepPriority(child.pid);
   let stderr = '';
   let timedOut = false;
   child.stderr.on('data', (d: Buffer) => {
