@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { keepIdleConnections } from './keep-alive.ts';
 
 type Refusal = { status: number; code: string; message: string };
 
@@ -195,7 +196,16 @@ function s3Error(res: ServerResponse, e: Refusal) {
   res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${e.code}</Code><Message>${e.message.replace(/[<&]/g, (ch) => (ch === '<' ? '&lt;' : '&amp;'))}</Message></Error>`);
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, target: { host: string; port: number }, body?: Buffer) {
+/** Where the gate sends what it lets through: the emulator's port, and its request handler when it runs in this process. */
+export interface GateTarget {
+  readonly host: string;
+  readonly port: number;
+  /** Serves a request that was let through without a second HTTP round trip (its body not yet read). */
+  readonly handle?: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, target: GateTarget, body?: Buffer) {
+  if (target.handle && !body) return target.handle(req, res);
   const headers = { ...req.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
   const up = httpRequest({ host: target.host, port: target.port, method: req.method, path: req.url, headers }, (r) => {
     res.writeHead(r.statusCode ?? 502, r.headers);
@@ -215,7 +225,7 @@ function forward(req: IncomingMessage, res: ServerResponse, target: { host: stri
  * forwarded unchanged; every other request must carry a valid SigV4 signature and is then streamed through.
  */
 export async function startS3Gate(opts: {
-  target: { host: string; port: number };
+  target: GateTarget;
   host: string;
   port: number;
   secrets: Readonly<Record<string, string>>;
@@ -259,6 +269,7 @@ export async function startS3Gate(opts: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
+    keepIdleConnections(server);
     server.listen(opts.port, opts.host, () => resolve());
   });
   return { server, port: (server.address() as AddressInfo).port };
