@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { BUCKETS, S3AudioStore } from '@david/core';
+import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/client.ts';
 import { sineWav } from '../helpers/audio.ts';
@@ -179,5 +180,32 @@ describe('outputs into storage', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the local endpoints keep an idle connection as load balancers do', () => {
+  it('the API and S3 answer on a connection left idle past Node’s default (closed after 6 s): the client, not the server, closes it', { timeout: 30_000 }, async () => {
+    // A server that drops idle connections after 5 s races the clients that reuse them for about 4 s: on a busy
+    // machine the next request goes out on a socket the server is closing ("other side closed").
+    const endpoints = [`${ctx.stack.apiUrl}/health`, `${ctx.stack.endpoints.s3}/`];
+    await Promise.all(endpoints.map(async (url) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const get = () =>
+        new Promise<{ status: number; port: number }>((resolve, reject) => {
+          const req = request(url, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, port: req.socket!.localPort! }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      const first = await get();
+      await new Promise((r) => setTimeout(r, 7000));
+      const second = await get();
+      agent.destroy();
+      // S3 refuses the unsigned request (403) and still keeps the connection.
+      expect([first.status, second.status], url).toEqual(url.endsWith('/health') ? [200, 200] : [403, 403]);
+      expect(second.port, `${url}: the same connection`).toBe(first.port);
+    }));
   });
 });

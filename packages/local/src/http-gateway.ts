@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { keepIdleConnections } from './keep-alive.ts';
 import { invoke, type Handler } from './lambda-runtime.ts';
 
 /** The content types outputs and their pictures are stored under (one per format in the registry, one per visual). */
@@ -91,6 +92,7 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 }
 
 async function listen(server: Server, port: number, host: string): Promise<number> {
+  keepIdleConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -71,13 +71,16 @@ const DRAIN_MS = (MAX_WAIT_SECONDS + 5) * 1000;
 
 /**
  * Stop taking connections, let the requests in flight finish (long polls included), close idle keep-alive
- * connections at once, and cut what is still open after DRAIN_MS.
+ * connections at once and each one as its last request finishes (they are kept a minute otherwise: see
+ * keep-alive.ts), and cut what is still open after DRAIN_MS.
  */
 const close = (server: Server) =>
   new Promise<void>((resolve) => {
     const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     server.close(() => {
       clearTimeout(cut);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();
