@@ -115,15 +115,30 @@ const api = async (method: string, path: string, token?: string, body?: unknown)
   return { status: res.status, body: json };
 };
 
-let sampling = true;
-const sampler = (async () => {
-  while (sampling) {
-    const t0 = performance.now();
-    await fetch(`${stack.apiUrl}/health`).then((r) => r.arrayBuffer()).catch(() => undefined);
-    health.push(performance.now() - t0);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-})();
+// /health is sampled from a process of its own, as a load balancer's health check is: in this client's process its
+// timings would include this client's own event loop (a hundred requests in flight), not only the service's answer.
+const SAMPLER = `
+  const health = [];
+  let sampling = true;
+  process.stdin.on('end', () => { sampling = false; }).resume();
+  (async () => {
+    while (sampling) {
+      const t0 = performance.now();
+      await fetch(process.argv[1] + '/health').then((r) => r.arrayBuffer()).catch(() => undefined);
+      health.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.stdout.write(JSON.stringify(health));
+  })();`;
+const samplerChild = spawn(process.execPath, ['-e', SAMPLER, stack.apiUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+let samplerOut = '';
+samplerChild.stdout!.on('data', (d: Buffer) => (samplerOut += d.toString()));
+/** Ends the sampling and takes its timings. */
+const stopSampler = async () => {
+  samplerChild.stdin!.end();
+  if (samplerChild.exitCode === null) await once(samplerChild, 'exit');
+  health.push(...(JSON.parse(samplerOut || '[]') as number[]));
+};
 
 try {
   const session = (await api('POST', '/api/audio/session', undefined, { name: 'load' })).body;
@@ -232,8 +247,7 @@ try {
     const a = await stack.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     dlq[name] = Number(a.Attributes?.ApproximateNumberOfMessages ?? 0);
   }
-  sampling = false;
-  await sampler;
+  await stopSampler();
 
   // Reads while two long jobs run (30 min of audio through three reverbs each): a file GET every 50 ms until both
   // are done.
@@ -279,7 +293,7 @@ try {
   console.log(`\n${N} files, concurrency ${C}, ${values.phased ? 'phased (every upload, then every ingest, then every job)' : 'each job asked for when its file is ready'}\n\n| what | measured |\n| --- | --- |`);
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 } finally {
-  sampling = false;
+  samplerChild.kill();
   await stack.stop();
   await rm(dir, { recursive: true, force: true });
 }
