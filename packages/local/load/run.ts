@@ -77,11 +77,16 @@ const dir = await mkdtemp(join(tmpdir(), 'david-load-'));
 // The stack as a user runs it (`npm start`, its own process); this client apart from it, as users are.
 const [port] = await freePorts(1);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+// A session of its own, as a terminal running `npm start` is: where Linux schedules sessions as groups (autogroup),
+// the stack would otherwise share one group's CPU with this client.
 const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/local/src/main.ts')], {
   cwd: root,
   env: { ...process.env, DATA_DIR: join(dir, 'data'), PORT: String(port), DELIVERY_PORT: '0', S3_PORT: '0', SQS_PORT: '0', DYNAMODB_PORT: '0', LOG_LEVEL: 'SILENT' },
   stdio: ['ignore', 'pipe', 'inherit'],
+  detached: true,
 });
+// Being apart, it does not get the terminal's Ctrl-C: pass it on.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill('SIGTERM'));
 let banner = '';
 await new Promise<void>((ok, fail) => {
   child.stdout!.on('data', (d: Buffer) => {
@@ -130,7 +135,7 @@ const SAMPLER = `
     }
     process.stdout.write(JSON.stringify(health));
   })();`;
-const samplerChild = spawn(process.execPath, ['-e', SAMPLER, stack.apiUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+const samplerChild = spawn(process.execPath, ['-e', SAMPLER, stack.apiUrl], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
 let samplerOut = '';
 samplerChild.stdout!.on('data', (d: Buffer) => (samplerOut += d.toString()));
 /** Ends the sampling and takes its timings. */
