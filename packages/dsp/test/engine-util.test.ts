@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dbToGain, dbToGainFast } from '../src/engine/util.ts';
+import { dbToGain, dbToGainFast, lnFast } from '../src/engine/util.ts';
 
 describe('dbToGainFast', () => {
   it('matches 10^(dB/20) within 1e-6 dB from −380 to +380 dB, and falls back beyond', () => {
@@ -12,6 +12,23 @@ describe('dbToGainFast', () => {
     expect(dbToGainFast(0)).toBe(1);
     expect(dbToGainFast(-1000)).toBe(dbToGain(-1000));
     expect(dbToGainFast(Number.NEGATIVE_INFINITY)).toBe(0);
+  });
+});
+
+describe('lnFast', () => {
+  it('matches Math.log within 2e-12 (relative, or 1e-15 absolute near 1) over normal numbers, across each octave’s √2 split', () => {
+    let worst = 0;
+    const check = (x: number) => {
+      const ref = Math.log(x);
+      worst = Math.max(worst, Math.abs(lnFast(x) - ref) / Math.max(Math.abs(ref), 5e-4));
+    };
+    for (let e = -1020; e <= 1020; e += 7) for (let m = 1; m < 2; m += 0.00731) check(m * 2 ** e);
+    for (const x of [Math.SQRT2, Math.SQRT2 * (1 + 2 ** -52), Math.SQRT2 * (1 - 2 ** -52), 1, 1 + 2 ** -52, 1 - 2 ** -53, 0.5, 2, 2 ** -1022, Number.MAX_VALUE]) check(x);
+    expect(worst).toBeLessThan(2e-12);
+    // Exact where the reduction leaves nothing to approximate: powers of two are e·ln 2.
+    expect(lnFast(1)).toBe(0);
+    expect(lnFast(8)).toBe(3 * Math.LN2);
+    expect(lnFast(0.25)).toBe(-2 * Math.LN2);
   });
 });
 

@@ -7,7 +7,7 @@ import { LoudnessMeter } from '../src/analysis/loudness.ts';
 import { blocksOf, renderChain } from '../src/engine/chain.ts';
 import { createResampler } from '../src/engine/resampler.ts';
 import { SINE, TABLE_SIZE } from '../src/engine/util.ts';
-import { biquadStereo, channelStats, chunkAbsMax32, echoSegment, fracOverlapAdd, gateBlock, kFilterStereo, mixStereo, modDelay, resampleFine, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd, wsolaSearch } from '../src/engine/wasm/index.ts';
+import { biquadStereo, channelStats, chunkAbsMax32, compressorRun, echoSegment, fracOverlapAdd, gateBlock, kFilterStereo, mixStereo, modDelay, resampleFine, s16StereoToPlanar, simdEnabled, truePeakRange, useSimd, wsolaSearch } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, BlockProcessor } from '../src/types.ts';
 
 // The SIMD kernels must give what the JavaScript loops give, bit for bit: every path below runs twice, kernels off
@@ -105,6 +105,12 @@ describe('WebAssembly SIMD kernels', () => {
       calls.push(['gateBlock', () => gateBlock(a, b, { open: 2, close: 1, floor: 0.5, up: 1, down: 1, envRel: 0, hold: 0 }, st), () => expect(a[10]).toBeCloseTo(x[10] / 2, 6)]);
     }
     {
+      // ratio 1 above a threshold of 0 dB: no reduction, so the gain is the makeup (here 2, a 6 dB makeup's gain)
+      const a = copy(), b = copy();
+      const p = { att: 0, rel: 0, rmsCoef: 0, makeup: 2, thresholdDb: 0, ratio: 1, kneeDb: 0, kneeStart: 1, rms: false, lnToDb: 20 / Math.LN10 };
+      calls.push(['compressorRun', () => compressorRun(a, b, 0, 3000, p, { held: 0, reductionDb: 0, meanSquare: 0 }, null) === 3000, () => expect(b[10]).toBe(Math.fround(x[10] * 2))]);
+    }
+    {
       const line = new Float32Array(3000).fill(0.25), xs = copy();
       calls.push(['echoSegment', () => echoSegment(line, 0, xs, 0, 3000, 0, 0, 1), () => expect(xs[7]).toBe(0.25)]);
     }
@@ -136,6 +142,7 @@ describe('WebAssembly SIMD kernels', () => {
     expect(biquadStereo(copy(), copy(), Float64Array.of(1, 0, 0, 0, 0), new Float64Array(4))).toBe(false);
     expect(gateBlock(copy(), copy(), { open: 2, close: 1, floor: 0.5, up: 1, down: 1, envRel: 0, hold: 0 }, st)).toBe(false);
     expect(echoSegment(new Float32Array(10), 0, copy(), 0, 10, 0, 0, 1)).toBe(false);
+    expect(compressorRun(copy(), copy(), 0, 10, { att: 0, rel: 0, rmsCoef: 0, makeup: 2, thresholdDb: 0, ratio: 1, kneeDb: 0, kneeStart: 1, rms: false, lnToDb: 1 }, { held: 0, reductionDb: 0, meanSquare: 0 }, null)).toBe(0);
     expect(mixStereo(x, x, 10, new Float64Array(10), new Float64Array(10), { last: 0 })).toBeUndefined();
   });
 
@@ -484,6 +491,54 @@ describe('WebAssembly SIMD kernels', () => {
           expect(js.length).toBe(channels * 4 * 120_000);
           expect(simd.equals(js), `${channels} ch, ${JSON.stringify(parameters)}, blocks of ${blockSize}`).toBe(true);
         }
+      }
+    }
+  });
+
+  it('make the compressor give the same samples as its JavaScript loop (1–3 channels, peak and RMS, knee, lookahead, any blocks)', async () => {
+    // Loud bursts between quiet passages, so the level crosses the knee both ways and the gain reduction rises and
+    // recovers; more than one kernel chunk (16,384 frames) per block at the larger block size.
+    const sig = (seed: number) => {
+      const x = samples(120_000, seed).map((v) => (Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0));
+      for (let i = 0; i < x.length; i++) x[i] *= i % 20_000 < 7_000 ? 0.9 : 0.02;
+      return x;
+    };
+    const settings = [
+      {},
+      { detector: 'rms', thresholdDb: -30, ratio: 8, attackMs: 1, releaseMs: 50 },
+      { kneeDb: 0, ratio: 20, thresholdDb: -12, makeupDb: 6 },
+      { lookaheadMs: 5, kneeDb: 12, attackMs: 30, releaseMs: 400, makeupDb: 3 },
+      { lookaheadMs: 1, detector: 'rms', thresholdDb: -60, ratio: 1.5 },
+    ];
+    for (const channels of [1, 2, 3]) {
+      for (const parameters of settings) {
+        for (const blockSize of [40_000, 333]) {
+          const input = Array.from({ length: channels }, (_, c) => sig(71 + c));
+          const run = async () => Buffer.concat((await renderChain(input, [{ effect: 'compressor', parameters }], { sampleRate: 44_100, channels }, { blockSize })).audio.map((c) => bytesOf(c)));
+          const { js, simd } = await bothWaysAsync(run);
+          expect(js.length).toBe(channels * 4 * 120_000);
+          expect(simd.equals(js), `${channels} ch, ${JSON.stringify(parameters)}, blocks of ${blockSize}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('leave to the compressor’s JavaScript the frames it does otherwise (a level of 10^30, then ∞), and take over again after', async () => {
+    // 10^30 asks for a gain below dbToGainFast’s range (its Math.pow fallback); ∞ makes the state NaN from then on.
+    for (const lookaheadMs of [0, 3]) {
+      for (const blockSize of [40_000, 333]) {
+        const x = Float32Array.from({ length: 60_000 }, (_, i) => 0.8 * Math.sin(i * 0.03));
+        x[10_000] = 1e30;
+        x[50_000] = Infinity;
+        const run = async () => (await renderChain([x, x.map((v) => -v)], [{ effect: 'compressor', parameters: { ratio: 20, thresholdDb: -40, lookaheadMs } }], { sampleRate: 44_100, channels: 2 }, { blockSize })).audio;
+        const { js, simd } = await bothWaysAsync(run);
+        for (const c of [0, 1]) expect(sameFloats(bytesOf(simd[c]), bytesOf(js[c])), `channel ${c}, lookahead ${lookaheadMs}, blocks of ${blockSize}`).toBe(true);
+        // What was made of them: a reduction below dbToGainFast’s range after 10^30 (a gain under −379 dB, its
+        // Math.pow fallback), finite again before ∞, and NaN from ∞ on.
+        const deepest = js[0].subarray(10_001, 14_000).reduce((m, v, i) => Math.min(m, Math.abs(v / x[10_001 + i])), Infinity);
+        expect(deepest).toBeLessThan(10 ** (-379 / 20));
+        expect(Math.abs(js[0][49_000])).toBeGreaterThan(1e-4);
+        expect(js[0][59_000]).toBeNaN();
       }
     }
   });

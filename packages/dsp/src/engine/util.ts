@@ -38,7 +38,7 @@ export const timeCoef = (ms: number, sampleRate: number): number => (ms <= 0 ? 0
  * below 1e-8, i.e. under 1e-7 dB). Outside ±380 dB it falls back to Math.pow.
  */
 const POW2 = Float64Array.from({ length: 129 }, (_, i) => Math.pow(2, i - 64));
-const DB_TO_LOG2 = 1 / (20 * Math.log10(2));
+export const DB_TO_LOG2 = 1 / (20 * Math.log10(2));
 export function dbToGainFast(db: number): number {
   const x = db * DB_TO_LOG2;
   if (!(x > -63 && x < 63)) return Math.pow(10, db / 20);
@@ -47,8 +47,34 @@ export function dbToGainFast(db: number): number {
   // Estrin's scheme: the same terms as Horner's, in a shorter chain of dependent operations.
   const t2 = t * t;
   const t4 = t2 * t2;
-  const e = 1 + t + t2 * (1 / 2 + t / 6) + t4 * (1 / 24 + t / 120 + t2 * (1 / 720 + t / 5040));
+  const e = 1 + t + t2 * (1 / 2 + t * (1 / 6)) + t4 * (1 / 24 + t * (1 / 120) + t2 * (1 / 720 + t * (1 / 5040)));
   return e * POW2[k + 64];
+}
+
+const LN_C3 = 1 / 3, LN_C5 = 1 / 5, LN_C7 = 1 / 7, LN_C9 = 1 / 9, LN_C11 = 1 / 11, LN_C13 = 1 / 13;
+/** lnFast's constants in the order the WebAssembly compressor reads them (engine/wasm/kernels.wat, $ln_fast). */
+export const LN_FAST_CONSTANTS = [LN_C3, LN_C5, LN_C7, LN_C9, LN_C11, LN_C13, Math.LN2, Math.SQRT2] as const;
+const BITS = new Float64Array(1);
+const BITS_HI = new Uint32Array(BITS.buffer, 4, 1); // the high word (sign, exponent, top of the mantissa): little-endian
+
+/**
+ * ln x for a positive finite normal x without a library call, for per-sample levels in dynamics processors, and the
+ * same arithmetic as the WebAssembly kernels' (so both give the same bits): x = 2^e·m with m in [√½, √2),
+ * s = (m − 1)/(m + 1), ln m = 2s(1 + s²/3 + … + s¹²/13): relative error below 2e-12 (|s| ≤ 0.172).
+ */
+export function lnFast(x: number): number {
+  BITS[0] = x;
+  const hi = BITS_HI[0];
+  let e = (hi >>> 20) - 1023;
+  BITS_HI[0] = (hi & 0xfffff) | 0x3ff00000;
+  let m = BITS[0];
+  if (m > Math.SQRT2) {
+    m *= 0.5;
+    e += 1;
+  }
+  const s = (m - 1) / (m + 1);
+  const z = s * s;
+  return e * Math.LN2 + 2 * s * (1 + z * (LN_C3 + z * (LN_C5 + z * (LN_C7 + z * (LN_C9 + z * (LN_C11 + z * LN_C13))))));
 }
 
 /** max |x| over the channels of frame i; x0 and x1 are the block's first two channels (x1 = x0 for mono). */

@@ -1,5 +1,6 @@
 import { compensateLatency } from '../../engine/latency.ts';
-import { dbToGain, dbToGainFast, framePeak, msToFrames, scaleFrame, timeCoef } from '../../engine/util.ts';
+import { dbToGain, dbToGainFast, framePeak, lnFast, msToFrames, scaleFrame, timeCoef } from '../../engine/util.ts';
+import { compressorRun, simdEnabled } from '../../engine/wasm/index.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 /**
@@ -56,13 +57,15 @@ export const compressor = defineEffect({
      * the detector and the gain with the release time took ~1.9 × releaseMs. Between a waveform's peaks the held
      * value recovers only by 1 − e^(−half a period / release), which keeps the gain from rippling.
      */
-    const inner = (block: AudioBlock) => {
-      const n = block[0]?.length ?? 0;
-      const x0 = block[0];
-      const x1 = channels > 1 ? block[1] : x0;
+    const constants = { att, rel, rmsCoef, makeup, thresholdDb, ratio, kneeDb, kneeStart, rms, lnToDb: LN_TO_DB };
+    let gains = new Float64Array(0); // the kernel's gains, for the lookahead's ring or past two channels
+    let levels = new Float32Array(0); // past two channels: each frame's peak, for the kernel
+
+    /** Frames [from, to) in JavaScript; the WebAssembly kernel (compressorRun) is the same arithmetic. */
+    const frames = (block: AudioBlock, x0: Float32Array, x1: Float32Array, from: number, to: number) => {
       // State in locals for the loop: captured doubles that change per sample would be boxed on every write.
       let held = state.held, reductionDb = state.reductionDb, meanSquare = state.meanSquare, pos = state.pos;
-      for (let i = 0; i < n; i++) {
+      for (let i = from; i < to; i++) {
         let level = framePeak(block, x0, x1, i);
         if (rms) {
           meanSquare = rmsCoef * meanSquare + (1 - rmsCoef) * level * level;
@@ -70,27 +73,61 @@ export const compressor = defineEffect({
         }
         let target = 0;
         if (level > kneeStart) {
-          const ldb = Math.log(level) * LN_TO_DB;
+          const ldb = (level < Infinity ? lnFast(level) : Math.log(level)) * LN_TO_DB;
           target = staticCurveDb(ldb, thresholdDb, ratio, kneeDb) - ldb;
         }
         held = target < held ? target : rel * held + (1 - rel) * target;
         reductionDb = held < reductionDb ? att * reductionDb + (1 - att) * held : held;
         const g = reductionDb > -1e-9 ? makeup : dbToGainFast(reductionDb) * makeup;
-        if (look > 0) {
-          for (let c = 0; c < channels; c++) {
-            const x = block[c][i];
-            block[c][i] = ring[c][pos] * g;
-            ring[c][pos] = x;
-          }
-          if (++pos === look) pos = 0;
-        } else {
-          scaleFrame(block, x0, x1, i, g);
-        }
+        if (look > 0) pos = delayFrame(block, i, pos, g);
+        else scaleFrame(block, x0, x1, i, g);
       }
       state.held = held;
       state.reductionDb = reductionDb;
       state.meanSquare = meanSquare;
       state.pos = pos;
+    };
+    /** The lookahead: frame i goes into the ring and the frame `look` before it comes out, times g. */
+    const delayFrame = (block: AudioBlock, i: number, pos: number, g: number): number => {
+      for (let c = 0; c < channels; c++) {
+        const x = block[c][i];
+        block[c][i] = ring[c][pos] * g;
+        ring[c][pos] = x;
+      }
+      return pos + 1 === look ? 0 : pos + 1;
+    };
+
+    const inner = (block: AudioBlock) => {
+      const n = block[0]?.length ?? 0;
+      const x0 = block[0];
+      const x1 = channels > 1 ? block[1] : x0;
+      if (!simdEnabled()) return frames(block, x0, x1, 0, n);
+      // The kernel reads the level from one or two channels; past two, from their frame peaks given as one channel
+      // (exact: each is one of the samples), and then, as with a lookahead, its gains are applied here.
+      let l0 = x0, l1 = x1;
+      if (channels > 2) {
+        if (levels.length < n) levels = new Float32Array(n);
+        for (let i = 0; i < n; i++) levels[i] = framePeak(block, x0, x1, i);
+        l0 = l1 = levels;
+      }
+      const apart = look > 0 || channels > 2;
+      if (apart && gains.length < n) gains = new Float64Array(n);
+      for (let i = 0; i < n; ) {
+        const did = compressorRun(l0, l1, i, n, constants, state, apart ? gains : null);
+        if (apart) {
+          for (let j = i; j < i + did; j++) {
+            if (look > 0) state.pos = delayFrame(block, j, state.pos, gains[j]);
+            else scaleFrame(block, x0, x1, j, gains[j]);
+          }
+        }
+        i += did;
+        if (i === n) break;
+        // A frame the kernel declines is the JavaScript's, and so is the rest of the block when it declines at once
+        // (a state it cannot take on, as the NaN an infinite sample leaves).
+        const to = did === 0 ? n : i + 1;
+        frames(block, x0, x1, i, to);
+        i = to;
+      }
     };
     return compensateLatency(inner, look, channels);
   },

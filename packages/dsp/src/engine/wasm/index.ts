@@ -1,3 +1,4 @@
+import { DB_TO_LOG2, LN_FAST_CONSTANTS } from '../util.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 
 /**
@@ -27,6 +28,7 @@ interface Exports {
   kfilter2(l: number, r: number, n: number, c: number, st: number, out: number): void;
   biquad3(l: number, r: number, n: number, sections: number, c: number, st: number): void;
   gate(x0: number, x1: number, two: number, n: number, p: number, st: number): void;
+  compressor(x0: number, x1: number, two: number, n: number, p: number, st: number, gains: number, scratch: number): number;
   echo(line: number, x: number, n: number, fb: number, dry: number, wet: number): void;
   mod_delay(x: number, n: number, line: number, size: number, voices: number, par: number, st: number, sin: number, sinSize: number, l: number): void;
   resample_fine(x0: number, x1: number, two: number, tab: number, taps: number, phases: number, step: number, m: number, count: number, origin: number, out0: number, out1: number): void;
@@ -49,7 +51,9 @@ const RS_OUT = RS_X + 2 * RS_X_FRAMES * 4;
 const RS_OUT_MAX = 4096; // per channel
 // The LFOs' sine table (engine/util.ts, up to 64 KiB).
 const SIN = RS_OUT + 2 * RS_OUT_MAX * 4;
-// The module's memory (kernels.wat: 80 pages) ends at 5 MiB, past SIN + 64 KiB.
+// The compressor's three arrays of CHUNK f64 (levels, reductions, mean squares).
+const CMP = SIN + 65_536;
+// The module's memory (kernels.wat: 80 pages) ends at 5 MiB, past CMP + 384 KiB.
 
 /** The sine table now in the module's memory. */
 let sinFor: Float64Array | null = null;
@@ -532,4 +536,61 @@ export function echoSegment(line: Float32Array, pos: number, x: Float32Array, fr
     x.set(f32.subarray(R / 4, R / 4 + m), from + at);
   }
   return true;
+}
+
+/** The compressor's constants (effects/dynamics/compressor.ts) and its per-stream state. */
+export interface CompressorParams {
+  readonly att: number;
+  readonly rel: number;
+  readonly rmsCoef: number;
+  readonly makeup: number;
+  readonly thresholdDb: number;
+  readonly ratio: number;
+  readonly kneeDb: number;
+  readonly kneeStart: number;
+  readonly rms: boolean;
+  readonly lnToDb: number;
+}
+export interface CompressorState {
+  held: number;
+  reductionDb: number;
+  meanSquare: number;
+}
+
+/**
+ * The compressor over frames [from, to) of a mono or stereo block (`x1` = `x0` for mono), the state carried on: the
+ * JavaScript loop's arithmetic (lnFast, the curve, dbToGainFast). Applies the gain in place, or, given `gains`,
+ * writes frame i's gain to gains[i] and leaves the samples alone (for the lookahead's ring). Returns the frames done:
+ * 0 when the kernels are off, and it stops early before a frame the JavaScript does otherwise (an infinite level, a
+ * gain outside dbToGainFast's range).
+ */
+export function compressorRun(x0: Float32Array, x1: Float32Array, from: number, to: number, p: CompressorParams, st: CompressorState, gains: Float64Array | null): number {
+  const h = heap();
+  if (!h) return 0;
+  const { k, f32, f64 } = h;
+  const P = IN, ST = IN + 256;
+  const two = x1 !== x0;
+  f64.set([p.att, p.rel, p.rmsCoef, p.makeup, p.thresholdDb, p.ratio, p.kneeDb, p.kneeStart, p.rms ? 1 : 0, p.lnToDb, DB_TO_LOG2, ...LN_FAST_CONSTANTS], P / 8);
+  f64[ST / 8] = st.held;
+  f64[ST / 8 + 1] = st.reductionDb;
+  f64[ST / 8 + 2] = st.meanSquare;
+  let done = 0;
+  for (let at = from; at < to; ) {
+    const n = Math.min(CHUNK, to - at);
+    f32.set(x0.subarray(at, at + n), L / 4);
+    if (two) f32.set(x1.subarray(at, at + n), R / 4);
+    const did = k.compressor(L, R, two ? 1 : 0, n, P, ST, gains ? OUT : 0, CMP);
+    if (gains) gains.set(f64.subarray(OUT / 8, OUT / 8 + did), at);
+    else {
+      x0.set(f32.subarray(L / 4, L / 4 + did), at);
+      if (two) x1.set(f32.subarray(R / 4, R / 4 + did), at);
+    }
+    done += did;
+    at += did;
+    if (did < n) break;
+  }
+  st.held = f64[ST / 8];
+  st.reductionDb = f64[ST / 8 + 1];
+  st.meanSquare = f64[ST / 8 + 2];
+  return done;
 }

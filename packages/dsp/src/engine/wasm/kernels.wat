@@ -939,4 +939,206 @@
       (local.set $b (f64.promote_f32 (f32.load (local.get $x))))
       (f32.store (local.get $line) (f32.demote_f64 (f64.add (local.get $b) (f64.mul (local.get $fb) (local.get $a)))))
       (f32.store (local.get $x) (f32.demote_f64 (f64.add (f64.mul (local.get $b) (local.get $dry)) (f64.mul (local.get $a) (local.get $wet))))))))
+
+  ;; The compressor (effects/dynamics/compressor.ts) over $n ≤ 16,384 frames of a mono or stereo block ($x1 = $x0 for
+  ;; mono), in the JavaScript's order of operations, in four passes so that only the smoothing runs frame by frame:
+  ;;   1. each frame's level (peak: two frames per vector; RMS: its running mean square, one by one) into $lv;
+  ;;   2. two frames per vector, its target reduction: lnFast(level) in dB (engine/util.ts), staticCurveDb, minus the
+  ;;      level; every case computed and the JavaScript's choice selected, into $tg;
+  ;;   3. one by one, the held and applied reductions (the only recurrence), over $tg in place;
+  ;;   4. two frames per vector, the gain (dbToGainFast) applied in place, or with $gains ≠ 0 written there as f64
+  ;;      (the lookahead's ring is the caller's).
+  ;; Pass 3 stops before a frame the JavaScript does otherwise (an infinite level, a gain outside dbToGainFast's
+  ;; range); the kernel returns how many frames it did. Lanes past the last frame compute what they compute and are
+  ;; never used. $p: f64 constants (compressorRun in index.ts); $st: held, reductionDb, meanSquare, carried in and
+  ;; out; $lv: three scratch arrays of 16,384 f64 (levels, targets then reductions, mean squares).
+  (func (export "compressor") (param $x0 i32) (param $x1 i32) (param $two i32) (param $n i32) (param $p i32) (param $st i32) (param $gains i32) (param $lv i32) (result i32)
+    (local $tg i32) (local $msa i32) (local $i i32) (local $j i32) (local $done i32)
+    (local $att f64) (local $rel f64) (local $rc f64) (local $makeup f64) (local $dbToLog2 f64)
+    (local $held f64) (local $red f64) (local $ms f64) (local $ms0 f64) (local $level f64) (local $target f64) (local $x f64)
+    (local $v v128) (local $bits v128) (local $e v128) (local $m v128) (local $big v128) (local $s v128) (local $z v128)
+    (local $ldb v128) (local $over v128) (local $kx v128) (local $curve v128) (local $k v128) (local $t v128) (local $t2 v128)
+    (local $t4 v128) (local $g v128) (local $w v128)
+    (local $thrV v128) (local $ratioV v128) (local $kneeV v128) (local $kneePos v128) (local $kneeStartV v128) (local $lnToDbV v128)
+    (local $slopeV v128) (local $halfKneeV v128) (local $twoKneeV v128) (local $ln2V v128) (local $sqrt2V v128)
+    (local $c3 v128) (local $c5 v128) (local $c7 v128) (local $c9 v128) (local $c11 v128) (local $c13 v128)
+    (local $i6 v128) (local $i24 v128) (local $i120 v128) (local $i720 v128) (local $i5040 v128) (local $makeupV v128) (local $dbToLog2V v128)
+    (local.set $tg (i32.add (local.get $lv) (i32.const 131072)))
+    (local.set $msa (i32.add (local.get $lv) (i32.const 262144)))
+    (local.set $att (f64.load (local.get $p)))
+    (local.set $rel (f64.load offset=8 (local.get $p)))
+    (local.set $rc (f64.load offset=16 (local.get $p)))
+    (local.set $makeup (f64.load offset=24 (local.get $p)))
+    (local.set $dbToLog2 (f64.load offset=80 (local.get $p)))
+    (local.set $held (f64.load (local.get $st)))
+    (local.set $red (f64.load offset=8 (local.get $st)))
+    (local.set $ms (f64.load offset=16 (local.get $st)))
+    (local.set $ms0 (local.get $ms))
+    (if (i32.eqz (local.get $two)) (then (local.set $x1 (local.get $x0))))
+
+    ;; 1. levels
+    (if (f64.ne (f64.load offset=64 (local.get $p)) (f64.const 0))
+      (then
+        (local.set $rc (f64.load offset=16 (local.get $p)))
+        (block $end1 (loop $rms
+          (br_if $end1 (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $j (i32.shl (local.get $i) (i32.const 2)))
+          (local.set $level (f64.max
+            (f64.abs (f64.promote_f32 (f32.load (i32.add (local.get $x0) (local.get $j)))))
+            (f64.abs (f64.promote_f32 (f32.load (i32.add (local.get $x1) (local.get $j)))))))
+          ;; meanSquare = rmsCoef·meanSquare + (1 − rmsCoef)·level·level; level = √meanSquare
+          (local.set $ms (f64.add (f64.mul (local.get $rc) (local.get $ms))
+            (f64.mul (f64.mul (f64.sub (f64.const 1) (local.get $rc)) (local.get $level)) (local.get $level))))
+          (local.set $j (i32.shl (local.get $i) (i32.const 3)))
+          (f64.store (i32.add (local.get $msa) (local.get $j)) (local.get $ms))
+          (f64.store (i32.add (local.get $lv) (local.get $j)) (f64.sqrt (local.get $ms)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $rms))))
+      (else
+        (block $end1 (loop $peak
+          (br_if $end1 (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $j (i32.shl (local.get $i) (i32.const 2)))
+          (v128.store (i32.add (local.get $lv) (i32.shl (local.get $i) (i32.const 3))) (f64x2.max
+            (f64x2.abs (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x0) (local.get $j)))))
+            (f64x2.abs (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x1) (local.get $j)))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 2)))
+          (br $peak)))))
+
+    ;; 2. targets
+    (local.set $thrV (f64x2.splat (f64.load offset=32 (local.get $p))))
+    (local.set $ratioV (f64x2.splat (f64.load offset=40 (local.get $p))))
+    (local.set $kneeV (f64x2.splat (f64.load offset=48 (local.get $p))))
+    (local.set $kneePos (f64x2.gt (local.get $kneeV) (f64x2.splat (f64.const 0))))
+    (local.set $kneeStartV (f64x2.splat (f64.load offset=56 (local.get $p))))
+    (local.set $lnToDbV (f64x2.splat (f64.load offset=72 (local.get $p))))
+    (local.set $c3 (f64x2.splat (f64.load offset=88 (local.get $p))))
+    (local.set $c5 (f64x2.splat (f64.load offset=96 (local.get $p))))
+    (local.set $c7 (f64x2.splat (f64.load offset=104 (local.get $p))))
+    (local.set $c9 (f64x2.splat (f64.load offset=112 (local.get $p))))
+    (local.set $c11 (f64x2.splat (f64.load offset=120 (local.get $p))))
+    (local.set $c13 (f64x2.splat (f64.load offset=128 (local.get $p))))
+    (local.set $ln2V (f64x2.splat (f64.load offset=136 (local.get $p))))
+    (local.set $sqrt2V (f64x2.splat (f64.load offset=144 (local.get $p))))
+    ;; the JavaScript's 1 / ratio − 1, kneeDb / 2 and 2 · kneeDb
+    (local.set $slopeV (f64x2.sub (f64x2.div (f64x2.splat (f64.const 1)) (local.get $ratioV)) (f64x2.splat (f64.const 1))))
+    (local.set $halfKneeV (f64x2.div (local.get $kneeV) (f64x2.splat (f64.const 2))))
+    (local.set $twoKneeV (f64x2.mul (f64x2.splat (f64.const 2)) (local.get $kneeV)))
+    (local.set $i (i32.const 0))
+    (block $end2 (loop $targets
+      (br_if $end2 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $j (i32.shl (local.get $i) (i32.const 3)))
+      (local.set $v (v128.load (i32.add (local.get $lv) (local.get $j))))
+      ;; lnFast: v = 2^e·m, m in [√½, √2), s = (m − 1)/(m + 1), z = s²
+      (local.set $bits (i64x2.shr_u (local.get $v) (i32.const 52)))
+      (local.set $e (f64x2.convert_low_i32x4_s (i32x4.sub
+        (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $bits) (local.get $bits))
+        (i32x4.splat (i32.const 1023)))))
+      (local.set $m (v128.or (v128.and (local.get $v) (v128.const i64x2 0x000fffffffffffff 0x000fffffffffffff))
+        (v128.const i64x2 0x3ff0000000000000 0x3ff0000000000000)))
+      (local.set $big (f64x2.gt (local.get $m) (local.get $sqrt2V)))
+      (local.set $m (v128.bitselect (f64x2.mul (local.get $m) (f64x2.splat (f64.const 0.5))) (local.get $m) (local.get $big)))
+      (local.set $e (v128.bitselect (f64x2.add (local.get $e) (f64x2.splat (f64.const 1))) (local.get $e) (local.get $big)))
+      (local.set $s (f64x2.div (f64x2.sub (local.get $m) (f64x2.splat (f64.const 1))) (f64x2.add (local.get $m) (f64x2.splat (f64.const 1)))))
+      (local.set $z (f64x2.mul (local.get $s) (local.get $s)))
+      ;; (e·LN2 + 2s·(1 + z·(1/3 + z·(1/5 + z·(1/7 + z·(1/9 + z·(1/11 + z·1/13))))))) · 20/ln 10
+      (local.set $ldb (f64x2.mul (f64x2.add (f64x2.mul (local.get $e) (local.get $ln2V))
+        (f64x2.mul (f64x2.mul (f64x2.splat (f64.const 2)) (local.get $s))
+          (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (local.get $z)
+          (f64x2.add (local.get $c3) (f64x2.mul (local.get $z)
+          (f64x2.add (local.get $c5) (f64x2.mul (local.get $z)
+          (f64x2.add (local.get $c7) (f64x2.mul (local.get $z)
+          (f64x2.add (local.get $c9) (f64x2.mul (local.get $z)
+          (f64x2.add (local.get $c11) (f64x2.mul (local.get $z) (local.get $c13)))))))))))))))
+        (local.get $lnToDbV)))
+      ;; staticCurveDb: below the knee the level itself; in it the quadratic; above it the ratio's line
+      (local.set $over (f64x2.sub (local.get $ldb) (local.get $thrV)))
+      (local.set $kx (f64x2.add (local.get $over) (local.get $halfKneeV)))
+      (local.set $curve (v128.bitselect
+        (local.get $ldb)
+        (v128.bitselect
+          (f64x2.add (local.get $ldb) (f64x2.div (f64x2.mul (f64x2.mul (local.get $slopeV) (local.get $kx)) (local.get $kx)) (local.get $twoKneeV)))
+          (f64x2.add (local.get $thrV) (f64x2.div (local.get $over) (local.get $ratioV)))
+          (v128.and (local.get $kneePos) (f64x2.le (f64x2.mul (f64x2.splat (f64.const 2)) (f64x2.abs (local.get $over))) (local.get $kneeV))))
+        (f64x2.lt (f64x2.mul (f64x2.splat (f64.const 2)) (local.get $over)) (f64x2.neg (local.get $kneeV)))))
+      (v128.store (i32.add (local.get $tg) (local.get $j)) (v128.and
+        (f64x2.sub (local.get $curve) (local.get $ldb))
+        (f64x2.gt (local.get $v) (local.get $kneeStartV))))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br $targets)))
+
+    ;; 3. the smoothing, frame by frame
+    (local.set $i (i32.const 0))
+    (block $end3 (loop $smooth
+      (br_if $end3 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $j (i32.shl (local.get $i) (i32.const 3)))
+      (br_if $end3 (f64.eq (f64.load (i32.add (local.get $lv) (local.get $j))) (f64.const inf)))
+      (local.set $target (f64.load (i32.add (local.get $tg) (local.get $j))))
+      ;; held = target < held ? target : rel·held + (1 − rel)·target
+      (local.set $target (select (local.get $target)
+        (f64.add (f64.mul (local.get $rel) (local.get $held)) (f64.mul (f64.sub (f64.const 1) (local.get $rel)) (local.get $target)))
+        (f64.lt (local.get $target) (local.get $held))))
+      ;; reductionDb = held < reductionDb ? att·reductionDb + (1 − att)·held : held
+      (local.set $x (select
+        (f64.add (f64.mul (local.get $att) (local.get $red)) (f64.mul (f64.sub (f64.const 1) (local.get $att)) (local.get $target)))
+        (local.get $target)
+        (f64.lt (local.get $target) (local.get $red))))
+      (br_if $end3 (i32.eqz (i32.and
+        (f64.gt (f64.mul (local.get $x) (local.get $dbToLog2)) (f64.const -63))
+        (f64.lt (f64.mul (local.get $x) (local.get $dbToLog2)) (f64.const 63)))))
+      (local.set $held (local.get $target))
+      (local.set $red (local.get $x))
+      (f64.store (i32.add (local.get $tg) (local.get $j)) (local.get $red))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $smooth)))
+    (local.set $done (local.get $i))
+    (f64.store (local.get $st) (local.get $held))
+    (f64.store offset=8 (local.get $st) (local.get $red))
+    (f64.store offset=16 (local.get $st) (select (local.get $ms0)
+      (f64.load (i32.add (local.get $msa) (i32.shl (i32.sub (local.get $done) (i32.const 1)) (i32.const 3))))
+      (i32.or (i32.eqz (local.get $done)) (f64.eq (f64.load offset=64 (local.get $p)) (f64.const 0)))))
+
+    ;; 4. gains: reductionDb > −1e-9 ? makeup : dbToGainFast(reductionDb)·makeup, where dbToGainFast is 2^x as a power
+    ;; of two times e^((x − round(x))·ln 2) (degree 7, Estrin's scheme; Math.round rounds ties toward +∞)
+    (local.set $makeupV (f64x2.splat (local.get $makeup)))
+    (local.set $dbToLog2V (f64x2.splat (local.get $dbToLog2)))
+    (local.set $i6 (f64x2.splat (f64.div (f64.const 1) (f64.const 6))))
+    (local.set $i24 (f64x2.splat (f64.div (f64.const 1) (f64.const 24))))
+    (local.set $i120 (f64x2.splat (f64.div (f64.const 1) (f64.const 120))))
+    (local.set $i720 (f64x2.splat (f64.div (f64.const 1) (f64.const 720))))
+    (local.set $i5040 (f64x2.splat (f64.div (f64.const 1) (f64.const 5040))))
+    (local.set $i (i32.const 0))
+    (block $end4 (loop $apply
+      (br_if $end4 (i32.ge_u (local.get $i) (local.get $done)))
+      (local.set $j (i32.shl (local.get $i) (i32.const 3)))
+      (local.set $v (v128.load (i32.add (local.get $tg) (local.get $j))))
+      (local.set $w (f64x2.mul (local.get $v) (local.get $dbToLog2V)))
+      (local.set $k (f64x2.ceil (local.get $w)))
+      (local.set $k (v128.bitselect (f64x2.sub (local.get $k) (f64x2.splat (f64.const 1))) (local.get $k)
+        (f64x2.gt (f64x2.sub (local.get $k) (f64x2.splat (f64.const 0.5))) (local.get $w))))
+      (local.set $t (f64x2.mul (f64x2.sub (local.get $w) (local.get $k)) (local.get $ln2V)))
+      (local.set $t2 (f64x2.mul (local.get $t) (local.get $t)))
+      (local.set $t4 (f64x2.mul (local.get $t2) (local.get $t2)))
+      (local.set $g (v128.bitselect (local.get $makeupV)
+        (f64x2.mul (f64x2.mul
+          (f64x2.add
+            (f64x2.add (f64x2.add (f64x2.splat (f64.const 1)) (local.get $t)) (f64x2.mul (local.get $t2) (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (local.get $t) (local.get $i6)))))
+            (f64x2.mul (local.get $t4) (f64x2.add
+              (f64x2.add (local.get $i24) (f64x2.mul (local.get $t) (local.get $i120)))
+              (f64x2.mul (local.get $t2) (f64x2.add (local.get $i720) (f64x2.mul (local.get $t) (local.get $i5040)))))))
+          ;; 2^k: k + 1023 in the exponent's bits
+          (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (v128.const i64x2 1023 1023)) (i32.const 52)))
+          (local.get $makeupV))
+        (f64x2.gt (local.get $v) (f64x2.splat (f64.const -1e-9)))))
+      (if (local.get $gains)
+        (then (v128.store (i32.add (local.get $gains) (local.get $j)) (local.get $g)))
+        (else
+          (local.set $j (i32.shl (local.get $i) (i32.const 2)))
+          (v128.store64_lane 0 (i32.add (local.get $x0) (local.get $j)) (f32x4.demote_f64x2_zero (f64x2.mul
+            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x0) (local.get $j)))) (local.get $g))))
+          (if (local.get $two) (then
+            (v128.store64_lane 0 (i32.add (local.get $x1) (local.get $j)) (f32x4.demote_f64x2_zero (f64x2.mul
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x1) (local.get $j)))) (local.get $g))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br $apply)))
+    (local.get $done))
 )
