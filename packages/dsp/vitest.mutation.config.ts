@@ -23,6 +23,7 @@ export default defineConfig({
       'test/edit-exact.test.ts',
       'test/oversampler.test.ts',
       'test/wasm-kernels.test.ts',
+      'test/kernels-used.test.ts',
       'test/speech-denoise.test.ts',
     ],
     testTimeout: 120_000,

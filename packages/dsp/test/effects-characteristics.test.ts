@@ -98,6 +98,19 @@ describe('compressor: time constants as declared, makeup applied', () => {
     expect(db(rms(out, SR / 2) / rms(x, SR / 2))).toBeCloseTo(steady + 4, 1);
   });
 
+  it('links its channels: the loudest one sets one gain for all (stereo either way round, and a third channel)', async () => {
+    // One channel at −6 dBFS peak drives 10.5 dB of reduction; a quiet one (−40 dBFS, below the threshold, another
+    // tone) alone would get none, and linked gets the same 10.5 dB.
+    const loud = sine(1000, 1, 0.5), quiet = sine(700, 1, 0.01);
+    for (const [order, loudAt] of [[[loud, quiet], 0], [[quiet, loud], 1], [[quiet, quiet.slice(), loud], 2]] as const) {
+      const out = await render(order.map((x) => x.slice()), [{ effect: 'compressor', parameters: { ...params, attackMs: 2, releaseMs: 100 } }]);
+      for (const [c, x] of order.entries()) {
+        const label = `channel ${c} of ${order.length}, the loud one ${loudAt}`;
+        expect(db(rms(out[c], SR / 2) / rms(x, SR / 2)), label).toBeCloseTo(steady, 1);
+      }
+    }
+  });
+
   it('applies makeupDb to everything, compressed or not', async () => {
     const x = sine(1000, 0.5, 0.01); // −40 dBFS: below the threshold
     const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, makeupDb: 7.5 } }]);

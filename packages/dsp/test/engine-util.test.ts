@@ -11,6 +11,8 @@ describe('dbToGainFast', () => {
     expect(worst).toBeLessThan(1e-6);
     expect(dbToGainFast(0)).toBe(1);
     expect(dbToGainFast(-1000)).toBe(dbToGain(-1000));
+    expect(dbToGainFast(1000)).toBe(dbToGain(1000));
+    expect(dbToGainFast(Number.NaN)).toBeNaN();
     expect(dbToGainFast(Number.NEGATIVE_INFINITY)).toBe(0);
   });
 });

@@ -1,6 +1,5 @@
 /** Small shared conversions for effects. */
 export const dbToGain = (db: number): number => Math.pow(10, db / 20);
-export const gainToDb = (g: number): number => (g > 0 ? 20 * Math.log10(g) : -Infinity);
 export const msToFrames = (ms: number, sampleRate: number): number => Math.round((ms / 1000) * sampleRate);
 /** One-pole smoothing coefficient for a time constant (the envelope moves 1 − 1/e of the way in `ms`). */
 /** The modified Bessel function of the first kind, order 0 (power series), for Kaiser windows. */
@@ -52,7 +51,7 @@ export function dbToGainFast(db: number): number {
 }
 
 const LN_C3 = 1 / 3, LN_C5 = 1 / 5, LN_C7 = 1 / 7, LN_C9 = 1 / 9, LN_C11 = 1 / 11, LN_C13 = 1 / 13;
-/** lnFast's constants in the order the WebAssembly compressor reads them (engine/wasm/kernels.wat, $ln_fast). */
+/** lnFast's constants in the order the WebAssembly compressor reads them (engine/wasm/kernels.wat, its pass 2). */
 export const LN_FAST_CONSTANTS = [LN_C3, LN_C5, LN_C7, LN_C9, LN_C11, LN_C13, Math.LN2, Math.SQRT2] as const;
 const BITS = new Float64Array(1);
 const BITS_HI = new Uint32Array(BITS.buffer, 4, 1); // the high word (sign, exponent, top of the mantissa): little-endian
@@ -60,7 +59,8 @@ const BITS_HI = new Uint32Array(BITS.buffer, 4, 1); // the high word (sign, expo
 /**
  * ln x for a positive finite normal x without a library call, for per-sample levels in dynamics processors, and the
  * same arithmetic as the WebAssembly kernels' (so both give the same bits): x = 2^e·m with m in [√½, √2),
- * s = (m − 1)/(m + 1), ln m = 2s(1 + s²/3 + … + s¹²/13): relative error below 2e-12 (|s| ≤ 0.172).
+ * s = (m − 1)/(m + 1), ln m = 2s(1 + s²/3 + … + s¹²/13) (|s| ≤ 0.172): error below 2e-12 relative, 1e-15 absolute
+ * near x = 1.
  */
 export function lnFast(x: number): number {
   BITS[0] = x;

@@ -979,7 +979,6 @@
     ;; 1. levels
     (if (f64.ne (f64.load offset=64 (local.get $p)) (f64.const 0))
       (then
-        (local.set $rc (f64.load offset=16 (local.get $p)))
         (block $end1 (loop $rms
           (br_if $end1 (i32.ge_u (local.get $i) (local.get $n)))
           (local.set $j (i32.shl (local.get $i) (i32.const 2)))
