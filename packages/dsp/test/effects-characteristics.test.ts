@@ -91,6 +91,18 @@ describe('compressor: time constants as declared, makeup applied', () => {
     expect(Math.abs(db(rms(out, SR / 2) / rms(x, SR / 2)) + (over - over / 4))).toBeLessThan(0.2);
   });
 
+  it('with the RMS detector, averages over attackMs: a 50 Hz tone’s level does not ripple', async () => {
+    // The mean square of a 50 Hz sine ripples at 100 Hz: a one-pole average over 50 ms (attackMs) passes 1/31 of
+    // that ripple, one over 5 ms 1/3.3. With a 1 ms release the gain follows the level closely, so the ripple shows as
+    // distortion: measured −64 dB THD+N with the 50 ms average and −45 dB with 5 ms.
+    const x = sine(50, 2.5, 0.5);
+    const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, detector: 'rms', attackMs: 50, releaseMs: 1 } }]);
+    const from = Math.round(1.2 * SR);
+    const fundamental = amplitudeAt(out, 50, from) ** 2 / 2;
+    const thdN = 10 * Math.log10(1 - fundamental / rms(out, from, from + SR) ** 2);
+    expect(thdN).toBeLessThan(-55);
+  });
+
   it('with lookahead, compresses the delayed audio by the same amount and applies makeup', async () => {
     const x = sine(1000, 1, 0.5);
     const [out] = await render([x], [{ effect: 'compressor', parameters: { ...params, lookaheadMs: 5, attackMs: 2, releaseMs: 100, makeupDb: 4 } }], 500);
