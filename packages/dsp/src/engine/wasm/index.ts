@@ -560,9 +560,9 @@ export interface CompressorState {
 /**
  * The compressor over frames [from, to) of a mono or stereo block (`x1` = `x0` for mono), the state carried on: the
  * JavaScript loop's arithmetic (lnFast, the curve, dbToGainFast). Applies the gain in place, or, given `gains`,
- * writes frame i's gain to gains[i] and leaves the samples alone (for the lookahead's ring). Returns the frames done:
- * 0 when the kernels are off, and it stops early before a frame the JavaScript does otherwise (an infinite level, a
- * gain outside dbToGainFast's range).
+ * writes frame i's gain to gains[i] and leaves the samples alone (for the lookahead's ring, or for a caller that
+ * passed the peaks of more than two channels). Returns the frames done: 0 when the kernels are off, and it stops early
+ * before a frame the JavaScript does otherwise (an infinite level, a gain outside dbToGainFast's range).
  */
 export function compressorRun(x0: Float32Array, x1: Float32Array, from: number, to: number, p: CompressorParams, st: CompressorState, gains: Float64Array | null): number {
   const h = heap();
