@@ -947,7 +947,7 @@
   ;;      level; every case computed and the JavaScript's choice selected, into $tg;
   ;;   3. one by one, the held and applied reductions (the only recurrence), over $tg in place;
   ;;   4. two frames per vector, the gain (dbToGainFast) applied in place, or with $gains ≠ 0 written there as f64
-  ;;      (the lookahead's ring is the caller's).
+  ;;      for the caller to apply (through the lookahead's ring, or to more than two channels).
   ;; Pass 3 stops before a frame the JavaScript does otherwise (an infinite level, a gain outside dbToGainFast's
   ;; range); the kernel returns how many frames it did. Lanes past the last frame compute what they compute and are
   ;; never used. $p: f64 constants (compressorRun in index.ts); $st: held, reductionDb, meanSquare, carried in and
