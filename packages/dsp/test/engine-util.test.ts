@@ -34,6 +34,14 @@ describe('lnFast', () => {
   });
 });
 
+describe('createFft', () => {
+  it('refuses a size that is not a power of two of at least 2', async () => {
+    const { createFft } = await import('../src/engine/fft.ts');
+    for (const size of [0, 1, 3, 6, 1000, 2049]) expect(() => createFft(size), `size ${size}`).toThrow(RangeError);
+    for (const size of [2, 4, 1024]) expect(() => createFft(size)).not.toThrow();
+  });
+});
+
 describe('createRealFft', () => {
   it('equals the complex FFT of the same real signal (bins 0..N/2) within 1e-12 of its scale', async () => {
     const { createFft, createRealFft } = await import('../src/engine/fft.ts');
