@@ -117,7 +117,7 @@ describe('WebAssembly SIMD kernels', () => {
     {
       const line = new Float32Array(200), xs = copy();
       const st = { phase: 0, pos: 0, cell: 0 };
-      const p = { base: 20, depth: 0, inc: 0, dry: 1, wet: 0, feedback: 0, channelOffset: 0, voiceOffset: Float64Array.of(0), sine: SINE, sineSize: TABLE_SIZE };
+      const p = { whole: 20, frac: 0, depth: 0, cellStep: 0, dry: 1, wet: 0, feedback: 0, channelOffset: 0, voiceOffset: Float64Array.of(0), sine: SINE, sineSize: TABLE_SIZE };
       calls.push(['modDelay', () => modDelay(xs, line, p, st), () => expect(st.pos).toBe(3000 % 100)]);
     }
     {

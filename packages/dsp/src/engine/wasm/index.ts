@@ -333,9 +333,13 @@ export function wsolaSearch(mono: Float32Array, base: number, length: number, t0
 
 /** A modulated delay line's constants (effects/time/modulated.ts). */
 export interface ModDelay {
-  readonly base: number;
+  /** The delay's whole frames and the fraction of the base delay (a single-precision value). */
+  readonly whole: number;
+  readonly frac: number;
+  /** The LFO's depth in frames and its phase step per grid cell of 16 frames. */
   readonly depth: number;
-  readonly inc: number;
+  readonly cellStep: number;
+  /** Single-precision values. */
   readonly dry: number;
   readonly wet: number;
   readonly feedback: number;
@@ -346,7 +350,7 @@ export interface ModDelay {
   readonly sineSize: number;
 }
 
-/** Where a channel's pass leaves the LFO and the line: its phase, write position and frames into the grid cell. */
+/** Where a channel's pass leaves the LFO and the line: the phase at the grid cell's start, write position and frames into the cell. */
 export interface ModDelayState {
   phase: number;
   pos: number;
@@ -369,8 +373,10 @@ export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: M
   }
   // Constants, then voices' offsets (R); state after them; LFO scratch after that.
   const par = R, st0 = R + 256, l = R + 512;
-  f64.set([p.base, p.depth, p.inc, p.dry, p.wet, p.feedback, p.channelOffset], par / 8);
-  f64.set(p.voiceOffset, par / 8 + 7);
+  f64.set([p.depth, p.cellStep, p.channelOffset], par / 8);
+  f32.set([p.frac, p.dry, p.wet, p.feedback], par / 4 + 6);
+  i32[par / 4 + 10] = p.whole;
+  f64.set(p.voiceOffset, par / 8 + 6);
   f32.set(line, OUT / 4);
   const size = line.length / 2;
   f64[st0 / 8] = st.phase;
