@@ -24,6 +24,7 @@ export default defineConfig({
       'test/oversampler.test.ts',
       'test/wasm-kernels.test.ts',
       'test/kernels-used.test.ts',
+      'test/resampler-direct.test.ts',
       'test/speech-denoise.test.ts',
     ],
     testTimeout: 120_000,
