@@ -51,6 +51,22 @@ describe('time_stretch', () => {
   }
 });
 
+describe('pitch_shift and time_stretch on more than one channel', () => {
+  // Every channel is cut at the positions the search finds on the channels' mean: channels that are all the same
+  // signal (their mean is that signal exactly, for 2 and 4 channels) must give the mono result, sample for sample.
+  // A search on anything else (the difference of the channels: silence here) places the frames elsewhere.
+  const chord = Float32Array.from({ length: SR * 2 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / SR) + 0.2 * Math.sin((2 * Math.PI * 331 * i) / SR + 1));
+  for (const step of [{ effect: 'time_stretch', parameters: { durationRatio: 1.3 } }, { effect: 'pitch_shift', parameters: { semitones: -4 } }]) {
+    it(`${step.effect}: 2 and 4 identical channels give the mono result`, async () => {
+      const [mono] = (await renderChain([chord], [step], { sampleRate: SR, channels: 1 }, { blockSize: 4096 })).audio;
+      for (const channels of [2, 4]) {
+        const out = (await renderChain(Array.from({ length: channels }, () => chord.slice()), [step], { sampleRate: SR, channels }, { blockSize: 4096 })).audio;
+        for (const c of out) expect(Buffer.from(c.buffer, c.byteOffset, c.byteLength).equals(Buffer.from(mono.buffer, mono.byteOffset, mono.byteLength)), `${channels} channels`).toBe(true);
+      }
+    });
+  }
+});
+
 describe('resampler', () => {
   it('keeps a sine’s frequency, gives the exact length, rejects what would alias, for any block size', async () => {
     for (const [from, to] of [[44_100, 48_000], [48_000, 44_100], [44_100, 22_050]] as const) {
@@ -191,21 +207,26 @@ describe('pitch_shift and time_stretch quality against SoX (THD+N on sines and c
     return ffmpegDecode(output, SR);
   }
 
-  const cases: [string, ChainStep, string[]][] = [
-    ['pitch +3 semitones', { effect: 'pitch_shift', parameters: { semitones: 3 } }, ['pitch', '300']],
-    ['pitch −5 semitones', { effect: 'pitch_shift', parameters: { semitones: -5 } }, ['pitch', '-500']],
-    ['stretch × 1.25', { effect: 'time_stretch', parameters: { durationRatio: 1.25 } }, ['tempo', String(1 / 1.25)]],
-    ['stretch × 0.7', { effect: 'time_stretch', parameters: { durationRatio: 0.7 } }, ['tempo', String(1 / 0.7)]],
+  // Besides the issue's bound (within 6 dB of SoX), each case is held to what this implementation measured
+  // (2026-12-06; the computation is deterministic): within 3 dB on the sine, 1.5 dB on the chord, so that a slip
+  // the SoX bound leaves room for shows. A stale tap of the fractional reader took pitch +3's sine from −82.2 to
+  // −75.5 dB; a Hann window turned upside down took the stretched chords from −29.5 to −27.5 and −29.1 to −24.6 dB.
+  // (Whole-sample splices, before the fractional placement, gave −37 to −39 dB on the sine.)
+  const cases: [string, ChainStep, string[], { sine: number; chord: number }][] = [
+    ['pitch +3 semitones', { effect: 'pitch_shift', parameters: { semitones: 3 } }, ['pitch', '300'], { sine: -82.2, chord: -25.9 }],
+    ['pitch −5 semitones', { effect: 'pitch_shift', parameters: { semitones: -5 } }, ['pitch', '-500'], { sine: -56.4, chord: -29.5 }],
+    ['stretch × 1.25', { effect: 'time_stretch', parameters: { durationRatio: 1.25 } }, ['tempo', String(1 / 1.25)], { sine: -68.3, chord: -29.5 }],
+    ['stretch × 0.7', { effect: 'time_stretch', parameters: { durationRatio: 0.7 } }, ['tempo', String(1 / 0.7)], { sine: -52.2, chord: -29.1 }],
   ];
-  for (const [name, step, soxArgs] of cases) {
+  for (const [name, step, soxArgs, measured] of cases) {
     it(name, async () => {
-      for (const [what, x, partials] of [['sine 440 Hz', sine(440, 5), 1], ['C major chord', chord(5), 3]] as const) {
+      for (const [what, x, partials, was, margin] of [['sine 440 Hz', sine(440, 5), 1, measured.sine, 3], ['C major chord', chord(5), 3, measured.chord, 1.5]] as const) {
         const [ours] = (await renderChain([x], [step], { sampleRate: SR, channels: 1 }, { blockSize: 4096 })).audio;
         const theirs = await sox(x, soxArgs);
         const [a, b] = [thdN(ours, partials), thdN(theirs, partials)];
         console.log(`${name}, ${what}: THD+N ours ${a.toFixed(1)} dB, sox ${b.toFixed(1)} dB`);
         expect(a, `${what}: ours ${a.toFixed(1)} dB, sox ${b.toFixed(1)} dB`).toBeLessThanOrEqual(b + 6);
-        if (what === 'sine 440 Hz') expect(a, `${what}: ours ${a.toFixed(1)} dB`).toBeLessThan(-50); // whole-sample splices: −39 dB
+        expect(a, `${what}: ours ${a.toFixed(1)} dB, measured ${was} dB before`).toBeLessThan(was + margin);
       }
     }, 60_000);
   }
