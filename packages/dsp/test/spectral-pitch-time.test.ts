@@ -51,6 +51,30 @@ describe('time_stretch', () => {
   }
 });
 
+describe('pitch_shift and time_stretch from the first frame to the last', () => {
+  // A steady sine stays steady everywhere but the first and last 20 ms (the first frame fades in over its rising
+  // half; the last ones overlap the silence the end is padded with): each 10 ms of the output within 0.5 dB of the
+  // sine's level. The middle alone is what the THD+N tests see; the first frame and the flushed tail are not there.
+  const steps = [
+    { effect: 'time_stretch', parameters: { durationRatio: 1.3 } },
+    { effect: 'time_stretch', parameters: { durationRatio: 0.6 } },
+    { effect: 'pitch_shift', parameters: { semitones: 4 } },
+  ];
+  for (const step of steps) {
+    it(`${step.effect} ${JSON.stringify(step.parameters)}: every 10 ms at the sine’s level`, async () => {
+      const x = sine(440, 1.5);
+      const [out] = (await renderChain([x], [step], { sampleRate: SR, channels: 1 }, { blockSize: 1000 })).audio;
+      const w = SR / 100;
+      const db = (a: number) => {
+        let e = 0;
+        for (let i = a; i < a + w; i++) e += out[i] * out[i];
+        return 10 * Math.log10(e / w / 0.125); // re. the input's mean square (amplitude 0.5)
+      };
+      for (let a = 2 * w; a + 3 * w <= out.length; a += w) expect(Math.abs(db(a)), `${(a / SR).toFixed(2)} s of ${(out.length / SR).toFixed(2)} s`).toBeLessThan(0.5);
+    });
+  }
+});
+
 describe('pitch_shift and time_stretch on more than one channel', () => {
   // Every channel is cut at the positions the search finds on the channels' mean: channels that are all the same
   // signal (their mean is that signal exactly, for 2 and 4 channels) must give the mono result, sample for sample.
