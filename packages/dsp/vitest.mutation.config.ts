@@ -26,6 +26,7 @@ export default defineConfig({
       'test/kernels-used.test.ts',
       'test/resampler-direct.test.ts',
       'test/speech-denoise.test.ts',
+      'test/kernel-memory.test.ts',
     ],
     testTimeout: 120_000,
     pool: 'forks',

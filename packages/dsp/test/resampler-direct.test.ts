@@ -55,7 +55,7 @@ let seed = 1;
 const noise = (n: number) => Float32Array.from({ length: n }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 1.6 - 0.8);
 
 /** Run `channels` signals through the resampler in blocks of the given sizes (cycled), then flush. */
-function streamed(xs: Float32Array[], inRate: number, outRate: number, quality: 'high' | 'fast', sizes: number[]): Float32Array[] {
+function streamed(xs: Float32Array[], inRate: number, outRate: number, quality: 'high' | 'fast', sizes: readonly number[]): Float32Array[] {
   const r = createResampler(inRate, outRate, xs.length, quality);
   const parts: Float32Array[][] = [];
   for (let at = 0, i = 0; at < xs[0].length; i++) {

@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InvalidMediaError, LimitExceededError } from '../errors.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
-import { f32StereoJoin, f32StereoSplit, f32ToS16Mono, planarToS16Stereo, s16MonoToF32, s16StereoToPlanar } from '../engine/wasm/index.ts';
+import { f32StereoJoin, f32StereoSplit, f32ToS16Mono, kernelBytes, kernelFloats, planarToS16Stereo, releaseKernelMemory, s16MonoToF32, s16StereoToPlanar } from '../engine/wasm/index.ts';
 
 export type WavSampleType = 'int' | 'float';
 
@@ -189,6 +189,8 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
     throw new LimitExceededError('Media::TooLong', `the audio lasts ${(info.frames / info.sampleRate).toFixed(1)} s; the limit is ${(maxFrames / info.sampleRate).toFixed(0)} s`);
   }
   const fh = await open(path, 'r');
+  let ring: AudioBlock[] | null = null;
+  let bufs: Uint8Array[] = [];
   try {
     const bytesPerBlock = blockFrames * info.blockAlign;
     // Reads of about IO_BYTES (whole blocks), cut into blocks here: one read per block cost a thread-pool round
@@ -199,7 +201,8 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
     let pos = info.dataOffset;
     // Two byte buffers used in turn: the next read is started before the current one is converted, so disk
     // and processing overlap; a buffer is read into again only after all its bytes became (fresh) float blocks.
-    const bufs = [new Uint8Array(bytesPerRead), new Uint8Array(bytesPerRead)];
+    // In the kernels' memory where there is room: the conversion reads them where they are.
+    bufs = [kernelBytes(bytesPerRead) ?? new Uint8Array(bytesPerRead), kernelBytes(bytesPerRead) ?? new Uint8Array(bytesPerRead)];
     let turn = 0;
     const readNext = () => {
       if (remaining <= 0) return null;
@@ -213,8 +216,9 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
         return buf;
       });
     };
-    // With reuseBlocks, float blocks come from a ring of three (see DecodeOptions.reuseBlocks).
-    const ring = reuseBlocks ? Array.from({ length: 3 }, () => Array.from({ length: info.channels }, () => new Float32Array(blockFrames))) : null;
+    // With reuseBlocks, float blocks come from a ring of three (see DecodeOptions.reuseBlocks), in the kernels' memory
+    // where there is room: the conversion writes them there, and the effects' kernels work on them where they are.
+    ring = reuseBlocks ? Array.from({ length: 3 }, () => Array.from({ length: info.channels }, () => kernelFloats(blockFrames) ?? new Float32Array(blockFrames))) : null;
     let blocks = 0;
     let next = readNext();
     // Blocks cut from one read follow each other without a turn of the event loop; whoever runs beside the stream
@@ -233,7 +237,8 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
       }
     }
   } finally {
-    await fh.close();
+    await fh.close(); // no read in flight past this
+    for (const x of [...bufs, ...(ring ?? []).flat()]) releaseKernelMemory(x);
   }
 }
 
@@ -358,6 +363,7 @@ export function interleave(block: AudioBlock, opts: WavWriteOptions, into?: Uint
 /** Write a WAV file streaming: placeholder sizes first, patched when the stream ends. */
 export async function writeWavFile(stream: AsyncIterable<AudioBlock>, format: StreamFormat, path: string, opts: WavWriteOptions = {}) {
   const fh = await open(path, 'w');
+  let slots: Uint8Array[] = [];
   try {
     const headerLen = wavHeader(format, opts, 0).length;
     let pos = headerLen;
@@ -366,7 +372,8 @@ export async function writeWavFile(stream: AsyncIterable<AudioBlock>, format: St
     // write per ~1 MiB instead of one per block). One write in flight while the other buffer fills: a buffer is
     // filled again only after the write that used it has finished (awaited before the next write starts).
     let inFlight: Promise<unknown> = Promise.resolve();
-    const slots = [new Uint8Array(IO_BYTES), new Uint8Array(IO_BYTES)];
+    // In the kernels' memory where there is room: the conversion writes them where they are.
+    slots = [kernelBytes(IO_BYTES) ?? new Uint8Array(IO_BYTES), kernelBytes(IO_BYTES) ?? new Uint8Array(IO_BYTES)];
     let slot = 0;
     let fill = 0;
     const flush = async (bytes: Uint8Array) => {
@@ -395,6 +402,7 @@ export async function writeWavFile(stream: AsyncIterable<AudioBlock>, format: St
     await fh.write(wavHeader(format, opts, dataBytes), 0, headerLen, 0);
     return { bytes: pos, frames };
   } finally {
-    await fh.close();
+    await fh.close(); // no write in flight past this
+    for (const x of slots) releaseKernelMemory(x);
   }
 }

@@ -1,5 +1,5 @@
 import { msToFrames, renderTail } from '../../engine/util.ts';
-import { echoSegment } from '../../engine/wasm/index.ts';
+import { echoSegment, kernelFloats, releaseKernelMemory } from '../../engine/wasm/index.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
 
 const TAIL_FLOOR = Math.pow(10, -90 / 20);
@@ -45,7 +45,9 @@ export const delay = defineEffect({
   create(p, { format }) {
     const channels = format.channels;
     const len = Math.max(1, msToFrames(p.timeMs, format.sampleRate));
-    const lines = Array.from({ length: channels }, () => new Float32Array(len));
+    // In the kernels' memory where there is room (the echo kernel then works on them where they are), handed back
+    // at the end of the stream.
+    const lines = Array.from({ length: channels }, () => kernelFloats(len) ?? new Float32Array(len));
     const lp = new Float64Array(channels);
     const damp = p.dampingHz >= 0.49 * format.sampleRate ? 1 : 1 - Math.exp((-2 * Math.PI * p.dampingHz) / format.sampleRate);
     const fb = p.feedback;
@@ -112,7 +114,11 @@ export const delay = defineEffect({
       outputChannels: channels,
       process: run,
       // Emit one delay length at a time while anything audible is left in the line.
-      flush: (): AudioBlock => (wet > 0 ? renderTail(run, channels, len, tailLeft, lineIsQuiet) : []),
+      flush: (): AudioBlock => {
+        const tail = wet > 0 ? renderTail(run, channels, len, tailLeft, lineIsQuiet) : [];
+        for (const line of lines) releaseKernelMemory(line);
+        return tail;
+      },
     };
   },
 });

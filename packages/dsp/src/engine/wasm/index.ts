@@ -53,7 +53,10 @@ const RS_OUT_MAX = 4096; // per channel
 const SIN = RS_OUT + 2 * RS_OUT_MAX * 4;
 // The compressor's three arrays of CHUNK f64 (levels, reductions, mean squares).
 const CMP = SIN + 65_536;
-// The module's memory (kernels.wat: 80 pages) ends at 5 MiB, past CMP + 384 KiB.
+// Arrays that live in the module's memory (`kernelFloats`): from 5 MiB, past CMP + 384 KiB, to the memory's end
+// (kernels.wat: 208 pages, 13 MiB).
+const ARENA = 5 << 20;
+const ARENA_END = 13 << 20;
 
 /** The sine table now in the module's memory. */
 let sinFor: Float64Array | null = null;
@@ -100,7 +103,82 @@ export function useSimd(on: boolean): void {
   tablesFor = [];
   rsTableFor = null;
   sinFor = null;
+  arena = [];
 }
+
+/** The arena's allocations, [start, end) in bytes, in address order. */
+let arena: [number, number][] = [];
+
+/** Frees the space of an arena array its holder dropped without handing it back (a stream abandoned midway). */
+const dropped = new FinalizationRegistry<{ memory: ArrayBufferLike; start: number }>(({ memory, start }) => free(memory, start));
+
+function free(memory: ArrayBufferLike, start: number): void {
+  if (memory !== kernels?.u8.buffer) return; // memory renewed since (`useSimd`): nothing to free
+  const i = arena.findIndex(([s]) => s === start);
+  if (i >= 0) arena.splice(i, 1);
+}
+
+/** `bytes` (a multiple of 64) of the arena, first fit: the start address, or −1 when there is no room. */
+function allocate(bytes: number): number {
+  let at = ARENA;
+  let i = 0;
+  for (; i < arena.length && arena[i][0] - at < bytes; i++) at = arena[i][1];
+  if (at + bytes > ARENA_END) return -1;
+  arena.splice(i, 0, [at, at + bytes]);
+  return at;
+}
+
+/**
+ * An arena array of `count` elements of `Type`, or null when the kernels are off or there is no room. Zeroed when
+ * asked: the first touch of memory costs a page fault per 4 KiB (about 3.5 ms a MiB here), which a buffer that is
+ * only read into leaves to the read.
+ */
+function arenaArray<T extends Float32Array | Uint8Array>(Type: { BYTES_PER_ELEMENT: number; new (buffer: ArrayBuffer, offset: number, length: number): T }, count: number, zeroed: boolean): T | null {
+  const h = heap();
+  if (!h || count <= 0) return null;
+  const at = allocate((count * Type.BYTES_PER_ELEMENT + 63) & ~63); // whole cache lines
+  if (at < 0) return null;
+  const x = new Type(h.u8.buffer as ArrayBuffer, at, count);
+  if (zeroed) x.fill(0);
+  dropped.register(x, { memory: h.u8.buffer, start: at }, x);
+  return x;
+}
+
+/**
+ * `count` floats (zeroed) living in the kernels' memory, or null when the kernels are off or the arena is full. The
+ * kernels work on such an array where it is, with no copy in or out: blocks that go from the decoder through the
+ * effects to the encoder in this memory cross between JavaScript and the kernels not at all. Hand it back with
+ * `releaseKernelMemory` when done; one dropped without that gets its space back when it is garbage collected, so
+ * keep the array itself for as long as any subarray of it is in use.
+ */
+export const kernelFloats = (count: number): Float32Array | null => arenaArray(Float32Array, count, true);
+
+/**
+ * `count` bytes in the kernels' memory, as `kernelFloats` but not zeroed (what was there before): file reads and
+ * writes go straight into and out of it.
+ */
+export const kernelBytes = (count: number): Uint8Array | null => arenaArray(Uint8Array, count, false);
+
+/** Hands back an array from `kernelFloats` or `kernelBytes` (anything else, or one already handed back, is ignored). */
+export function releaseKernelMemory(x: Float32Array | Uint8Array): void {
+  if (dropped.unregister(x)) free(x.buffer, x.byteOffset);
+}
+
+/**
+ * Bytes the conversions, the gain and the echo copied between JavaScript's arrays and the kernels' memory since the
+ * process started: none for arrays that live there (`kernelFloats`, `kernelBytes`). For tests and measurements.
+ */
+let crossed = 0;
+export const bytesCopiedToKernels = (): number => crossed;
+
+/** dst.set(src, at), returning the bytes copied. */
+function copy<T extends Float32Array | Uint8Array>(dst: T, at: number, src: T): number {
+  dst.set(src as never, at);
+  return src.byteLength;
+}
+
+/** The byte address of `x` in the kernels' memory, or −1 when it lives elsewhere (the kernels then copy it). */
+const addressOf = (h: Heap, x: Float32Array | Uint8Array): number => (x.buffer === h.u8.buffer ? x.byteOffset : -1);
 
 export function simdEnabled(): boolean {
   return heap() !== null;
@@ -120,26 +198,41 @@ function inPieces(count: number, room: number, piece: (h: Heap, at: number, n: n
   return todo;
 }
 
+/**
+ * Where the kernel reads or writes from element `at` of `x`: in place when `x` lives in the kernels' memory, else
+ * the scratch region `scratch` (the caller copies).
+ */
+const place = (h: Heap, x: Float32Array | Uint8Array, at: number, scratch: number): number => {
+  const a = addressOf(h, x);
+  return a >= 0 ? a + at * x.BYTES_PER_ELEMENT : scratch;
+};
+
 /** Interleaved stereo bytes (`bytesPerFrame` each) → planar f32, by `kernel`. */
 const stereoToPlanar =
   (kernel: 's16x2_to_f32' | 'f32x2_split', bytesPerFrame: number) =>
   (src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number =>
-    inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
-      u8.set(src.subarray(at * bytesPerFrame, (at + n) * bytesPerFrame), IN);
-      k[kernel](IN, L, R, n);
-      l.set(f32.subarray(L / 4, L / 4 + n), at);
-      r.set(f32.subarray(R / 4, R / 4 + n), at);
+    inPieces(frames, CHUNK, (h, at, n) => {
+      const { k, u8, f32 } = h;
+      const ps = place(h, src, at * bytesPerFrame, IN);
+      if (ps === IN) crossed += copy(u8, IN, src.subarray(at * bytesPerFrame, (at + n) * bytesPerFrame));
+      const pl = place(h, l, at, L), pr = place(h, r, at, R);
+      k[kernel](ps, pl, pr, n);
+      if (pl === L) crossed += copy(l, at, f32.subarray(L / 4, L / 4 + n));
+      if (pr === R) crossed += copy(r, at, f32.subarray(R / 4, R / 4 + n));
     });
 
 /** Planar f32 → interleaved stereo bytes (`bytesPerFrame` each), by `kernel`. */
 const planarToStereo =
   (kernel: 'f32_to_s16x2' | 'f32x2_join', bytesPerFrame: number) =>
   (l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number =>
-    inPieces(frames, CHUNK, ({ k, u8, f32 }, at, n) => {
-      f32.set(l.subarray(at, at + n), L / 4);
-      f32.set(r.subarray(at, at + n), R / 4);
-      k[kernel](L, R, OUT, n);
-      dst.set(u8.subarray(OUT, OUT + n * bytesPerFrame), at * bytesPerFrame);
+    inPieces(frames, CHUNK, (h, at, n) => {
+      const { k, u8, f32 } = h;
+      const pl = place(h, l, at, L), pr = place(h, r, at, R);
+      if (pl === L) crossed += copy(f32, L / 4, l.subarray(at, at + n));
+      if (pr === R) crossed += copy(f32, R / 4, r.subarray(at, at + n));
+      const pd = place(h, dst, at * bytesPerFrame, OUT);
+      k[kernel](pl, pr, pd, n);
+      if (pd === OUT) crossed += copy(dst, at * bytesPerFrame, u8.subarray(OUT, OUT + n * bytesPerFrame));
     });
 
 /** Interleaved 16-bit stereo bytes → planar f32. */
@@ -153,29 +246,36 @@ export const f32StereoJoin = planarToStereo('f32x2_join', 8);
 
 /** 16-bit mono bytes → f32. */
 export function s16MonoToF32(src: Uint8Array, dst: Float32Array, samples: number): number {
-  return inPieces(samples, CHUNK, ({ k, u8, f32 }, at, n) => {
-    u8.set(src.subarray(at * 2, (at + n) * 2), IN);
-    k.s16_to_f32(IN, L, n);
-    dst.set(f32.subarray(L / 4, L / 4 + n), at);
+  return inPieces(samples, CHUNK, (h, at, n) => {
+    const { k, u8, f32 } = h;
+    const ps = place(h, src, at * 2, IN);
+    if (ps === IN) crossed += copy(u8, IN, src.subarray(at * 2, (at + n) * 2));
+    const p = place(h, dst, at, L);
+    k.s16_to_f32(ps, p, n);
+    if (p === L) crossed += copy(dst, at, f32.subarray(L / 4, L / 4 + n));
   });
 }
 
 /** f32 → 16-bit mono bytes (round half up, saturate, NaN → 0). */
 export function f32ToS16Mono(src: Float32Array, dst: Uint8Array, samples: number): number {
-  return inPieces(samples, CHUNK, ({ k, u8, f32 }, at, n) => {
-    f32.set(src.subarray(at, at + n), L / 4);
-    k.f32_to_s16(L, OUT, n);
-    dst.set(u8.subarray(OUT, OUT + n * 2), at * 2);
+  return inPieces(samples, CHUNK, (h, at, n) => {
+    const { k, u8, f32 } = h;
+    const p = place(h, src, at, L);
+    if (p === L) crossed += copy(f32, L / 4, src.subarray(at, at + n));
+    const pd = place(h, dst, at * 2, OUT);
+    k.f32_to_s16(p, pd, n);
+    if (pd === OUT) crossed += copy(dst, at * 2, u8.subarray(OUT, OUT + n * 2));
   });
 }
 
 /** x[i] *= g for every sample (in f64, rounded to f32, as the JavaScript statement does). */
 export function scaleInPlace(x: Float32Array, g: number): number {
   // Two chunks' worth of floats fit between IN and OUT's end.
-  return inPieces(x.length, CHUNK * 2, ({ k, f32 }, at, n) => {
-    f32.set(x.subarray(at, at + n), IN / 4);
-    k.scale(IN, n, g);
-    x.set(f32.subarray(IN / 4, IN / 4 + n), at);
+  return inPieces(x.length, CHUNK * 2, (h, at, n) => {
+    const p = place(h, x, at, IN);
+    if (p === IN) crossed += copy(h.f32, IN / 4, x.subarray(at, at + n));
+    h.k.scale(p, n, g);
+    if (p === IN) crossed += copy(x, at, h.f32.subarray(IN / 4, IN / 4 + n));
   });
 }
 
@@ -535,11 +635,12 @@ export function echoSegment(line: Float32Array, pos: number, x: Float32Array, fr
   const { k, f32 } = h;
   for (let at = 0; at < n; at += CHUNK) {
     const m = Math.min(CHUNK, n - at);
-    f32.set(line.subarray(pos + at, pos + at + m), L / 4);
-    f32.set(x.subarray(from + at, from + at + m), R / 4);
-    k.echo(L, R, m, fb, dry, wet);
-    line.set(f32.subarray(L / 4, L / 4 + m), pos + at);
-    x.set(f32.subarray(R / 4, R / 4 + m), from + at);
+    const pl = place(h, line, pos + at, L), px = place(h, x, from + at, R);
+    if (pl === L) crossed += copy(f32, L / 4, line.subarray(pos + at, pos + at + m));
+    if (px === R) crossed += copy(f32, R / 4, x.subarray(from + at, from + at + m));
+    k.echo(pl, px, m, fb, dry, wet);
+    if (pl === L) crossed += copy(line, pos + at, f32.subarray(L / 4, L / 4 + m));
+    if (px === R) crossed += copy(x, from + at, f32.subarray(R / 4, R / 4 + m));
   }
   return true;
 }

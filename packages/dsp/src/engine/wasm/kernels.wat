@@ -4,7 +4,7 @@
 ;; They work on 4 frames per step and stop at the last multiple of 4; the caller does the rest.
 ;; Built into kernels-binary.ts by `npm run build:wasm -w @david/dsp` (wabt); a test checks the two agree.
 (module
-  (memory (export "memory") 80)
+  (memory (export "memory") 208)
 
   ;; Interleaved 16-bit stereo at $src -> planar f32 at $l and $r (x / 32768, exact).
   (func (export "s16x2_to_f32") (param $src i32) (param $l i32) (param $r i32) (param $frames i32)

@@ -1,0 +1,119 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { decodeFile } from '../src/codecs/decode.ts';
+import { writeWavFile } from '../src/codecs/wav.ts';
+import { applyChain, blocksOf } from '../src/engine/chain.ts';
+import { bytesCopiedToKernels, kernelBytes, kernelFloats, releaseKernelMemory, useSimd } from '../src/engine/wasm/index.ts';
+import type { AudioBlock, ChainStep } from '../src/types.ts';
+
+// Arrays in the kernels' own memory: the decoder reads the file into it and converts there, the effects' kernels
+// work on the blocks where they are, and the encoder converts from there into the bytes it writes. Nothing crosses
+// between JavaScript and the kernels; the output is the same as with ordinary arrays.
+
+const dir = mkdtempSync(join(tmpdir(), 'david-kmem-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => useSimd(true));
+
+const inKernels = (x: ArrayBufferView, y: ArrayBufferView) => x.buffer === y.buffer;
+
+describe('arrays in the kernels’ memory', () => {
+  it('are zeroed floats or bytes in the kernels’ memory, never overlapping, and space handed back is given again (zeroed)', () => {
+    const a = kernelFloats(1000)!, b = kernelBytes(3001)!, c = kernelFloats(17)!;
+    for (const x of [a, b, c]) expect(inKernels(x, a)).toBe(true);
+    expect(a.length).toBe(1000);
+    expect(b.length).toBe(3001);
+    expect(a.every((v) => v === 0) && c.every((v) => v === 0)).toBe(true);
+    const spans = [a, b, c].map((x) => [x.byteOffset, x.byteOffset + x.byteLength]).sort((p, q) => p[0] - q[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
+    for (const x of [a, b, c]) expect(x.byteOffset % 64).toBe(0);
+    a.fill(7);
+    releaseKernelMemory(a);
+    const again = kernelFloats(1000)!;
+    expect(again.byteOffset).toBe(a.byteOffset);
+    expect(again.every((v) => v === 0)).toBe(true);
+    releaseKernelMemory(a); // already handed back: must not free `again`
+    expect(kernelFloats(1000)!.byteOffset).not.toBe(again.byteOffset);
+    releaseKernelMemory(new Float32Array(4)); // not one of them: ignored
+    for (const x of [again, b, c]) releaseKernelMemory(x);
+  });
+
+  it('are not given when the kernels are off, or when the memory is full', () => {
+    useSimd(false);
+    expect(kernelFloats(16)).toBeNull();
+    expect(kernelBytes(16)).toBeNull();
+    useSimd(true);
+    // A fresh memory (useSimd renews it) has 8 MiB for them: two arrays of 3 MiB, and then 2 MiB in smaller pieces.
+    const taken: Float32Array[] = [];
+    for (let x = kernelFloats(3 << 18); x; x = kernelFloats(3 << 18)) taken.push(x);
+    expect(taken.length).toBe(2);
+    const rest = kernelBytes(2 << 20);
+    expect(rest).not.toBeNull();
+    expect(kernelBytes(64)).toBeNull();
+    for (const x of [...taken, rest!]) releaseKernelMemory(x);
+    expect(kernelFloats(2 << 20)).not.toBeNull();
+  });
+});
+
+/** A test signal with the values that break conversions: ties, clipping, silence, full scale. */
+function signal(channels: number, frames: number): AudioBlock {
+  let s = 11 + channels;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return Array.from({ length: channels }, (_, c) =>
+    Float32Array.from({ length: frames }, (_, i) => {
+      const r = rnd();
+      if (r < 0.1) return [1, -1, 0, 0.5 / 32768, -1.5 / 32768][Math.floor(rnd() * 5)];
+      return (rnd() * 2 - 1) * (0.4 + 0.2 * c) * Math.sin(i / 50);
+    }),
+  );
+}
+
+/** Decode (into the ring the CLI uses), run `steps`, encode; the written file's bytes and what crossed meanwhile. */
+async function run(input: string, steps: ChainStep[], opts: { float?: boolean }) {
+  const before = bytesCopiedToKernels();
+  const decoded = await decodeFile(input, { reuseBlocks: true, blockFrames: 4096 });
+  const { stream, format } = applyChain(decoded.stream, steps, decoded.format, dir);
+  const out = join(dir, 'out.wav');
+  await writeWavFile(stream, format, out, opts);
+  return { bytes: readFileSync(out), crossed: bytesCopiedToKernels() - before };
+}
+
+describe('a WAV through the effects in the kernels’ memory', () => {
+  const cases = [
+    { name: '16-bit stereo', channels: 2, float: false },
+    { name: 'float stereo', channels: 2, float: true },
+    { name: '16-bit mono', channels: 1, float: false },
+  ];
+  for (const { name, channels, float } of cases) {
+    it(`copies nothing between JavaScript and the kernels for gain on ${name}, and writes the bytes the JavaScript writes`, async () => {
+      const frames = 100_003; // not a multiple of 4 or of the block: the JavaScript does the last frames
+      const input = join(dir, `in-${channels}-${float}.wav`);
+      await writeWavFile(blocksOf(signal(channels, frames), 8192), { sampleRate: 44_100, channels }, input, { float });
+      const steps: ChainStep[] = [{ effect: 'gain', parameters: { gainDb: -6 } }, { effect: 'gain', parameters: { gainDb: 2.5 } }];
+      const on = await run(input, steps, { float });
+      useSimd(false);
+      const off = await run(input, steps, { float });
+      expect(on.crossed).toBe(0);
+      expect(off.crossed).toBe(0); // nothing to copy to kernels that are off
+      expect(on.bytes.equals(off.bytes)).toBe(true);
+      expect(on.bytes.length).toBe((float ? 68 : 44) + frames * channels * (float ? 4 : 2)); // every frame, none twice
+    });
+  }
+
+  it('copies only the echo’s tail for the delay (its lines live there too), and writes the bytes the JavaScript writes', async () => {
+    const frames = 44_100;
+    const input = join(dir, 'in-delay.wav');
+    await writeWavFile(blocksOf(signal(2, frames), 8192), { sampleRate: 44_100, channels: 2 }, input);
+    const steps: ChainStep[] = [{ effect: 'delay', parameters: { timeMs: 100, feedback: 0.5, mix: 0.4 } }];
+    const on = await run(input, steps, {});
+    useSimd(false);
+    const off = await run(input, steps, {});
+    expect(on.bytes.equals(off.bytes)).toBe(true);
+    const tailFrames = (on.bytes.length - 44) / 4 - frames;
+    expect(tailFrames).toBeGreaterThan(0);
+    // The tail's blocks are made by the effect (ordinary arrays): the echo copies them in and out, the encoder in.
+    expect(on.crossed).toBeGreaterThan(0);
+    expect(on.crossed).toBeLessThanOrEqual(tailFrames * 2 * 4 * 3);
+  });
+});
