@@ -219,7 +219,7 @@ describe('the david command', () => {
     expect(JSON.parse((await david('effects', 'gain', '--json=true')).stdout).id).toBe('gain');
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8'));
     expect((await david('--version')).stdout.trim()).toBe(`david ${pkg.version}`);
-  });
+  }, 60_000); // eleven processes: past the default 5 s on a loaded machine
 
   it('never destroys its input: the same path, a symlink or a hard link as output is refused', async () => {
     const input = await sineFile('precious.wav');

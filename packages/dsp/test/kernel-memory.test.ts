@@ -116,4 +116,24 @@ describe('a WAV through the effects in the kernels’ memory', () => {
     expect(on.crossed).toBeGreaterThan(0);
     expect(on.crossed).toBeLessThanOrEqual(tailFrames * 2 * 4 * 3);
   });
+
+  it('copies nothing for the equalizer, the noise gate, chorus and flanger on stereo, and writes the bytes the JavaScript writes', async () => {
+    const frames = 60_001;
+    const input = join(dir, 'in-effects.wav');
+    await writeWavFile(blocksOf(signal(2, frames), 8192), { sampleRate: 44_100, channels: 2 }, input);
+    const chains: ChainStep[][] = [
+      [{ effect: 'equalizer', parameters: { bands: [{ type: 'lowshelf', frequencyHz: 100, gainDb: 3, q: 0.707 }, { type: 'peaking', frequencyHz: 1000, gainDb: 6, q: 1 }, { type: 'highshelf', frequencyHz: 8000, gainDb: -3, q: 0.707 }, { type: 'highpass', frequencyHz: 40, q: 0.707 }] } }],
+      [{ effect: 'noise_gate', parameters: { thresholdDb: -20 } }],
+      [{ effect: 'chorus' }],
+      [{ effect: 'flanger' }],
+    ];
+    for (const steps of chains) {
+      useSimd(true);
+      const on = await run(input, steps, {});
+      useSimd(false);
+      const off = await run(input, steps, {});
+      expect(on.crossed, steps[0].effect).toBe(0);
+      expect(on.bytes.equals(off.bytes), steps[0].effect).toBe(true);
+    }
+  });
 });

@@ -165,8 +165,9 @@ export function releaseKernelMemory(x: Float32Array | Uint8Array): void {
 }
 
 /**
- * Bytes the conversions, the gain and the echo copied between JavaScript's arrays and the kernels' memory since the
- * process started: none for arrays that live there (`kernelFloats`, `kernelBytes`). For tests and measurements.
+ * Bytes the kernels' wrappers copied between JavaScript's arrays of samples and the kernels' memory since the process
+ * started: none for arrays that live there (`kernelFloats`, `kernelBytes`). For tests and measurements. (Tables,
+ * constants and state are not counted; the compressor, true peak, the resampler and WSOLA still copy their samples.)
  */
 let crossed = 0;
 export const bytesCopiedToKernels = (): number => crossed;
@@ -325,8 +326,9 @@ export function channelStats(x: Float32Array, clip: number, into: ChannelStats):
   let f64: Float64Array | undefined;
   into.done = inPieces(x.length, CHUNK * 2, (h, at, n) => {
     if (!f64) (f64 = h.f64).fill(0, acc, acc + 4); // carried from piece to piece
-    h.f32.set(x.subarray(at, at + n), IN / 4);
-    h.k.channel_stats(IN, n, clip, OUT);
+    const px = place(h, x, at, IN);
+    if (px === IN) crossed += copy(h.f32, IN / 4, x.subarray(at, at + n));
+    h.k.channel_stats(px, n, clip, OUT);
     into.clips += Number(new BigInt64Array(h.k.memory.buffer, OUT + 32, 1)[0]);
   });
   if (f64) [into.sEven, into.sOdd, into.qEven, into.qOdd] = f64.subarray(acc, acc + 4);
@@ -484,9 +486,10 @@ export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: M
   i32[st0 / 4 + 3] = st.cell;
   for (let at = 0; at < x.length; at += CHUNK * 2) {
     const n = Math.min(CHUNK * 2, x.length - at);
-    f32.set(x.subarray(at, at + n), IN / 4);
-    k.mod_delay(IN, n, OUT, size, voices, par, st0, SIN, p.sineSize, l);
-    x.set(f32.subarray(IN / 4, IN / 4 + n), at);
+    const px = place(h, x, at, IN);
+    if (px === IN) crossed += copy(f32, IN / 4, x.subarray(at, at + n));
+    k.mod_delay(px, n, OUT, size, voices, par, st0, SIN, p.sineSize, l);
+    if (px === IN) crossed += copy(x, at, f32.subarray(IN / 4, IN / 4 + n));
   }
   line.set(f32.subarray(OUT / 4, OUT / 4 + line.length));
   st.phase = f64[st0 / 8];
@@ -508,10 +511,11 @@ export function mixStereo(l: Float32Array, r: Float32Array, n: number, mono: Flo
   let crossings = 0;
   for (let at = 0; at < n; at += CHUNK) {
     const m = Math.min(CHUNK, n - at);
-    f32.set(l.subarray(at, at + m), L / 4);
-    f32.set(r.subarray(at, at + m), R / 4);
+    const pl = place(h, l, at, L), pr = place(h, r, at, R);
+    if (pl === L) crossed += copy(f32, L / 4, l.subarray(at, at + m));
+    if (pr === R) crossed += copy(f32, R / 4, r.subarray(at, at + m));
     i32[TPX / 4] = sign.last; // carried from piece to piece (TPX: scratch, as for true peak)
-    crossings += k.mix2(L, R, m, IN, OUT, TPX);
+    crossings += k.mix2(pl, pr, m, IN, OUT, TPX);
     sign.last = i32[TPX / 4];
     mono.set(f64.subarray(IN / 8, IN / 8 + m), at);
     energy.set(f64.subarray(OUT / 8, OUT / 8 + m), at);
@@ -536,9 +540,10 @@ export function kFilterStereo(l: Float32Array, r: Float32Array, offset: number, 
   f64[S / 8 + 1] = sums[1];
   for (let at = 0; at < count; at += CHUNK) {
     const n = Math.min(CHUNK, count - at);
-    f32.set(l.subarray(offset + at, offset + at + n), L / 4);
-    f32.set(r.subarray(offset + at, offset + at + n), R / 4);
-    k.kfilter2(L, R, n, C, ST, S);
+    const pl = place(h, l, offset + at, L), pr = place(h, r, offset + at, R);
+    if (pl === L) crossed += copy(f32, L / 4, l.subarray(offset + at, offset + at + n));
+    if (pr === R) crossed += copy(f32, R / 4, r.subarray(offset + at, offset + at + n));
+    k.kfilter2(pl, pr, n, C, ST, S);
   }
   sums[0] = f64[S / 8];
   sums[1] = f64[S / 8 + 1];
@@ -560,19 +565,20 @@ export function biquadStereo(l: Float32Array, r: Float32Array, coeffs: Float64Ar
   const C = OUT, ST = OUT + 128;
   for (let at = 0; at < l.length; at += CHUNK) {
     const n = Math.min(CHUNK, l.length - at);
-    f32.set(l.subarray(at, at + n), L / 4);
-    f32.set(r.subarray(at, at + n), R / 4);
+    const pl = place(h, l, at, L), pr = place(h, r, at, R);
+    if (pl === L) crossed += copy(f32, L / 4, l.subarray(at, at + n));
+    if (pr === R) crossed += copy(f32, R / 4, r.subarray(at, at + n));
     for (let s0 = 0; s0 < nSec; s0 += 3) {
       const m = Math.min(3, nSec - s0);
       f64.set(coeffs.subarray(s0 * 5, (s0 + m) * 5), C / 8);
       f64.set(state.subarray(s0 * 2, (s0 + m) * 2), ST / 8); // left
       f64.set(state.subarray((nSec + s0) * 2, (nSec + s0 + m) * 2), ST / 8 + 6); // right
-      k.biquad3(L, R, n, m, C, ST);
+      k.biquad3(pl, pr, n, m, C, ST);
       state.set(f64.subarray(ST / 8, ST / 8 + m * 2), s0 * 2);
       state.set(f64.subarray(ST / 8 + 6, ST / 8 + 6 + m * 2), (nSec + s0) * 2);
     }
-    l.set(f32.subarray(L / 4, L / 4 + n), at);
-    r.set(f32.subarray(R / 4, R / 4 + n), at);
+    if (pl === L) crossed += copy(l, at, f32.subarray(L / 4, L / 4 + n));
+    if (pr === R) crossed += copy(r, at, f32.subarray(R / 4, R / 4 + n));
   }
   return true;
 }
@@ -611,11 +617,12 @@ export function gateBlock(x0: Float32Array, x1: Float32Array, p: GateParams, st:
   i32[ST / 4 + 5] = st.held;
   for (let at = 0; at < x0.length; at += CHUNK) {
     const n = Math.min(CHUNK, x0.length - at);
-    f32.set(x0.subarray(at, at + n), L / 4);
-    if (two) f32.set(x1.subarray(at, at + n), R / 4);
-    k.gate(L, R, two ? 1 : 0, n, P, ST);
-    x0.set(f32.subarray(L / 4, L / 4 + n), at);
-    if (two) x1.set(f32.subarray(R / 4, R / 4 + n), at);
+    const p0 = place(h, x0, at, L), p1 = two ? place(h, x1, at, R) : R;
+    if (p0 === L) crossed += copy(f32, L / 4, x0.subarray(at, at + n));
+    if (two && p1 === R) crossed += copy(f32, R / 4, x1.subarray(at, at + n));
+    k.gate(p0, p1, two ? 1 : 0, n, P, ST);
+    if (p0 === L) crossed += copy(x0, at, f32.subarray(L / 4, L / 4 + n));
+    if (two && p1 === R) crossed += copy(x1, at, f32.subarray(R / 4, R / 4 + n));
   }
   st.env = f64[ST / 8];
   st.gain = f64[ST / 8 + 1];
