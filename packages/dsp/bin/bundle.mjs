@@ -2,7 +2,9 @@
 // the sources it was built from (every file's path, size and modification time under src/, and the lockfile's). The
 // command runs it when the key still matches and rebuilds it when it does not, so an edit is never served stale.
 // Built at install (`npm ci` runs the root `prepare`) or on first use; `npm run build:cli -w @david/dsp` forces it.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// node:fs through getBuiltinModule, not `import … from 'node:fs'`: the import's namespace reads every export, and its
+// ReadStream getter loads all of node:stream (~10 ms of every start).
+const { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

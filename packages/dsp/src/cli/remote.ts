@@ -5,9 +5,6 @@
  * that finished. Built on the typed client generated from the OpenAPI document.
  */
 import { createDavidClient, DavidApiError, unwrap, type components, type DavidClient, type JobView } from '@david/client';
-import { createWriteStream, openAsBlob } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { FORMATS, formatFromPath, isFormat, FORMAT_IDS, type ContainerFormat } from '../codecs/formats.ts';
@@ -316,7 +313,7 @@ async function upload(client: DavidClient, sessionId: string, item: Item): Promi
   );
   const form = new FormData();
   for (const [k, v] of Object.entries(ticket.upload.fields)) form.append(k, v);
-  form.append('file', await openAsBlob(item.input, { type: contentType }), basename(item.input));
+  form.append('file', await process.getBuiltinModule('node:fs').openAsBlob(item.input, { type: contentType }), basename(item.input));
   const res = await fetch(ticket.upload.url, { method: 'POST', body: form });
   if (res.status >= 300) throw new Error(`the upload was refused (${res.status}): ${(await res.text()).slice(0, 200)}`);
   item.state.file_id = ticket.file_id;
@@ -354,7 +351,10 @@ async function download(job: JobView, outDir: string, item: Item): Promise<strin
     if (!res.ok) throw new Error(`downloading ${o.url}: ${res.status}`);
     const temp = `${target}.part`;
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(temp));
+      // node:stream only here (loading it costs every command's start ~10 ms).
+      const { Readable } = process.getBuiltinModule('node:stream');
+      const { pipeline } = process.getBuiltinModule('node:stream/promises');
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), process.getBuiltinModule('node:fs').createWriteStream(temp));
       await rename(temp, target);
     } catch (err) {
       await rm(temp, { force: true });

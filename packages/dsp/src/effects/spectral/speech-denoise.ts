@@ -1,5 +1,4 @@
 import RNNoise from '@echogarden/rnnoise-wasm';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +34,7 @@ function wasmBytes(): Uint8Array {
   }
   for (const c of candidates) {
     try {
-      return readFileSync(c);
+      return process.getBuiltinModule('node:fs').readFileSync(c); // not `import`: see cli/main.ts's parseArgs
     } catch {
       // next
     }
