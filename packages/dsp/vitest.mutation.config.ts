@@ -27,6 +27,7 @@ export default defineConfig({
       'test/resampler-direct.test.ts',
       'test/speech-denoise.test.ts',
       'test/kernel-memory.test.ts',
+      'test/chain.test.ts',
     ],
     testTimeout: 120_000,
     pool: 'forks',
