@@ -109,6 +109,9 @@ describe('blocksOf, collect and renderChain', () => {
     }
     expect(sizes).toEqual([4096, 4096, 1809]);
     expect(audio[0]).toEqual(before);
+    const whole: number[] = [];
+    for await (const block of blocksOf([tone(8192)], 4096)) whole.push(block[0].length);
+    expect(whole).toEqual([4096, 4096]); // no empty block after a whole number of them
     const { audio: out } = await renderChain(audio, [{ effect: 'gain', parameters: { gainDb: 6 } }], { sampleRate: SR, channels: 1 });
     expect(audio[0]).toEqual(before);
     expect(out[0][100] / before[100]).toBeCloseTo(10 ** (6 / 20), 5);

@@ -7,7 +7,8 @@ import { decodeFile } from '../src/codecs/decode.ts';
 import { writeWavFile } from '../src/codecs/wav.ts';
 import { LoudnessMeter } from '../src/analysis/loudness.ts';
 import { blocksOf, renderChain } from '../src/engine/chain.ts';
-import { peakBetween, TP_TAPS } from '../src/engine/true-peak.ts';
+import { peakBetween, peakRange, TP_CENTER, TP_TAPS } from '../src/engine/true-peak.ts';
+import { useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, StreamFormat } from '../src/types.ts';
 import { ffmpegEbur128, LMMS_SAMPLES, lmmsSamples } from './references.ts';
 
@@ -120,6 +121,30 @@ describe('true peak: what the meter skips cannot matter', () => {
       const meter = new LoudnessMeter(format, { truePeak: true });
       for await (const b of blocksOf(chans, blockSize)) meter.push(b);
       expect(meter.summary().true_peak_dbtp, `blocks of ${blockSize}`).toBe(20 * Math.log10(want));
+    }
+  });
+
+  it('peakRange evaluates exactly the positions [start, end) and carries the running maximum, kernels on and off', () => {
+    // A spike covered only by position `end` (its two samples are work[end + TP_CENTER] and the next), and one only
+    // by position start − 1: neither may count; the quiet samples between must, each position as peakBetween says.
+    let s = 99;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const start = 200, end = 1200;
+    const work = Float64Array.from({ length: end + 2 * TP_TAPS }, () => (rnd() - 0.5) * 0.1);
+    work[end + TP_CENTER + 1] = 0.9;
+    work[start - 1 + TP_CENTER] = -0.8;
+    let want = 0;
+    for (let i = start; i < end; i++) want = Math.max(want, peakBetween(work, i, want));
+    expect(want).toBeLessThan(0.5); // the spikes' ringing reaches inside, the spikes do not
+    for (const on of [true, false]) {
+      useSimd(on);
+      try {
+        expect(peakRange(work, start, end, 0), `kernels ${on ? 'on' : 'off'}`).toBe(want);
+        expect(peakRange(work, start, end, 0.7), `a running maximum above everything in the range, kernels ${on ? 'on' : 'off'}`).toBe(0.7);
+        expect(peakRange(work, start, start, 0.01)).toBe(0.01);
+      } finally {
+        useSimd(true);
+      }
     }
   });
 });

@@ -1,4 +1,4 @@
-import { peakBetween, peakRange, TP_L1, TP_TAPS } from '../engine/true-peak.ts';
+import { peakBetween, peakRange, truePeakL1, TP_TAPS } from '../engine/true-peak.ts';
 import { flushDenormal } from '../engine/util.ts';
 import { chunkAbsMax32, kFilterStereo } from '../engine/wasm/index.ts';
 import type { AudioBlock, StreamFormat } from '../types.ts';
@@ -283,12 +283,13 @@ export class LoudnessMeter {
       for (let k = 0; k < nChunks; k++) sp = Math.max(sp, cm[k]);
       this.samplePeak = sp;
       let tp = Math.max(this.truePeak, sp);
+      const l1 = truePeakL1();
       for (let start = 0; start < n; start += 32) {
         const end = Math.min(n, start + 32);
         let m = 0;
         const last = ((end + H - 1) / 32) | 0;
         for (let k = start / 32; k <= last; k++) if (cm[k] > m) m = cm[k];
-        if (m * TP_L1 <= tp) continue;
+        if (m * l1 <= tp) continue;
         tp = peakRange(work, start, end, tp);
       }
       this.truePeak = tp;

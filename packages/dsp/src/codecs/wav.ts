@@ -218,7 +218,9 @@ export async function* readWavBlocks(path: string, info: WavInfo, blockFrames = 
     };
     // With reuseBlocks, float blocks come from a ring of three (see DecodeOptions.reuseBlocks), in the kernels' memory
     // where there is room: the conversion writes them there, and the effects' kernels work on them where they are.
-    ring = reuseBlocks ? Array.from({ length: 3 }, () => Array.from({ length: info.channels }, () => kernelFloats(blockFrames) ?? new Float32Array(blockFrames))) : null;
+    // Each no longer than the file, and not zeroed: every block is written whole before it is handed out.
+    const ringFrames = Math.max(1, Math.min(blockFrames, info.frames));
+    ring = reuseBlocks ? Array.from({ length: 3 }, () => Array.from({ length: info.channels }, () => kernelFloats(ringFrames, false) ?? new Float32Array(ringFrames))) : null;
     let blocks = 0;
     let next = readNext();
     // Blocks cut from one read follow each other without a turn of the event loop; whoever runs beside the stream

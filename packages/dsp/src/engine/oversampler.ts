@@ -53,8 +53,13 @@ function downStage(h: Float64Array): Stage {
 }
 
 // Tap counts 2^(k+1)·m + 1 at stage k's high rate delay by m base samples: up 27 + 3 + 1, down 1 + 3 + 54.
-const UP = [upStage(lowpass(0.5, 109, 2)), upStage(lowpass(0.5, 25, 2)), upStage(lowpass(0.5, 17, 2))];
-const DOWN = [downStage(lowpass(0.5, 17, 1)), downStage(lowpass(0.5, 25, 1)), downStage(lowpass((0.4535 + 0.5) / 2, 217, 1))];
+/** The stages, designed on first use (not at every start of the CLI). */
+let stages: { up: ReturnType<typeof upStage>[]; down: ReturnType<typeof downStage>[] } | undefined;
+const designed = () =>
+  (stages ??= {
+    up: [upStage(lowpass(0.5, 109, 2)), upStage(lowpass(0.5, 25, 2)), upStage(lowpass(0.5, 17, 2))],
+    down: [downStage(lowpass(0.5, 17, 1)), downStage(lowpass(0.5, 25, 1)), downStage(lowpass((0.4535 + 0.5) / 2, 217, 1))],
+  });
 export const OVERSAMPLER_LATENCY = 27 + 3 + 1 + 1 + 3 + 54;
 
 /** One stage's streaming state: its input history in front of each block. */
@@ -106,8 +111,8 @@ class Runner {
 
 /** A per-channel 8× oversampler: `run` upsamples a block, lets `shape` work on it at 8 fs, and brings it back. */
 export class Oversampler {
-  private readonly ups = UP.map((s) => new Runner(s));
-  private readonly downs = DOWN.map((s) => new Runner(s));
+  private readonly ups = designed().up.map((s) => new Runner(s));
+  private readonly downs = designed().down.map((s) => new Runner(s));
   private work: Float64Array[] = [];
 
   /** `x` (n frames) → 8 n frames → shape in place → n frames into `out`, delayed by OVERSAMPLER_LATENCY. */

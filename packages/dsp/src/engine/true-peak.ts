@@ -18,8 +18,8 @@ const FINE = 16;
 const BETA = 9;
 
 /** Weights for the point `frac` ∈ (0, 1) past work[i + TP_CENTER], applied to work[i + j], j = 0 … TP_TAPS − 1. */
-const kernel = kaiserSinc(1, TP_TAPS / 2, BETA);
 function phase(frac: number): Float64Array {
+  const kernel = kaiserSinc(1, TP_TAPS / 2, BETA);
   const w = new Float64Array(TP_TAPS);
   let sum = 0;
   for (let j = 0; j < TP_TAPS; j++) {
@@ -30,10 +30,22 @@ function phase(frac: number): Float64Array {
   return w;
 }
 
-const COARSE = [4, 8, 12].map((k) => phase(k / FINE));
-const REFINE = [1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15].map((k) => phase(k / FINE));
+/**
+ * The 4× phases, the 16× ones between them, and the largest Σ|w| of any phase (no interpolated value exceeds the
+ * largest |sample| of its window times that). Designed on first use, not at start-up (a command that measures no
+ * true peak does not pay for them).
+ */
+let tables: { coarse: Float64Array[]; refine: Float64Array[]; l1: number } | undefined;
+function phases() {
+  if (!tables) {
+    const coarse = [4, 8, 12].map((k) => phase(k / FINE));
+    const refine = [1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15].map((k) => phase(k / FINE));
+    tables = { coarse, refine, l1: Math.max(...[...coarse, ...refine].map((w) => w.reduce((a, b) => a + Math.abs(b), 0))) };
+  }
+  return tables;
+}
 /** Largest Σ|w| of any phase: no interpolated value exceeds the largest |sample| of its window times this. */
-export const TP_L1 = Math.max(...[...COARSE, ...REFINE].map((w) => w.reduce((a, b) => a + Math.abs(b), 0)));
+export const truePeakL1 = (): number => phases().l1;
 /**
  * How far the 4× maximum may lie below the 16× one: the worst case is a tone at Nyquist seen ⅛ sample off its
  * crest, cos(π/8) (−0.69 dB); 0.8 dB is used.
@@ -57,13 +69,14 @@ const dot = (w: Float64Array, x: Float64Array, at: number) => {
 export function peakBetween(work: Float64Array, i: number, floor: number): number {
   const s0 = work[i + TP_CENTER], s1 = work[i + TP_CENTER + 1];
   let m = Math.max(s0 < 0 ? -s0 : s0, s1 < 0 ? -s1 : s1);
-  for (const w of COARSE) {
+  const { coarse, refine } = phases();
+  for (const w of coarse) {
     const y = dot(w, work, i);
     const a = y < 0 ? -y : y;
     if (a > m) m = a;
   }
   if (m * COARSE_MARGIN <= floor) return m;
-  for (const w of REFINE) {
+  for (const w of refine) {
     const y = dot(w, work, i);
     const a = y < 0 ? -y : y;
     if (a > m) m = a;
@@ -76,7 +89,8 @@ export function peakBetween(work: Float64Array, i: number, floor: number): numbe
  * SIMD kernel does it when it can (the same arithmetic: 32 taps, even and odd taps in separate accumulators).
  */
 export function peakRange(work: Float64Array, start: number, end: number, tp: number): number {
-  const simd = truePeakRange(work, start, end, tp, COARSE, REFINE, COARSE_MARGIN);
+  const { coarse, refine } = phases();
+  const simd = truePeakRange(work, start, end, tp, coarse, refine, COARSE_MARGIN);
   if (simd !== undefined) return simd;
   for (let i = start; i < end; i++) {
     const a = peakBetween(work, i, tp);

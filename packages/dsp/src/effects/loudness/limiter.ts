@@ -1,4 +1,4 @@
-import { peakBetween, TP_CENTER, TP_L1, TP_TAPS } from '../../engine/true-peak.ts';
+import { peakBetween, TP_CENTER, truePeakL1, TP_TAPS } from '../../engine/true-peak.ts';
 import { compensateLatency } from '../../engine/latency.ts';
 import { dbToGain, msToFrames, timeCoef } from '../../engine/util.ts';
 import { defineEffect, type AudioBlock } from '../../types.ts';
@@ -47,6 +47,7 @@ export const limiter = defineEffect({
       if (pk.length < n) pk = new Float64Array(n);
       if (work.length < n + H) work = new Float64Array(n + H);
       pk.fill(0, 0, n);
+      const l1 = truePeakL1();
       for (let c = 0; c < channels; c++) {
         const x = block[c];
         work.set(hist[c], 0);
@@ -58,7 +59,7 @@ export const limiter = defineEffect({
             const a = work[i] < 0 ? -work[i] : work[i];
             if (a > m) m = a;
           }
-          if (m * TP_L1 <= ceiling) continue; // nothing here can reach the ceiling
+          if (m * l1 <= ceiling) continue; // nothing here can reach the ceiling
           for (let i = start; i < end; i++) {
             const a = peakBetween(work, i, ceiling);
             if (a > pk[i]) pk[i] = a;
