@@ -60,6 +60,10 @@ describe('applyChain', () => {
     expect(rms).toBeCloseTo(0.25 * 10 ** (-6 / 20), 2);
   });
 
+  it('refuses an empty chain as resolveChain does', () => {
+    expect(thrown(() => applyChain(blocksOf([tone(10)], 4), [], { sampleRate: SR, channels: 1 }, '/tmp')).code).toBe('Effect::InvalidChain');
+  });
+
   it('takes steps already resolved as well as raw ones, with the same result', async () => {
     const audio = [tone(5000)];
     const steps: ChainStep[] = [{ effect: 'gain', parameters: { gainDb: -3 } }, { effect: 'delay', parameters: { timeMs: 10, mix: 0.5 } }];
@@ -75,7 +79,8 @@ describe('applyChain', () => {
 
   it('never yields an empty block, though steps return some (a lookahead fills first, a stretch waits for input)', async () => {
     const audio = [tone(20_000)];
-    const { stream } = applyChain(blocksOf(audio, 64), [{ effect: 'limiter' }, { effect: 'time_stretch', parameters: { durationRatio: 1.5 } }], { sampleRate: SR, channels: 1 }, '/tmp');
+    // gain last: its flush has nothing (no block at all), which must not come out as a block either.
+    const { stream } = applyChain(blocksOf(audio, 64), [{ effect: 'limiter' }, { effect: 'time_stretch', parameters: { durationRatio: 1.5 } }, { effect: 'gain' }], { sampleRate: SR, channels: 1 }, '/tmp');
     let blocks = 0, frames = 0;
     for await (const block of stream) {
       expect(block.length).toBe(1);
@@ -115,6 +120,17 @@ describe('blocksOf, collect and renderChain', () => {
     const { audio: out } = await renderChain(audio, [{ effect: 'gain', parameters: { gainDb: 6 } }], { sampleRate: SR, channels: 1 });
     expect(audio[0]).toEqual(before);
     expect(out[0][100] / before[100]).toBeCloseTo(10 ** (6 / 20), 5);
+  });
+
+  it('give nothing for audio with no channels, and collect an empty stream as no frames', async () => {
+    const blocks: AudioBlock[] = [];
+    for await (const block of blocksOf([], 4096)) blocks.push(block);
+    expect(blocks).toEqual([]);
+    async function* empties(): AsyncIterable<AudioBlock> {
+      yield [];
+      yield [new Float32Array(0)];
+    }
+    expect(await collect(empties(), 1)).toEqual([new Float32Array(0)]);
   });
 
   it('collect keeps blocks that their source reuses (it copies each one) and joins them in order', async () => {

@@ -80,14 +80,16 @@ export async function collect(stream: AsyncIterable<AudioBlock>, channels: numbe
   const parts: AudioBlock[] = [];
   let frames = 0;
   for await (const block of stream) {
+    const n = block[0]?.length ?? 0;
+    if (n === 0) continue; // an empty block (or one with no channels) adds nothing
     parts.push(block.map((ch) => ch.slice()));
-    frames += block[0]?.length ?? 0;
+    frames += n;
   }
   const out = Array.from({ length: channels }, () => new Float32Array(frames));
   let offset = 0;
   for (const part of parts) {
     for (let c = 0; c < channels; c++) out[c].set(part[c], offset);
-    offset += part[0]?.length ?? 0;
+    offset += part[0].length;
   }
   return out;
 }
