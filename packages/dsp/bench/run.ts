@@ -281,17 +281,22 @@ for (const sf of FORMATS) {
   }
 }
 console.log(`\n${rows.join('\n')}\n`);
-// What no Node process can beat: the ffmpeg time a row's target asks for, against Node merely copying the file.
+// What no Node process can beat: the ffmpeg time a row's target asks for, against Node merely copying the file; and
+// what `david process` cannot beat without a shorter start-up: that floor plus its start-up over `node -e 0`.
+const davidStartupOver = Math.max(0, startup - nodeStart);
 for (const sf of FORMATS) {
   const node = median(floorTimes[`node ${sf}`]), cp = median(floorTimes[`cp ${sf}`]);
-  const below = selected
+  const needs = selected
     .filter((c) => c.david[0] === 'process' && c.target.ffmpeg && times[key(sf, c)].ffmpeg.length)
-    .map((c) => ({ c, need: median(times[key(sf, c)].ffmpeg) / c.target.ffmpeg! }))
-    .filter(({ need }) => need < node)
-    .map(({ c, need }) => `${c.name} (${fmt(need)} s)`);
+    .map((c) => ({ c, need: median(times[key(sf, c)].ffmpeg) / c.target.ffmpeg! }));
+  const below = needs.filter(({ need }) => need < node).map(({ c, need }) => `${c.name} (${fmt(need)} s)`);
+  const belowStart = needs.filter(({ need }) => need >= node && need < node + davidStartupOver).map(({ c, need }) => `${c.name} (${fmt(need)} s)`);
   console.log(
-    `I/O floor, ${FORMAT_LABEL[sf]}: Node copying the file through itself ${fmt(node)} s (start-up included), cp ${fmt(cp)} s.` +
-      (below.length ? ` Below the floor, so out of reach for any Node process: ${below.join(', ')}.` : ' Every target is above it.'),
+    `I/O floor, ${FORMAT_LABEL[sf]}: Node copying the file through itself ${fmt(node)} s (start-up included), cp ${fmt(cp)} s; ` +
+      `with david's start-up over \`node -e 0\` (${(davidStartupOver * 1000).toFixed(0)} ms) ${fmt(node + davidStartupOver)} s.` +
+      (below.length ? ` Below the floor, so out of reach for any Node process: ${below.join(', ')}.` : '') +
+      (belowStart.length ? ` Below the floor plus our start-up, so out of reach for david as it starts now: ${belowStart.join(', ')}.` : '') +
+      (below.length || belowStart.length ? '' : ' Every target is above both.'),
   );
 }
 for (const c of selected.filter((c) => c.note)) console.log(`¹ ${c.name}: ${c.note}`);
