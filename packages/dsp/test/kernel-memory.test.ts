@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeFile } from '../src/codecs/decode.ts';
 import { writeWavFile } from '../src/codecs/wav.ts';
 import { applyChain, blocksOf } from '../src/engine/chain.ts';
-import { bytesCopiedToKernels, kernelBytes, kernelFloats, releaseKernelMemory, useSimd } from '../src/engine/wasm/index.ts';
+import { bytesCopiedToKernels, kernelBytes, kernelFloats, planarToS16Stereo, releaseKernelMemory, s16StereoToPlanar, scaleInPlace, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, ChainStep } from '../src/types.ts';
 
 // Arrays in the kernels' own memory: the decoder reads the file into it and converts there, the effects' kernels
@@ -34,9 +34,25 @@ describe('arrays in the kernels’ memory', () => {
     expect(again.byteOffset).toBe(a.byteOffset);
     expect(again.every((v) => v === 0)).toBe(true);
     releaseKernelMemory(a); // already handed back: must not free `again`
-    expect(kernelFloats(1000)!.byteOffset).not.toBe(again.byteOffset);
+    const other = kernelFloats(1000)!;
+    expect(other.byteOffset).not.toBe(again.byteOffset);
     releaseKernelMemory(new Float32Array(4)); // not one of them: ignored
-    for (const x of [again, b, c]) releaseKernelMemory(x);
+    for (const x of [again, b, c, other]) releaseKernelMemory(x);
+  });
+
+  it('hand back exactly the array given back: not its neighbour, not one from a memory since renewed, nothing for 0 elements', () => {
+    expect(kernelFloats(0)).toBeNull();
+    expect(kernelBytes(0)).toBeNull();
+    const a = kernelFloats(100)!, b = kernelFloats(100)!;
+    releaseKernelMemory(b);
+    const c = kernelFloats(100)!; // b's place, not a's
+    expect(c.byteOffset).toBe(b.byteOffset);
+    expect(kernelFloats(100)!.byteOffset).not.toBe(a.byteOffset);
+    useSimd(true); // a new memory, an empty arena
+    const fresh = kernelFloats(100)!;
+    expect(fresh.byteOffset).toBe(a.byteOffset); // the first place of the new memory
+    releaseKernelMemory(a); // of the old memory: must not free `fresh`
+    expect(kernelFloats(100)!.byteOffset).not.toBe(fresh.byteOffset);
   });
 
   it('are not given when the kernels are off, or when the memory is full', () => {
@@ -56,6 +72,37 @@ describe('arrays in the kernels’ memory', () => {
   });
 });
 
+describe('what crosses between JavaScript and the kernels', () => {
+  it('is counted exactly: each array that lives elsewhere is copied in or out once, one that lives there not at all', () => {
+    const frames = 40_000; // three pieces of at most 16,384 frames
+    const bytes = new Uint8Array(frames * 4).map((_, i) => (i * 7) & 255);
+    const count = (fn: () => void) => {
+      const before = bytesCopiedToKernels();
+      fn();
+      return bytesCopiedToKernels() - before;
+    };
+    const jl = new Float32Array(frames), jr = new Float32Array(frames);
+    const kl = kernelFloats(frames)!, kr = kernelFloats(frames)!, kb = kernelBytes(frames * 4)!;
+    kb.set(bytes);
+    // 16-bit stereo bytes in (4 a frame), two channels of floats out (8 a frame).
+    expect(count(() => s16StereoToPlanar(bytes, jl, jr, frames))).toBe(frames * 12);
+    expect(count(() => s16StereoToPlanar(kb, jl, jr, frames))).toBe(frames * 8);
+    expect(count(() => s16StereoToPlanar(bytes, kl, kr, frames))).toBe(frames * 4);
+    expect(count(() => s16StereoToPlanar(kb, kl, kr, frames))).toBe(0);
+    expect(Buffer.from(kl.buffer, kl.byteOffset, kl.byteLength).equals(Buffer.from(jl.buffer))).toBe(true);
+    // The gain: each channel in and out.
+    expect(count(() => scaleInPlace(jl, 0.5))).toBe(frames * 8);
+    expect(count(() => scaleInPlace(kl, 0.5))).toBe(0);
+    expect(Array.from(kl.subarray(0, 50_000))).toEqual(Array.from(jl.subarray(0, 50_000)));
+    // Back to bytes: two channels in, bytes out.
+    const out = new Uint8Array(frames * 4), kout = kernelBytes(frames * 4)!;
+    expect(count(() => planarToS16Stereo(jl, jr, out, frames))).toBe(frames * 12);
+    expect(count(() => planarToS16Stereo(kl, kr, kout, frames))).toBe(0);
+    expect(Buffer.from(kout.buffer, kout.byteOffset, kout.byteLength).equals(Buffer.from(out.buffer))).toBe(true);
+    for (const x of [kl, kr, kb, kout]) releaseKernelMemory(x);
+  });
+});
+
 /** A test signal with the values that break conversions: ties, clipping, silence, full scale. */
 function signal(channels: number, frames: number): AudioBlock {
   let s = 11 + channels;
@@ -70,9 +117,9 @@ function signal(channels: number, frames: number): AudioBlock {
 }
 
 /** Decode (into the ring the CLI uses), run `steps`, encode; the written file's bytes and what crossed meanwhile. */
-async function run(input: string, steps: ChainStep[], opts: { float?: boolean }) {
+async function run(input: string, steps: ChainStep[], opts: { float?: boolean }, blockFrames = 4096) {
   const before = bytesCopiedToKernels();
-  const decoded = await decodeFile(input, { reuseBlocks: true, blockFrames: 4096 });
+  const decoded = await decodeFile(input, { reuseBlocks: true, blockFrames });
   const { stream, format } = applyChain(decoded.stream, steps, decoded.format, dir);
   const out = join(dir, 'out.wav');
   await writeWavFile(stream, format, out, opts);
@@ -92,9 +139,12 @@ describe('a WAV through the effects in the kernels’ memory', () => {
       await writeWavFile(blocksOf(signal(channels, frames), 8192), { sampleRate: 44_100, channels }, input, { float });
       const steps: ChainStep[] = [{ effect: 'gain', parameters: { gainDb: -6 } }, { effect: 'gain', parameters: { gainDb: 2.5 } }];
       const on = await run(input, steps, { float });
+      const large = await run(input, steps, { float }, 40_000); // the CLI's blocks are 32,768: past one kernel piece
       useSimd(false);
       const off = await run(input, steps, { float });
       expect(on.crossed).toBe(0);
+      expect(large.crossed).toBe(0);
+      expect(large.bytes.equals(on.bytes)).toBe(true);
       expect(off.crossed).toBe(0); // nothing to copy to kernels that are off
       expect(on.bytes.equals(off.bytes)).toBe(true);
       expect(on.bytes.length).toBe((float ? 68 : 44) + frames * channels * (float ? 4 : 2)); // every frame, none twice
