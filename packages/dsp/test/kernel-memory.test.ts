@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeFile } from '../src/codecs/decode.ts';
 import { writeWavFile } from '../src/codecs/wav.ts';
 import { applyChain, blocksOf } from '../src/engine/chain.ts';
-import { bytesCopiedToKernels, kernelBytes, kernelFloats, planarToS16Stereo, releaseKernelMemory, s16StereoToPlanar, scaleInPlace, useSimd } from '../src/engine/wasm/index.ts';
+import { bytesCopiedToKernels, f32ToS16Mono, kernelBytes, kernelFloats, planarToS16Stereo, releaseKernelMemory, s16MonoToF32, s16StereoToPlanar, scaleInPlace, useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock, ChainStep } from '../src/types.ts';
 
 // Arrays in the kernels' own memory: the decoder reads the file into it and converts there, the effects' kernels
@@ -99,6 +99,12 @@ describe('what crosses between JavaScript and the kernels', () => {
     expect(count(() => planarToS16Stereo(jl, jr, out, frames))).toBe(frames * 12);
     expect(count(() => planarToS16Stereo(kl, kr, kout, frames))).toBe(0);
     expect(Buffer.from(kout.buffer, kout.byteOffset, kout.byteLength).equals(Buffer.from(out.buffer))).toBe(true);
+    // Mono 16-bit: 2 bytes a sample each way, 4 for the float.
+    expect(count(() => s16MonoToF32(bytes, jl, frames))).toBe(frames * 6);
+    expect(count(() => s16MonoToF32(kb, kl, frames))).toBe(0);
+    expect(Buffer.from(kl.buffer, kl.byteOffset, kl.byteLength).equals(Buffer.from(jl.buffer))).toBe(true);
+    expect(count(() => f32ToS16Mono(jl, out, frames))).toBe(frames * 6);
+    expect(count(() => f32ToS16Mono(kl, kout, frames))).toBe(0);
     for (const x of [kl, kr, kb, kout]) releaseKernelMemory(x);
   });
 });
