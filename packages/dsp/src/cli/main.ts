@@ -400,8 +400,16 @@ async function cmdProcess(p: Parsed) {
     printReports(summary.reports, !on(p, 'quiet') && !on(p, 'json'));
     if (result.downmixedFrom) console.error(`note: ${outFormat} holds at most ${result.channels} channels: the ${result.downmixedFrom} channels were downmixed`);
     if (on(p, 'json')) console.log(JSON.stringify(summary, null, 2));
-    // Straight to fd 2 (as console.error would, synchronously), without building process.stderr's stream.
-    else process.getBuiltinModule('node:fs').writeSync(2, `wrote ${output}: ${summary.duration_s.toFixed(3)} s, ${summary.bytes} bytes in ${summary.seconds.toFixed(2)} s\n`);
+    else {
+      const line = `wrote ${output}: ${summary.duration_s.toFixed(3)} s, ${summary.bytes} bytes in ${summary.seconds.toFixed(2)} s`;
+      // Straight to fd 2 (as console.error would, synchronously), without building process.stderr's stream; through
+      // the stream after all should fd 2 refuse (a full non-blocking pipe).
+      try {
+        process.getBuiltinModule('node:fs').writeSync(2, `${line}\n`);
+      } catch {
+        console.error(line);
+      }
+    }
   } finally {
     await rm(tempDir, { recursive: true, force: true });
   }
