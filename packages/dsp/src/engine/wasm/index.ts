@@ -146,8 +146,8 @@ function arenaArray<T extends Float32Array | Uint8Array>(Type: { BYTES_PER_ELEME
 
 /**
  * `count` floats (zeroed unless asked not to) living in the kernels' memory, or null when the kernels are off or the
- * arena is full. The kernels work on such an array where it is, with no copy in or out: blocks that go from the decoder through the
- * effects to the encoder in this memory cross between JavaScript and the kernels not at all. Hand it back with
+ * arena is full. The kernels work on such an array where it is, with no copy in or out: blocks that go from the
+ * decoder through the effects to the encoder in this memory cross between JavaScript and the kernels not at all. Hand it back with
  * `releaseKernelMemory` when done; one dropped without that gets its space back when it is garbage collected, so
  * keep the array itself for as long as any subarray of it is in use.
  */
@@ -208,18 +208,27 @@ const place = (h: Heap, x: Float32Array | Uint8Array, at: number, scratch: numbe
   return a >= 0 ? a + at * x.BYTES_PER_ELEMENT : scratch;
 };
 
+/** x[at, at + n) for a kernel to read: its own address when it lives in the kernels' memory, else copied to `scratch`. */
+function input(h: Heap, x: Float32Array | Uint8Array, at: number, n: number, scratch: number): number {
+  const a = place(h, x, at, scratch);
+  if (a === scratch) crossed += copy(x instanceof Float32Array ? h.f32 : h.u8, scratch / x.BYTES_PER_ELEMENT, x.subarray(at, at + n));
+  return a;
+}
+
+/** After a kernel wrote x[at, at + n) at `a` (from `place` or `input`): copied back when `a` is the scratch region. */
+function output(h: Heap, x: Float32Array | Uint8Array, at: number, n: number, scratch: number, a: number): void {
+  if (a === scratch) crossed += copy(x, at, (x instanceof Float32Array ? h.f32 : h.u8).subarray(scratch / x.BYTES_PER_ELEMENT, scratch / x.BYTES_PER_ELEMENT + n));
+}
+
 /** Interleaved stereo bytes (`bytesPerFrame` each) → planar f32, by `kernel`. */
 const stereoToPlanar =
   (kernel: 's16x2_to_f32' | 'f32x2_split', bytesPerFrame: number) =>
   (src: Uint8Array, l: Float32Array, r: Float32Array, frames: number): number =>
     inPieces(frames, CHUNK, (h, at, n) => {
-      const { k, u8, f32 } = h;
-      const ps = place(h, src, at * bytesPerFrame, IN);
-      if (ps === IN) crossed += copy(u8, IN, src.subarray(at * bytesPerFrame, (at + n) * bytesPerFrame));
       const pl = place(h, l, at, L), pr = place(h, r, at, R);
-      k[kernel](ps, pl, pr, n);
-      if (pl === L) crossed += copy(l, at, f32.subarray(L / 4, L / 4 + n));
-      if (pr === R) crossed += copy(r, at, f32.subarray(R / 4, R / 4 + n));
+      h.k[kernel](input(h, src, at * bytesPerFrame, n * bytesPerFrame, IN), pl, pr, n);
+      output(h, l, at, n, L, pl);
+      output(h, r, at, n, R, pr);
     });
 
 /** Planar f32 → interleaved stereo bytes (`bytesPerFrame` each), by `kernel`. */
@@ -227,13 +236,9 @@ const planarToStereo =
   (kernel: 'f32_to_s16x2' | 'f32x2_join', bytesPerFrame: number) =>
   (l: Float32Array, r: Float32Array, dst: Uint8Array, frames: number): number =>
     inPieces(frames, CHUNK, (h, at, n) => {
-      const { k, u8, f32 } = h;
-      const pl = place(h, l, at, L), pr = place(h, r, at, R);
-      if (pl === L) crossed += copy(f32, L / 4, l.subarray(at, at + n));
-      if (pr === R) crossed += copy(f32, R / 4, r.subarray(at, at + n));
       const pd = place(h, dst, at * bytesPerFrame, OUT);
-      k[kernel](pl, pr, pd, n);
-      if (pd === OUT) crossed += copy(dst, at * bytesPerFrame, u8.subarray(OUT, OUT + n * bytesPerFrame));
+      h.k[kernel](input(h, l, at, n, L), input(h, r, at, n, R), pd, n);
+      output(h, dst, at * bytesPerFrame, n * bytesPerFrame, OUT, pd);
     });
 
 /** Interleaved 16-bit stereo bytes → planar f32. */
@@ -248,24 +253,18 @@ export const f32StereoJoin = planarToStereo('f32x2_join', 8);
 /** 16-bit mono bytes → f32. */
 export function s16MonoToF32(src: Uint8Array, dst: Float32Array, samples: number): number {
   return inPieces(samples, CHUNK, (h, at, n) => {
-    const { k, u8, f32 } = h;
-    const ps = place(h, src, at * 2, IN);
-    if (ps === IN) crossed += copy(u8, IN, src.subarray(at * 2, (at + n) * 2));
     const p = place(h, dst, at, L);
-    k.s16_to_f32(ps, p, n);
-    if (p === L) crossed += copy(dst, at, f32.subarray(L / 4, L / 4 + n));
+    h.k.s16_to_f32(input(h, src, at * 2, n * 2, IN), p, n);
+    output(h, dst, at, n, L, p);
   });
 }
 
 /** f32 → 16-bit mono bytes (round half up, saturate, NaN → 0). */
 export function f32ToS16Mono(src: Float32Array, dst: Uint8Array, samples: number): number {
   return inPieces(samples, CHUNK, (h, at, n) => {
-    const { k, u8, f32 } = h;
-    const p = place(h, src, at, L);
-    if (p === L) crossed += copy(f32, L / 4, src.subarray(at, at + n));
     const pd = place(h, dst, at * 2, OUT);
-    k.f32_to_s16(p, pd, n);
-    if (pd === OUT) crossed += copy(dst, at * 2, u8.subarray(OUT, OUT + n * 2));
+    h.k.f32_to_s16(input(h, src, at, n, L), pd, n);
+    output(h, dst, at * 2, n * 2, OUT, pd);
   });
 }
 
@@ -273,10 +272,9 @@ export function f32ToS16Mono(src: Float32Array, dst: Uint8Array, samples: number
 export function scaleInPlace(x: Float32Array, g: number): number {
   // Two chunks' worth of floats fit between IN and OUT's end.
   return inPieces(x.length, CHUNK * 2, (h, at, n) => {
-    const p = place(h, x, at, IN);
-    if (p === IN) crossed += copy(h.f32, IN / 4, x.subarray(at, at + n));
+    const p = input(h, x, at, n, IN);
     h.k.scale(p, n, g);
-    if (p === IN) crossed += copy(x, at, h.f32.subarray(IN / 4, IN / 4 + n));
+    output(h, x, at, n, IN, p);
   });
 }
 
@@ -326,9 +324,7 @@ export function channelStats(x: Float32Array, clip: number, into: ChannelStats):
   let f64: Float64Array | undefined;
   into.done = inPieces(x.length, CHUNK * 2, (h, at, n) => {
     if (!f64) (f64 = h.f64).fill(0, acc, acc + 4); // carried from piece to piece
-    const px = place(h, x, at, IN);
-    if (px === IN) crossed += copy(h.f32, IN / 4, x.subarray(at, at + n));
-    h.k.channel_stats(px, n, clip, OUT);
+    h.k.channel_stats(input(h, x, at, n, IN), n, clip, OUT);
     into.clips += Number(new BigInt64Array(h.k.memory.buffer, OUT + 32, 1)[0]);
   });
   if (f64) [into.sEven, into.sOdd, into.qEven, into.qOdd] = f64.subarray(acc, acc + 4);
@@ -486,10 +482,9 @@ export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: M
   i32[st0 / 4 + 3] = st.cell;
   for (let at = 0; at < x.length; at += CHUNK * 2) {
     const n = Math.min(CHUNK * 2, x.length - at);
-    const px = place(h, x, at, IN);
-    if (px === IN) crossed += copy(f32, IN / 4, x.subarray(at, at + n));
+    const px = input(h, x, at, n, IN);
     k.mod_delay(px, n, OUT, size, voices, par, st0, SIN, p.sineSize, l);
-    if (px === IN) crossed += copy(x, at, f32.subarray(IN / 4, IN / 4 + n));
+    output(h, x, at, n, IN, px);
   }
   line.set(f32.subarray(OUT / 4, OUT / 4 + line.length));
   st.phase = f64[st0 / 8];
@@ -507,15 +502,12 @@ export function modDelay(x: Float32Array, line: Float32Array, p: ModDelay, st: M
 export function mixStereo(l: Float32Array, r: Float32Array, n: number, mono: Float64Array, energy: Float64Array, sign: { last: number }): number | undefined {
   const h = heap();
   if (!h) return undefined;
-  const { k, f32, f64, i32 } = h;
+  const { k, f64, i32 } = h;
   let crossings = 0;
   for (let at = 0; at < n; at += CHUNK) {
     const m = Math.min(CHUNK, n - at);
-    const pl = place(h, l, at, L), pr = place(h, r, at, R);
-    if (pl === L) crossed += copy(f32, L / 4, l.subarray(at, at + m));
-    if (pr === R) crossed += copy(f32, R / 4, r.subarray(at, at + m));
     i32[TPX / 4] = sign.last; // carried from piece to piece (TPX: scratch, as for true peak)
-    crossings += k.mix2(pl, pr, m, IN, OUT, TPX);
+    crossings += k.mix2(input(h, l, at, m, L), input(h, r, at, m, R), m, IN, OUT, TPX);
     sign.last = i32[TPX / 4];
     mono.set(f64.subarray(IN / 8, IN / 8 + m), at);
     energy.set(f64.subarray(OUT / 8, OUT / 8 + m), at);
@@ -532,7 +524,7 @@ export function mixStereo(l: Float32Array, r: Float32Array, n: number, mono: Flo
 export function kFilterStereo(l: Float32Array, r: Float32Array, offset: number, count: number, coef: Float64Array, state: Float64Array, sums: Float64Array): boolean {
   const h = heap();
   if (!h) return false;
-  const { k, f32, f64 } = h;
+  const { k, f64 } = h;
   const C = OUT, ST = OUT + 128, S = OUT + 256;
   f64.set(coef.subarray(0, 10), C / 8);
   f64.set(state.subarray(0, 8), ST / 8);
@@ -540,10 +532,7 @@ export function kFilterStereo(l: Float32Array, r: Float32Array, offset: number, 
   f64[S / 8 + 1] = sums[1];
   for (let at = 0; at < count; at += CHUNK) {
     const n = Math.min(CHUNK, count - at);
-    const pl = place(h, l, offset + at, L), pr = place(h, r, offset + at, R);
-    if (pl === L) crossed += copy(f32, L / 4, l.subarray(offset + at, offset + at + n));
-    if (pr === R) crossed += copy(f32, R / 4, r.subarray(offset + at, offset + at + n));
-    k.kfilter2(pl, pr, n, C, ST, S);
+    k.kfilter2(input(h, l, offset + at, n, L), input(h, r, offset + at, n, R), n, C, ST, S);
   }
   sums[0] = f64[S / 8];
   sums[1] = f64[S / 8 + 1];
@@ -560,14 +549,12 @@ export function kFilterStereo(l: Float32Array, r: Float32Array, offset: number, 
 export function biquadStereo(l: Float32Array, r: Float32Array, coeffs: Float64Array, state: Float64Array): boolean {
   const h = heap();
   if (!h) return false;
-  const { k, f32, f64 } = h;
+  const { k, f64 } = h;
   const nSec = coeffs.length / 5;
   const C = OUT, ST = OUT + 128;
   for (let at = 0; at < l.length; at += CHUNK) {
     const n = Math.min(CHUNK, l.length - at);
-    const pl = place(h, l, at, L), pr = place(h, r, at, R);
-    if (pl === L) crossed += copy(f32, L / 4, l.subarray(at, at + n));
-    if (pr === R) crossed += copy(f32, R / 4, r.subarray(at, at + n));
+    const pl = input(h, l, at, n, L), pr = input(h, r, at, n, R);
     for (let s0 = 0; s0 < nSec; s0 += 3) {
       const m = Math.min(3, nSec - s0);
       f64.set(coeffs.subarray(s0 * 5, (s0 + m) * 5), C / 8);
@@ -577,8 +564,8 @@ export function biquadStereo(l: Float32Array, r: Float32Array, coeffs: Float64Ar
       state.set(f64.subarray(ST / 8, ST / 8 + m * 2), s0 * 2);
       state.set(f64.subarray(ST / 8 + 6, ST / 8 + 6 + m * 2), (nSec + s0) * 2);
     }
-    if (pl === L) crossed += copy(l, at, f32.subarray(L / 4, L / 4 + n));
-    if (pr === R) crossed += copy(r, at, f32.subarray(R / 4, R / 4 + n));
+    output(h, l, at, n, L, pl);
+    output(h, r, at, n, R, pr);
   }
   return true;
 }
@@ -607,7 +594,7 @@ export interface GateState {
 export function gateBlock(x0: Float32Array, x1: Float32Array, p: GateParams, st: GateState): boolean {
   const h = heap();
   if (!h || !(st.held < 2 ** 31) || !(p.hold < 2 ** 31)) return false;
-  const { k, f32, f64, i32 } = h;
+  const { k, f64, i32 } = h;
   const P = OUT, ST = OUT + 64;
   const two = x1 !== x0;
   f64.set([p.open, p.close, p.floor, p.up, p.down, p.envRel, p.hold], P / 8);
@@ -617,12 +604,10 @@ export function gateBlock(x0: Float32Array, x1: Float32Array, p: GateParams, st:
   i32[ST / 4 + 5] = st.held;
   for (let at = 0; at < x0.length; at += CHUNK) {
     const n = Math.min(CHUNK, x0.length - at);
-    const p0 = place(h, x0, at, L), p1 = two ? place(h, x1, at, R) : R;
-    if (p0 === L) crossed += copy(f32, L / 4, x0.subarray(at, at + n));
-    if (two && p1 === R) crossed += copy(f32, R / 4, x1.subarray(at, at + n));
+    const p0 = input(h, x0, at, n, L), p1 = two ? input(h, x1, at, n, R) : R;
     k.gate(p0, p1, two ? 1 : 0, n, P, ST);
-    if (p0 === L) crossed += copy(x0, at, f32.subarray(L / 4, L / 4 + n));
-    if (two && p1 === R) crossed += copy(x1, at, f32.subarray(R / 4, R / 4 + n));
+    output(h, x0, at, n, L, p0);
+    if (two) output(h, x1, at, n, R, p1);
   }
   st.env = f64[ST / 8];
   st.gain = f64[ST / 8 + 1];
@@ -639,15 +624,13 @@ export function gateBlock(x0: Float32Array, x1: Float32Array, p: GateParams, st:
 export function echoSegment(line: Float32Array, pos: number, x: Float32Array, from: number, n: number, fb: number, dry: number, wet: number): boolean {
   const h = heap();
   if (!h || pos + n > line.length) return false;
-  const { k, f32 } = h;
+  const { k } = h;
   for (let at = 0; at < n; at += CHUNK) {
     const m = Math.min(CHUNK, n - at);
-    const pl = place(h, line, pos + at, L), px = place(h, x, from + at, R);
-    if (pl === L) crossed += copy(f32, L / 4, line.subarray(pos + at, pos + at + m));
-    if (px === R) crossed += copy(f32, R / 4, x.subarray(from + at, from + at + m));
+    const pl = input(h, line, pos + at, m, L), px = input(h, x, from + at, m, R);
     k.echo(pl, px, m, fb, dry, wet);
-    if (pl === L) crossed += copy(line, pos + at, f32.subarray(L / 4, L / 4 + m));
-    if (px === R) crossed += copy(x, from + at, f32.subarray(R / 4, R / 4 + m));
+    output(h, line, pos + at, m, L, pl);
+    output(h, x, from + at, m, R, px);
   }
   return true;
 }
