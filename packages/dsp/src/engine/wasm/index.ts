@@ -147,9 +147,9 @@ function arenaArray<T extends Float32Array | Uint8Array>(Type: { BYTES_PER_ELEME
 /**
  * `count` floats (zeroed unless asked not to) living in the kernels' memory, or null when the kernels are off or the
  * arena is full. The kernels work on such an array where it is, with no copy in or out: blocks that go from the
- * decoder through the effects to the encoder in this memory cross between JavaScript and the kernels not at all. Hand it back with
- * `releaseKernelMemory` when done; one dropped without that gets its space back when it is garbage collected, so
- * keep the array itself for as long as any subarray of it is in use.
+ * decoder through the effects to the encoder in this memory cross between JavaScript and the kernels not at all.
+ * Hand it back with `releaseKernelMemory` when done; one dropped without that gets its space back when it is garbage
+ * collected, so keep the array itself for as long as any subarray of it is in use.
  */
 export const kernelFloats = (count: number, zeroed = true): Float32Array | null => arenaArray(Float32Array, count, zeroed);
 
