@@ -28,6 +28,7 @@ export default defineConfig({
       'test/speech-denoise.test.ts',
       'test/kernel-memory.test.ts',
       'test/chain.test.ts',
+      'test/wsola.test.ts',
     ],
     testTimeout: 120_000,
     pool: 'forks',
