@@ -76,3 +76,91 @@ describe('noise_reduction on a file with no quiet passage', () => {
     expect(10 * Math.log10(residualOut / residualIn)).toBeLessThan(-6); // the noise is still reduced
   });
 });
+
+describe('noise_reduction’s parameters, each against what it declares', () => {
+  /** White noise whose amplitude follows `amp(t)` (seconds), uniform in ±amp·√3 so that its RMS is `amp`. */
+  const shaped = (seconds: number, amp: (t: number) => number, seed: number) => {
+    let s = seed;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    return Float32Array.from({ length: Math.round(seconds * SR) }, (_, i) => amp(i / SR) * Math.sqrt(3) * rnd());
+  };
+  /** Output level over input level in dB, over [from, to) seconds. */
+  const gainDb = (x: Float32Array, y: Float32Array, from: number, to: number) => {
+    let ex = 0, ey = 0;
+    for (let i = Math.round(from * SR); i < Math.round(to * SR); i++) (ex += x[i] ** 2), (ey += y[i] ** 2);
+    return 10 * Math.log10(ey / ex);
+  };
+  const nr = async (audio: Float32Array[], parameters: Record<string, number>) =>
+    (await renderChain(audio.map((c) => c.slice()), [{ effect: 'noise_reduction', parameters }], { sampleRate: SR, channels: audio.length }, { blockSize: 3000 })).audio;
+
+  it('reductionDb is the floor: stationary noise, its own profile, the most sensitive setting, comes out reductionDb down', async () => {
+    const x = shaped(2, () => 0.05, 3);
+    // Within 0.5 dB at 6 and 12 dB. At 24 dB the few bins where the noise's power peaks over four times its mean pass
+    // the subtraction and weigh more against the lower floor: never below the floor, at most 3 dB above it.
+    for (const [reductionDb, below, above] of [[6, 0.5, 0.5], [12, 0.5, 0.5], [24, 0.2, 3]]) {
+      const [y] = await nr([x], { reductionDb, sensitivity: 4 });
+      expect(y.length).toBe(x.length);
+      const level = gainDb(x, y, 0.2, 1.8);
+      expect(level, `reductionDb ${reductionDb}`).toBeGreaterThan(-reductionDb - below);
+      expect(level, `reductionDb ${reductionDb}`).toBeLessThan(-reductionDb + above);
+    }
+  });
+
+  it('sensitivity over-subtracts: on the noise it learned, each step up removes at least 1 dB more', async () => {
+    const x = shaped(2, () => 0.05, 4);
+    const levels: number[] = [];
+    for (const sensitivity of [0.5, 1, 2]) levels.push(gainDb(x, (await nr([x], { reductionDb: 48, sensitivity }))[0], 0.2, 1.8));
+    expect(levels[0]).toBeLessThan(-0.5); // half the noise power taken off already
+    expect(levels[1]).toBeLessThan(levels[0] - 1);
+    expect(levels[2]).toBeLessThan(levels[1] - 1);
+  });
+
+  it('learns from the quietest span wherever it lies: noise 20 dB louder around it is kept, the quiet span cut', async () => {
+    // 0–1.2 s and 1.8–3 s: noise at 0.1 RMS (the "signal" here); 1.2–1.8 s: the same noise 20 dB down.
+    const x = shaped(3, (t) => (t >= 1.2 && t < 1.8 ? 0.01 : 0.1), 5);
+    const [y] = await nr([x], {});
+    expect(Math.abs(gainDb(x, y, 0.1, 1.0))).toBeLessThan(1);
+    expect(Math.abs(gainDb(x, y, 2.0, 2.9))).toBeLessThan(1);
+    expect(gainDb(x, y, 1.3, 1.7)).toBeLessThan(-12);
+  });
+
+  it('the profile is exactly the quietest profileMs, hop for hop: a quiet span just that long, 30 dB under the rest, leaves the rest untouched', async () => {
+    // profileMs 500 at 44.1 kHz is 22 hops of 1,024 frames; hops 60–81 are 30 dB quieter. Their noise alone as the
+    // profile takes 2·0.001 of the rest's power off (−0.01 dB); one loud hop in it instead would make the profile
+    // about 46 times the quiet noise and take off 0.4 dB.
+    const HOP = 1024;
+    const x = shaped(3, (t) => (t * SR >= 60 * HOP && t * SR < 82 * HOP ? 0.1 / Math.sqrt(1000) : 0.1), 10);
+    const [y] = await nr([x], { profileMs: 500 });
+    expect(Math.abs(gainDb(x, y, 0.1, (58 * HOP) / SR))).toBeLessThan(0.1);
+    expect(Math.abs(gainDb(x, y, (84 * HOP) / SR, 2.9))).toBeLessThan(0.1);
+    expect(gainDb(x, y, (62 * HOP) / SR, (80 * HOP) / SR)).toBeLessThan(-12);
+  });
+
+  it('profileStartMs takes the span given (the loud part) and past the end the last profileMs', async () => {
+    // 0–2 s loud noise, 2–3 s the same 20 dB down.
+    const x = shaped(3, (t) => (t < 2 ? 0.1 : 0.01), 6);
+    // Given the loud part as the profile, the loud part is cut to the floor.
+    const [given] = await nr([x], { profileStartMs: 500, profileMs: 1000, sensitivity: 4 });
+    expect(gainDb(x, given, 0.2, 1.8)).toBeLessThan(-15);
+    // A start past the end is the last 500 ms: the quiet tail is the profile; the loud part stays.
+    const [late] = await nr([x], { profileStartMs: 86_400_000 });
+    expect(Math.abs(gainDb(x, late, 0.2, 1.8))).toBeLessThan(1);
+    expect(gainDb(x, late, 2.1, 2.9)).toBeLessThan(-12);
+  });
+
+  it('three channels: the first two filtered as a pair (one gain), the third on its own, as a stereo and a mono run give them', async () => {
+    const a = shaped(1.5, (t) => (t < 0.5 ? 0.01 : 0.05), 7);
+    const b = shaped(1.5, (t) => (t < 0.5 ? 0.02 : 0.03), 8);
+    const c = shaped(1.5, (t) => (t < 0.5 ? 0.005 : 0.1), 9);
+    const parameters = { profileStartMs: 50, profileMs: 400, reductionDb: 30 };
+    const three = await nr([a, b, c], parameters);
+    const [sa, sb] = await nr([a, b], parameters);
+    const [mc] = await nr([c], parameters);
+    const diff = (u: Float32Array, v: Float32Array) => u.reduce((m, x, i) => Math.max(m, Math.abs(x - v[i])), 0);
+    expect(diff(three[0], sa)).toBeLessThan(1e-6);
+    expect(diff(three[1], sb)).toBeLessThan(1e-6);
+    expect(diff(three[2], mc)).toBeLessThan(1e-6);
+    // And it did something to each: the lead-in is cut.
+    for (const [ch, x] of [[three[0], a], [three[1], b], [three[2], c]] as const) expect(gainDb(x, ch, 0.1, 0.4)).toBeLessThan(-10);
+  });
+});
