@@ -53,7 +53,6 @@ export const pitchShift = defineEffect({
         const rest = w.flush();
         // Trim or pad to exactly the input length (the two stages round separately).
         const parts = [tail, rest];
-        const have = outTotal + (tail[0]?.length ?? 0) + (rest[0]?.length ?? 0);
         const want = Math.max(0, inTotal - outTotal);
         const out = Array.from({ length: channels }, () => new Float32Array(want));
         let o = 0;
@@ -62,7 +61,6 @@ export const pitchShift = defineEffect({
           for (let c = 0; c < channels; c++) out[c].set(part[c].subarray(0, n), o);
           o += n;
         }
-        void have;
         return out;
       },
     };
