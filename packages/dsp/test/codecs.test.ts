@@ -13,6 +13,7 @@ import { parseWavHeader, writeWavFile } from '../src/codecs/wav.ts';
 import { blocksOf, collect } from '../src/engine/chain.ts';
 import { DspError } from '../src/errors.ts';
 import type { AudioBlock } from '../src/types.ts';
+import { maxAbsDiff } from './measure.ts';
 
 const { WaveFile } = wavefileModule as unknown as { WaveFile: new () => { fromScratch(ch: number, sr: number, bits: string, samples: unknown): void; toBuffer(): Uint8Array } };
 const dir = mkdtempSync(join(tmpdir(), 'david-codecs-'));
@@ -23,11 +24,6 @@ function tone(channels: number, seconds: number, amp = 0.5): AudioBlock {
   const n = Math.round(seconds * SR);
   return Array.from({ length: channels }, (_, c) => Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * (300 + 100 * c) * i) / SR)));
 }
-const maxDiff = (a: AudioBlock, b: AudioBlock) => {
-  let m = 0;
-  for (let c = 0; c < a.length; c++) for (let i = 0; i < a[c].length; i++) m = Math.max(m, Math.abs(a[c][i] - b[c][i]));
-  return m;
-};
 const decodeAll = async (path: string) => {
   const d = await decodeFile(path);
   return { ...d, audio: await collect(d.stream, d.format.channels) };
@@ -51,7 +47,7 @@ describe('WAV, natively and streaming', () => {
       const back = await decodeAll(path);
       expect(back.format).toEqual({ sampleRate: SR, channels: 2 });
       expect(back.audio[0].length).toBe(audio[0].length);
-      expect(maxDiff(audio, back.audio), JSON.stringify(opts)).toBeLessThanOrEqual(tol + 1e-9);
+      expect(maxAbsDiff(audio, back.audio), JSON.stringify(opts)).toBeLessThanOrEqual(tol + 1e-9);
     }
   });
 

@@ -4,6 +4,7 @@ import { effectIds, getEffect, registry } from '../src/effects/registry.ts';
 import { InvalidParameterError } from '../src/errors.ts';
 import { defaultsOf, resolveParams } from '../src/params.ts';
 import type { AudioBlock, ChainStep, NumberParamSpec, ParamSpec, StreamFormat } from '../src/types.ts';
+import { maxAbsDiff } from './measure.ts';
 
 /**
  * One suite over every registered effect: declarations are sane, defaults validate, silence stays silent,
@@ -21,15 +22,6 @@ function noiseAndSine(seconds: number, channels: number, seed = 1): AudioBlock {
     return ch;
   });
 }
-
-const maxAbsDiff = (a: AudioBlock, b: AudioBlock) => {
-  let m = 0;
-  for (let c = 0; c < a.length; c++) {
-    expect(b[c].length).toBe(a[c].length);
-    for (let i = 0; i < a[c].length; i++) m = Math.max(m, Math.abs(a[c][i] - b[c][i]));
-  }
-  return m;
-};
 
 const render = (audio: AudioBlock, steps: ChainStep[], format: StreamFormat, blockSize: number) =>
   renderChain(audio.map((c) => c.slice()), steps, format, { blockSize }).then((r) => r.audio);

@@ -8,25 +8,14 @@ import { createRealFft } from '../src/engine/fft.ts';
 import { createResampler } from '../src/engine/resampler.ts';
 import { blocksOf, renderChain } from '../src/engine/chain.ts';
 import type { ChainStep } from '../src/types.ts';
+import { zeroCrossingHz } from './measure.ts';
 import { ffmpegDecode } from './references.ts';
 
 /** Pitch and time: frequencies measured by interpolated positive-going zero crossings over the steady middle. */
 const SR = 44_100;
 const sine = (hz: number, seconds: number, sr = SR) => Float32Array.from({ length: Math.round(seconds * sr) }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / sr));
 
-function frequency(x: Float32Array, sr = SR): number {
-  const from = Math.floor(x.length * 0.1), to = Math.floor(x.length * 0.9);
-  let first = -1, last = -1, count = 0;
-  for (let i = from + 1; i < to; i++) {
-    if (x[i - 1] < 0 && x[i] >= 0) {
-      const t = i - 1 + x[i - 1] / (x[i - 1] - x[i]);
-      if (first < 0) first = t;
-      last = t;
-      count++;
-    }
-  }
-  return ((count - 1) * sr) / (last - first);
-}
+const frequency = (x: Float32Array, sr = SR) => zeroCrossingHz(x, sr);
 const cents = (f: number, ref: number) => 1200 * Math.log2(f / ref);
 
 describe('pitch_shift', () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Wsola } from '../src/engine/wsola.ts';
 import { useSimd } from '../src/engine/wasm/index.ts';
 import type { AudioBlock } from '../src/types.ts';
+import { maxAbsDiff, zeroCrossingHz } from './measure.ts';
 
 /**
  * The WSOLA stretcher on its own, with inputs longer than its buffers start out (a FIFO of 16,384 frames, an output
@@ -51,29 +52,6 @@ function stretch(input: AudioBlock, ratio: number, sizes: number | number[], w =
   });
 }
 
-const maxDiff = (a: AudioBlock, b: AudioBlock) => {
-  let m = 0;
-  for (let c = 0; c < a.length; c++) {
-    expect(a[c].length).toBe(b[c].length);
-    for (let i = 0; i < a[c].length; i++) m = Math.max(m, Math.abs(a[c][i] - b[c][i]));
-  }
-  return m;
-};
-
-/** Frequency from interpolated positive-going zero crossings over the middle 80 %. */
-function frequency(x: Float32Array): number {
-  let first = -1, last = -1, count = 0;
-  for (let i = Math.floor(x.length * 0.1) + 1; i < Math.floor(x.length * 0.9); i++) {
-    if (x[i - 1] < 0 && x[i] >= 0) {
-      const t = i - 1 + x[i - 1] / (x[i - 1] - x[i]);
-      if (first < 0) first = t;
-      last = t;
-      count++;
-    }
-  }
-  return ((count - 1) * SR) / (last - first);
-}
-
 describe('WSOLA beyond its starting buffers', () => {
   for (const ratio of [0.5, 1.25, 2.5]) {
     it(`ratio ${ratio}: 3 s of stereo in one block, in blocks of 1,000, of 20,000 and of 1,000 then 50,000 give the same samples, round(n · ratio) of them`, () => {
@@ -81,7 +59,7 @@ describe('WSOLA beyond its starting buffers', () => {
       const whole = stretch(input, ratio, input[0].length);
       expect(whole[0].length).toBe(Math.round(input[0].length * ratio));
       // The last: a large block after a small one grows the FIFO while it holds samples still to be read.
-      for (const sizes of [1000, 20_000, [1000, 50_000]]) expect(maxDiff(whole, stretch(input, ratio, sizes)), `blocks of ${sizes}`).toBe(0);
+      for (const sizes of [1000, 20_000, [1000, 50_000]]) expect(maxAbsDiff(whole, stretch(input, ratio, sizes)), `blocks of ${sizes}`).toBe(0);
       // Not silence where the buffers grew: every 10 ms window after the first frame carries the signal.
       for (const ch of whole) {
         for (let at = 2 * 960; at + 480 <= ch.length - 2 * 960; at += 480) {
@@ -97,7 +75,7 @@ describe('WSOLA beyond its starting buffers', () => {
     const x = Float32Array.from({ length: 4 * SR }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / SR));
     const [y] = stretch([x], 2.5, x.length);
     expect(y.length).toBe(10 * SR);
-    expect(Math.abs(1200 * Math.log2(frequency(y) / 440))).toBeLessThan(1);
+    expect(Math.abs(1200 * Math.log2(zeroCrossingHz(y, SR) / 440))).toBeLessThan(1);
     let peak = 0;
     for (let i = SR; i < y.length - SR; i++) peak = Math.max(peak, Math.abs(y[i]));
     expect(peak).toBeGreaterThan(0.5 * 0.97);
@@ -111,7 +89,7 @@ describe('WSOLA beyond its starting buffers', () => {
       const on = stretch(input, ratio, 3000);
       useSimd(false);
       const off = stretch(input, ratio, 3000);
-      expect(maxDiff(on, off), `ratio ${ratio}`).toBeLessThan(1e-6);
+      expect(maxAbsDiff(on, off), `ratio ${ratio}`).toBeLessThan(1e-6);
     }
   });
 
