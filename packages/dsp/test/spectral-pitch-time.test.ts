@@ -40,6 +40,24 @@ describe('time_stretch', () => {
   }
 });
 
+describe('pitch_shift’s cents and the identities', () => {
+  for (const [semitones, cents_, hz] of [[0, 50, 440 * 2 ** (50 / 1200)], [1, -50, 440 * 2 ** (50 / 1200)], [-2, -30, 440 * 2 ** (-230 / 1200)]] as const) {
+    it(`semitones ${semitones} and cents ${cents_} turn 440 Hz into ${hz.toFixed(2)} Hz within 1 cent`, async () => {
+      const [out] = (await renderChain([sine(440, 1.5)], [{ effect: 'pitch_shift', parameters: { semitones, cents: cents_ } }], { sampleRate: SR, channels: 1 }, { blockSize: 4096 })).audio;
+      expect(Math.abs(cents(frequency(out), hz))).toBeLessThan(1);
+    });
+  }
+
+  it('time_stretch at 1 and pitch_shift at 0 pass the audio through bit for bit (no frames re-cut)', async () => {
+    const x = sine(440, 0.5).map((v, i) => v + 0.1 * Math.sin(i * 0.37));
+    for (const step of [{ effect: 'time_stretch', parameters: { durationRatio: 1 } }, { effect: 'pitch_shift', parameters: { semitones: 0, cents: 0 } }]) {
+      const [out] = (await renderChain([x.slice()], [step], { sampleRate: SR, channels: 1 }, { blockSize: 1000 })).audio;
+      expect(out.length).toBe(x.length);
+      expect(out.every((v, i) => v === x[i]), step.effect).toBe(true);
+    }
+  });
+});
+
 describe('pitch_shift and time_stretch from the first frame to the last', () => {
   // A steady sine stays steady everywhere but the first and last 20 ms (the first frame fades in over its rising
   // half; the last ones overlap the silence the end is padded with): each 10 ms of the output within 0.5 dB of the
@@ -174,6 +192,17 @@ describe('resample effect', () => {
       expect(Math.abs(20 * Math.log10(rms / (0.5 / Math.SQRT2))), `${from} → ${to}`).toBeLessThan(0.02);
       for (let i = 0; i < audio[0].length; i += 97) expect(audio[1][i]).toBeCloseTo(-audio[0][i], 6);
     }
+  });
+
+  it('quality picks the filter: a 19.8 kHz tone, 48 → 44.1 kHz, is kept by high (flat to 20 kHz) and cut by fast (flat to 80 % of Nyquist)', async () => {
+    const level = async (quality: string) => {
+      const x = sine(19_800, 0.5, 48_000);
+      const [y] = (await renderChain([x], [{ effect: 'resample', parameters: { sampleRate: 44_100, quality } }], { sampleRate: 48_000, channels: 1 })).audio;
+      const mid = y.subarray(4410, y.length - 4410);
+      return 20 * Math.log10(Math.sqrt(mid.reduce((s, v) => s + v * v, 0) / mid.length) / (0.5 / Math.SQRT2));
+    };
+    expect(Math.abs(await level('high'))).toBeLessThan(0.01);
+    expect(await level('fast')).toBeLessThan(-1);
   });
 
   it('defaults to 44.1 kHz', async () => {
