@@ -148,6 +148,53 @@ describe('noise_reduction’s parameters, each against what it declares', () => 
     expect(gainDb(x, late, 2.1, 2.9)).toBeLessThan(-12);
   });
 
+  it('profileStartMs 0 is a span like any other (the start), not "find the quietest"', async () => {
+    const x = shaped(3, (t) => (t < 1.5 ? 0.1 : 0.01), 11);
+    const [y] = await nr([x], { profileStartMs: 0, sensitivity: 4 });
+    expect(gainDb(x, y, 0.2, 1.3)).toBeLessThan(-15);
+  });
+
+  it('depends on levels only relative to each other: 48 dB quieter in, 48 dB quieter out, sample for sample', async () => {
+    // A tone in noise (the tone detection compares bins with their neighbours) and a quiet span: every decision is
+    // a ratio, so scaling by 2^-8 scales the output by exactly that.
+    let s = 12;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const x = Float32Array.from({ length: 2 * SR }, (_, i) => (i > SR / 2 ? 0.3 * Math.sin((2 * Math.PI * 1000 * i) / SR) : 0) + 0.01 * rnd());
+    const k = 2 ** -8;
+    const [loud] = await nr([x], {});
+    const [quiet] = await nr([x.map((v) => v * k)], {});
+    let m = 0;
+    for (let i = 0; i < loud.length; i++) m = Math.max(m, Math.abs(quiet[i] / k - loud[i]));
+    expect(m).toBeLessThan(1e-6);
+    expect(gainDb(x, loud, 0.1, 0.4)).toBeLessThan(-12); // and it did reduce the noise
+  });
+
+  it('a steep noise (−12 dB per octave) is noise, not tones: every octave of it is cut, the lowest too', async () => {
+    // Each bin stands far over its higher neighbours in so steep a spectrum; it is a tone only if it also stands over
+    // its lower ones. Band levels from a Hann-windowed 4,096-point DFT 1 s in, before and after (the window keeps the
+    // strong low end from leaking into the weak high bands).
+    let s = 13, a = 0, b = 0;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const x = Float32Array.from({ length: 3 * SR }, () => ((a = 0.99 * a + rnd()), (b = 0.99 * b + 0.0005 * a)));
+    const [y] = await nr([x], {});
+    const band = (v: Float32Array, lo: number, hi: number) => {
+      let e = 0;
+      for (let f = lo; f < hi; f += SR / 4096) {
+        let re = 0, im = 0;
+        for (let i = 0; i < 4096; i++) {
+          const w = (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / 4096)) * v[SR + i];
+          (re += w * Math.cos((2 * Math.PI * f * i) / SR)), (im += w * Math.sin((2 * Math.PI * f * i) / SR));
+        }
+        e += re * re + im * im;
+      }
+      return e;
+    };
+    for (const [lo, hi] of [[100, 200], [200, 400], [400, 800], [2000, 4000]]) {
+      const cut = 10 * Math.log10(band(y, lo, hi) / band(x, lo, hi));
+      expect(cut, `${lo}–${hi} Hz`).toBeLessThan(-9); // half the 18 dB or more (−17 to −11 dB measured)
+    }
+  });
+
   it('three channels: the first two filtered as a pair (one gain), the third on its own, as a stereo and a mono run give them', async () => {
     const a = shaped(1.5, (t) => (t < 0.5 ? 0.01 : 0.05), 7);
     const b = shaped(1.5, (t) => (t < 0.5 ? 0.02 : 0.03), 8);
