@@ -130,6 +130,26 @@ describe('speech_denoise (RNNoise)', () => {
     }
   });
 
+  it('denoises to the end: the output comes out as it would with silence after it (the network’s tail, and the resamplers’)', async () => {
+    // At 48 kHz exactly. At other rates the input is resampled to exactly round(n · 48,000 / rate) samples, so the
+    // resampler's ringing past the last sample is cut where a longer input keeps it: the last 20 ms (two of the
+    // network's frames) may differ slightly; before them, the same samples.
+    for (const r of [48_000, 44_100, 16_000]) {
+      const x = mixAt(speech('Testing one two three.', 'en-us', r), pink, 5);
+      const y = await ours(x, r, [{ effect: 'speech_denoise' }], 4096);
+      const padded = new Float32Array(x.length + r / 2);
+      padded.set(x);
+      const z = await ours(padded, r, [{ effect: 'speech_denoise' }], 4096);
+      expect(y.length).toBe(x.length);
+      const upTo = r === 48_000 ? y.length : y.length - r / 50;
+      let m = 0;
+      for (let i = 0; i < upTo; i++) m = Math.max(m, Math.abs(y[i] - z[i]));
+      expect(m, `at ${r} Hz`).toBeLessThan(1e-7);
+      // Not silence: the last 20 ms still carry the (denoised) noise floor of the input.
+      expect(power(y.subarray(y.length - r / 50)), `at ${r} Hz`).toBeGreaterThan(0);
+    }
+  });
+
   it('mixes the original back in: mix 0 is the input, and mix ½ is halfway', async () => {
     const x = mixAt(clean.subarray(0, rate * 2), pink, 5);
     const full = await ours(x, rate, [{ effect: 'speech_denoise', parameters: { mix: 1 } }]);
