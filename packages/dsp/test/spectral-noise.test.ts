@@ -126,8 +126,8 @@ describe('noise_reduction’s parameters, each against what it declares', () => 
 
   it('the profile is exactly the quietest profileMs, hop for hop: a quiet span just that long, 30 dB under the rest, leaves the rest untouched', async () => {
     // profileMs 500 at 44.1 kHz is 22 hops of 1,024 frames; hops 60–81 are 30 dB quieter. Their noise alone as the
-    // profile takes 2·0.001 of the rest's power off (−0.01 dB); one loud hop in it instead would make the profile
-    // about 46 times the quiet noise and take off 0.4 dB.
+    // profile takes 2·0.001 of the rest's power off (−0.01 dB); one loud hop in it instead makes the profile about
+    // 46 times the quiet noise (each off-by-one slip of the span took 0.27–0.29 dB off the rest).
     const HOP = 1024;
     const x = shaped(3, (t) => (t * SR >= 60 * HOP && t * SR < 82 * HOP ? 0.1 / Math.sqrt(1000) : 0.1), 10);
     const [y] = await nr([x], { profileMs: 500 });
