@@ -4,11 +4,15 @@ import { maxAbsDiff } from './measure.ts';
 
 /** Noise reduction: SNR of a sine in white noise (with a noise-only lead-in) improves by at least 6 dB. */
 const SR = 44_100;
+/** A seeded linear congruential generator: uniform in [−1, 1), the same sequence for the same seed. */
+const lcg = (seed: number) => {
+  let s = seed;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+};
 function signal(noiseAmp: number, seed = 5) {
   const n = SR * 3;
   const clean = new Float32Array(n), noisy = new Float32Array(n);
-  let s = seed;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const rnd = lcg(seed);
   for (let i = 0; i < n; i++) {
     clean[i] = i < SR ? 0 : 0.3 * Math.sin((2 * Math.PI * 1000 * i) / SR) * (0.7 + 0.3 * Math.sin((2 * Math.PI * 1.5 * i) / SR));
     noisy[i] = clean[i] + noiseAmp * rnd();
@@ -57,8 +61,7 @@ describe('noise_reduction', () => {
 describe('noise_reduction on a file with no quiet passage', () => {
   it('keeps a steady tone (its profile is tone plus noise) and still takes out the noise around it', async () => {
     // One second of a 1 kHz tone in white noise 40 dB under it, from start to end: the quietest span holds the tone.
-    let s = 7;
-    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const rnd = lcg(7);
     const tone = Float32Array.from({ length: 2 * SR }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 1000 * i) / SR));
     const noisy = tone.map((v) => v + 0.003 * Math.sqrt(3) * rnd());
     const [out] = (await renderChain([noisy], [{ effect: 'noise_reduction' }], { sampleRate: SR, channels: 1 }, { blockSize: 4096 })).audio;
@@ -81,8 +84,7 @@ describe('noise_reduction on a file with no quiet passage', () => {
 describe('noise_reduction’s parameters, each against what it declares', () => {
   /** White noise whose amplitude follows `amp(t)` (seconds), uniform in ±amp·√3 so that its RMS is `amp`. */
   const shaped = (seconds: number, amp: (t: number) => number, seed: number) => {
-    let s = seed;
-    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const rnd = lcg(seed);
     return Float32Array.from({ length: Math.round(seconds * SR) }, (_, i) => amp(i / SR) * Math.sqrt(3) * rnd());
   };
   /** Output level over input level in dB, over [from, to) seconds. */
@@ -158,8 +160,7 @@ describe('noise_reduction’s parameters, each against what it declares', () => 
   it('depends on levels only relative to each other: 48 dB quieter in, 48 dB quieter out, sample for sample', async () => {
     // A tone in noise (the tone detection compares bins with their neighbours) and a quiet span: every decision is
     // a ratio, so scaling by 2^-8 scales the output by exactly that.
-    let s = 12;
-    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const rnd = lcg(12);
     const x = Float32Array.from({ length: 2 * SR }, (_, i) => (i > SR / 2 ? 0.3 * Math.sin((2 * Math.PI * 1000 * i) / SR) : 0) + 0.01 * rnd());
     const k = 2 ** -8;
     const [loud] = await nr([x], {});
@@ -174,8 +175,8 @@ describe('noise_reduction’s parameters, each against what it declares', () => 
     // Each bin stands far over its higher neighbours in so steep a spectrum; it is a tone only if it also stands over
     // its lower ones. Band levels from a Hann-windowed 4,096-point DFT 1 s in, before and after (the window keeps the
     // strong low end from leaking into the weak high bands).
-    let s = 13, a = 0, b = 0;
-    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    let a = 0, b = 0;
+    const rnd = lcg(13);
     const x = Float32Array.from({ length: 3 * SR }, () => ((a = 0.99 * a + rnd()), (b = 0.99 * b + 0.0005 * a)));
     const [y] = await nr([x], {});
     const band = (v: Float32Array, lo: number, hi: number) => {
