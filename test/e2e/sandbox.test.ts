@@ -33,6 +33,25 @@ describe('the local Lambda runtime', () => {
     }
   });
 
+  it('gives an invocation that arrives while its environment dies to a fresh one, and the runtime lives on', async () => {
+    // Lambda Managed Instances style (several invocations per environment), so the next one would share the dying one.
+    const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, perEnvironment: 4, tmpRoot: join(shared.dir, 'tmp') });
+    try {
+      const first = (await pool.invoke({ probe: true })) as { pid: number };
+      const dying: Promise<unknown> = pool.invoke({ leave: true }).then(() => undefined, (err: unknown) => err);
+      // Its channel is closed now and the process still there (it exits 500 ms after closing it).
+      await new Promise((r) => setTimeout(r, 200));
+      expect(() => process.kill(first.pid, 0), 'the dying environment is still running').not.toThrow();
+      const next = (await pool.invoke({ probe: true })) as { pid: number };
+      expect(next.pid).not.toBe(first.pid);
+      expect(await dying).toBeInstanceOf(RuntimeError);
+      expect((await dying as RuntimeError).name).toBe('Runtime.ExitError');
+      expect(pool.starts).toHaveLength(2);
+    } finally {
+      await pool.stop();
+    }
+  });
+
   it('runs a background environment below the stack by the weight the scheduler uses: its session’s autogroup, where Linux has one', async () => {
     const pool = new FunctionPool({ name: 'limits', spec, bundle: bundle(), environment: {}, concurrency: 1, tmpRoot: join(shared.dir, 'tmp'), niceness: 10 });
     try {

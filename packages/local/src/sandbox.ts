@@ -121,6 +121,13 @@ class Environment {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   dead = false;
+  /**
+   * Takes no new invocation: being killed, or its IPC channel closed (the process is on its way out). Until its exit
+   * it still counts against the function's concurrency, as a crashed Lambda environment does until it is cleaned up.
+   */
+  get gone(): boolean {
+    return this.dead || this.killed !== undefined || !this.child.connected;
+  }
   initMs = 0;
   private readonly pending = new Map<number, Pending>();
   private killed?: { type: RuntimeError['errorType']; note: string };
@@ -148,6 +155,9 @@ class Environment {
       serialization: 'advanced',
     });
     if (pool.niceness && this.child.pid) lowerPriority(this.child.pid, pool.niceness);
+    // A send to a process whose channel just closed reports to its callback (see run); nothing else may go unheard
+    // and take the stack down with it.
+    this.child.on('error', () => undefined);
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (m: { type: string; id?: number; result?: unknown; error?: { name: string; message: string; stack?: string }; initMs?: number }) => {
         if (m.type === 'ready') {
@@ -182,7 +192,7 @@ class Environment {
   /** Run one event; the environment is killed (with its children) when it runs out of time, memory or /tmp. */
   async run(event: unknown): Promise<unknown> {
     await this.ready;
-    if (this.dead) throw new RuntimeError('Runtime.ExitError', `${this.pool.name}: the environment is gone`);
+    if (this.gone) throw new RuntimeError('Runtime.ExitError', `${this.pool.name}: the environment is gone`);
     const id = ++sequence;
     const result = new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Date.now() + this.pool.spec.timeoutSeconds * 1000 });
@@ -190,7 +200,13 @@ class Environment {
     this.watching ??= this.watch().finally(() => {
       this.watching = undefined;
     });
-    this.child.send({ type: 'invoke', id, event, deadline: this.pending.get(id)!.deadline });
+    // The channel may close between the check above and the send (the process crashing): the invocation fails as
+    // Lambda's would, and the next one gets a fresh environment.
+    this.child.send({ type: 'invoke', id, event, deadline: this.pending.get(id)!.deadline }, (err) => {
+      if (!err || !this.pending.has(id)) return;
+      this.pending.get(id)!.reject(new RuntimeError('Runtime.ExitError', `${this.pool.name}: the environment is gone (${err.message})`));
+      this.pending.delete(id);
+    });
     try {
       return await result;
     } finally {
@@ -278,7 +294,7 @@ export class FunctionPool {
       if (this.stopped) throw new RuntimeError('Runtime.ExitError', `${this.opts.name} is stopping`);
       for (const e of [...this.envs]) if (e.dead) this.envs.splice(this.envs.indexOf(e), 1);
       // An idle warm environment; else a new one while the concurrency allows; else the least busy with room.
-      const warm = this.envs.filter((e) => e.claims < per).sort((a, b) => a.claims - b.claims)[0];
+      const warm = this.envs.filter((e) => e.claims < per && !e.gone).sort((a, b) => a.claims - b.claims)[0];
       if (warm && (warm.claims === 0 || this.envs.length + this.starting >= this.opts.concurrency)) {
         warm.claims++;
         return warm;
@@ -291,6 +307,7 @@ export class FunctionPool {
           await rm(tmp, { recursive: true, force: true });
           await mkdir(tmp, { recursive: true });
           env = new Environment(this.opts, tmp);
+          this.wakeOnExit(env);
           env.claims = 1;
           await env.ready;
         } catch (err) {
@@ -307,6 +324,11 @@ export class FunctionPool {
     }
   }
 
+  /** An environment that leaves frees its place: an invocation waiting for one goes on (at once, not at the next finish). */
+  private wakeOnExit(env: Environment): void {
+    env.child.once('exit', () => this.waiting.shift()?.());
+  }
+
   /** Start `n` environments ahead of any invocation (provisioned concurrency): the first events find them warm. */
   async provision(n: number): Promise<void> {
     const count = Math.min(n, this.opts.concurrency) - this.envs.length - this.starting;
@@ -318,6 +340,7 @@ export class FunctionPool {
           await rm(tmp, { recursive: true, force: true });
           await mkdir(tmp, { recursive: true });
           const env = new Environment(this.opts, tmp);
+          this.wakeOnExit(env);
           await env.ready;
           this.envs.push(env);
           this.starts.push(env.initMs);
