@@ -11,6 +11,7 @@ import {
 import type { Connection, FileRecord, Job, Progress, Session } from '../domain/types.ts';
 import type { IdempotencyRecord, IdempotencyStore } from '../use-cases/idempotency.ts';
 import type { ConnectionRepository, FileRepository, JobLease, JobRepository, SessionRepository } from '../ports.ts';
+import { batchReaderFor } from './dynamo-batch-reader.ts';
 import { EXPIRY_PK, expirySk, fileSk, idempotencySk, jobSk, LEASES_PK, leaseSk, PENDING_PK, pendingSk, SESSION_SK, sessionPk } from './dynamo-keys.ts';
 
 /**
@@ -54,6 +55,11 @@ abstract class Repo {
     protected readonly db: DynamoDBDocumentClient,
     protected readonly table: string,
   ) {}
+
+  /** One item by its key, strongly consistent; reads asked for together go out as one request (`BatchReader`). */
+  protected read(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    return batchReaderFor(this.db, this.table, ['pk', 'sk']).get({ pk, sk });
+  }
 
   /** An update that applies only while the item exists (false when it is gone). */
   protected async updateIfExists(key: Record<string, string>, update: string, values: Record<string, unknown>): Promise<boolean> {
@@ -114,8 +120,8 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
   }
 
   async get(sessionId: string): Promise<Session | null> {
-    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: SESSION_SK }, ConsistentRead: true }));
-    return strip<Session>(res.Item);
+    const item = await this.read(sessionPk(sessionId), SESSION_SK);
+    return strip<Session>(item);
   }
 
   async touch(sessionId: string, activeAt: string, expiresAt: number): Promise<void> {
@@ -188,8 +194,7 @@ export class DynamoFileRepository extends Repo implements FileRepository {
   }
 
   async get(sessionId: string, fileId: string): Promise<FileRecord | null> {
-    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: fileSk(fileId) }, ConsistentRead: true }));
-    return strip<FileRecord>(res.Item);
+    return strip<FileRecord>(await this.read(sessionPk(sessionId), fileSk(fileId)));
   }
 
   async list(sessionId: string): Promise<FileRecord[]> {
@@ -295,8 +300,7 @@ export class DynamoJobRepository extends Repo implements JobRepository {
   }
 
   async get(sessionId: string, jobId: string): Promise<Job | null> {
-    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: sessionPk(sessionId), sk: jobSk(jobId) }, ConsistentRead: true }));
-    return strip<Job>(res.Item);
+    return strip<Job>(await this.read(sessionPk(sessionId), jobSk(jobId)));
   }
 
   async list(sessionId: string): Promise<Job[]> {
