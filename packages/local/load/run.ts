@@ -13,6 +13,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BUCKETS, QUEUES } from '@david/core';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -72,6 +73,32 @@ const cpuProbe = () => {
   return `${Math.round(performance.now() - t)} ms`;
 };
 const probeBefore = cpuProbe();
+
+/**
+ * CPU seconds (user + system) a process and all its descendants have used so far, from /proc: each process's own,
+ * plus what its exited children used (recycled environments, ffmpeg runs). Counts on two cores add up to 2 s a second.
+ */
+function treeCpuSeconds(root: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+      // After the name: state ppid … utime(12) stime(13) cutime(14) cstime(15), counted from state = 0.
+      stats.set(Number(d), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let ticks = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    ticks += stats.get(pid)?.ticks ?? 0;
+    for (const [child, st] of stats) if (st.ppid === pid) todo.push(child);
+  }
+  return ticks / 100; // USER_HZ: 100 on Linux
+}
 
 const dir = await mkdtemp(join(tmpdir(), 'david-load-'));
 // The stack as a user runs it (`npm start`, its own process); this client apart from it, as users are.
@@ -151,6 +178,7 @@ try {
   const sid = session.session_id as string;
   const files = Array.from({ length: N }, (_, i) => ({ i, junk: i % 20 === 7, bytes: i % 20 === 7 ? Buffer.alloc(20_000, 9) : wav(1 + (i % 3), 200 + (i % 50) * 10) }));
   const t0 = performance.now();
+  const cpu0 = { stack: treeCpuSeconds(child.pid!), client: process.cpuUsage() };
   const accepted: { id: string; junk: boolean }[] = [];
   /** Ask for an upload and send the bytes through its presigned POST: the file id, or null when either was refused. */
   const upload = async (filename: string, bytes: Buffer): Promise<string | null> => {
@@ -225,6 +253,9 @@ try {
   }
   const ready = accepted.filter((a) => status.get(a.id) === 'ready');
   const tJobs = performance.now();
+  const cpuStack = treeCpuSeconds(child.pid!) - cpu0.stack;
+  const clientUsage = process.cpuUsage(cpu0.client);
+  const cpuClient = (clientUsage.user + clientUsage.system) / 1e6;
 
   // Invariants.
   const count = (m: Map<string, string>, s: string) => [...m.values()].filter((v) => v === s).length;
@@ -292,6 +323,7 @@ try {
     ['all jobs finished', s(tJobs - t0)],
     ['API p50 / p99 / max (every call)', `${pct(latencies, 50).toFixed(0)} / ${pct(latencies, 99).toFixed(0)} / ${Math.max(...latencies).toFixed(0)} ms (long polls included)`],
     ['/health p50 / p99 / max during the run', `${pct(health, 50).toFixed(0)} / ${pct(health, 99).toFixed(0)} / ${Math.max(...health).toFixed(0)} ms`],
+    ['CPU used until all jobs finished: the stack / this client', `${cpuStack.toFixed(1)} s (${((cpuStack / N) * 1000).toFixed(0)} ms a file with its job) / ${cpuClient.toFixed(1)} s`],
     ['CPU probe (1e8 additions) before / after', `${probeBefore} / ${cpuProbe()}`],
     ['file GET p50 / p99 / max while two long jobs run', `${pct(reads, 50).toFixed(0)} / ${pct(reads, 99).toFixed(0)} / ${Math.max(...reads).toFixed(0)} ms (${reads.length} reads)`],
   ];
