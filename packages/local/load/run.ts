@@ -78,7 +78,7 @@ const probeBefore = cpuProbe();
  * CPU seconds (user + system) a process and all its descendants have used so far, from /proc: each process's own,
  * plus what its exited children used (recycled environments, ffmpeg runs). Counts on two cores add up to 2 s a second.
  */
-function treeCpuSeconds(root: number): number {
+function treeCpu(root: number): Map<string, number> {
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -90,15 +90,36 @@ function treeCpuSeconds(root: number): number {
       // gone meanwhile
     }
   }
-  let ticks = 0;
+  const parts = new Map<string, number>();
   const todo = [root];
   while (todo.length > 0) {
     const pid = todo.pop()!;
-    ticks += stats.get(pid)?.ticks ?? 0;
+    const part = partOf(pid, root);
+    parts.set(part, (parts.get(part) ?? 0) + (stats.get(pid)?.ticks ?? 0) / 100); // USER_HZ: 100 on Linux
     for (const [child, st] of stats) if (st.ppid === pid) todo.push(child);
   }
-  return ticks / 100; // USER_HZ: 100 on Linux
+  return parts;
 }
+
+/** What a process of the stack is: an emulator, a function's environment (with the ffmpeg it runs), or the stack itself. */
+const parts = new Map<number, string>();
+function partOf(pid: number, root: number): string {
+  if (pid === root) return 'stack';
+  if (parts.has(pid)) return parts.get(pid)!;
+  let part = 'stack';
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    const fn = env.find((v) => v.startsWith('DAVID_FUNCTION_NAME='));
+    const emulator = env.find((v) => v.startsWith('DAVID_EMULATORS='));
+    if (fn) part = fn.slice('DAVID_FUNCTION_NAME='.length).replace(/^david-/, '');
+    else if (emulator) part = (JSON.parse(emulator.slice('DAVID_EMULATORS='.length)) as { service?: string; kind?: string }).service ?? 'emulators';
+  } catch {
+    // gone meanwhile
+  }
+  parts.set(pid, part);
+  return part;
+}
+const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 const dir = await mkdtemp(join(tmpdir(), 'david-load-'));
 // The stack as a user runs it (`npm start`, its own process); this client apart from it, as users are.
@@ -178,7 +199,7 @@ try {
   const sid = session.session_id as string;
   const files = Array.from({ length: N }, (_, i) => ({ i, junk: i % 20 === 7, bytes: i % 20 === 7 ? Buffer.alloc(20_000, 9) : wav(1 + (i % 3), 200 + (i % 50) * 10) }));
   const t0 = performance.now();
-  const cpu0 = { stack: treeCpuSeconds(child.pid!), client: process.cpuUsage() };
+  const cpu0 = { stack: treeCpu(child.pid!), client: process.cpuUsage() };
   const accepted: { id: string; junk: boolean }[] = [];
   /** Ask for an upload and send the bytes through its presigned POST: the file id, or null when either was refused. */
   const upload = async (filename: string, bytes: Buffer): Promise<string | null> => {
@@ -253,7 +274,8 @@ try {
   }
   const ready = accepted.filter((a) => status.get(a.id) === 'ready');
   const tJobs = performance.now();
-  const cpuStack = treeCpuSeconds(child.pid!) - cpu0.stack;
+  const cpuParts = [...treeCpu(child.pid!)].map(([part, secs]) => [part, secs - (cpu0.stack.get(part) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
+  const cpuStack = sum(new Map(cpuParts));
   const clientUsage = process.cpuUsage(cpu0.client);
   const cpuClient = (clientUsage.user + clientUsage.system) / 1e6;
 
@@ -324,6 +346,7 @@ try {
     ['API p50 / p99 / max (every call)', `${pct(latencies, 50).toFixed(0)} / ${pct(latencies, 99).toFixed(0)} / ${Math.max(...latencies).toFixed(0)} ms (long polls included)`],
     ['/health p50 / p99 / max during the run', `${pct(health, 50).toFixed(0)} / ${pct(health, 99).toFixed(0)} / ${Math.max(...health).toFixed(0)} ms`],
     ['CPU used until all jobs finished: the stack / this client', `${cpuStack.toFixed(1)} s (${((cpuStack / N) * 1000).toFixed(0)} ms a file with its job) / ${cpuClient.toFixed(1)} s`],
+    ['… of which (seconds)', cpuParts.filter(([, secs]) => secs >= 0.05).map(([part, secs]) => `${part} ${secs.toFixed(1)}`).join(', ')],
     ['CPU probe (1e8 additions) before / after', `${probeBefore} / ${cpuProbe()}`],
     ['file GET p50 / p99 / max while two long jobs run', `${pct(reads, 50).toFixed(0)} / ${pct(reads, 99).toFixed(0)} / ${Math.max(...reads).toFixed(0)} ms (${reads.length} reads)`],
   ];
