@@ -130,6 +130,22 @@ describe('compressor: time constants as declared, makeup applied', () => {
   });
 });
 
+describe('limiter: the gain comes back in releaseMs', () => {
+  it('recovers 63 % of its reduction (in linear gain) in releaseMs, within its lookahead, for several release times', async () => {
+    const lookaheadMs = 5;
+    for (const releaseMs of [40, 100, 250]) {
+      // A 0 dBFS tone against a −6 dBTP ceiling (held at about half its level), then 2 s at −20 dBFS (needs no limiting).
+      const x = Float32Array.from({ length: 3 * SR }, (_, i) => (i < SR ? 1 : 0.1) * Math.sin((2 * Math.PI * 1000 * i) / SR));
+      const [out] = await render([x], [{ effect: 'limiter', parameters: { ceilingDb: -6, lookaheadMs, releaseMs } }]);
+      const held = rms(out, SR - 4410, SR) / rms(x, SR - 4410, SR);
+      expect(db(held)).toBeCloseTo(-6, 0);
+      expect(db(rms(out, 3 * SR - 4410) / rms(x, 3 * SR - 4410)), 'recovered fully').toBeCloseTo(0, 2);
+      const t = msUntil(out, x, SR, (g) => 10 ** (g / 20) > 1 - (1 - held) * Math.exp(-1));
+      expect(Math.abs(t - releaseMs), `release ${releaseMs} ms took ${t.toFixed(1)} ms`).toBeLessThanOrEqual(lookaheadMs);
+    }
+  });
+});
+
 describe('noise_gate: opens in attackMs and closes in releaseMs, straight in dB', () => {
   it('closes to its range in releaseMs after the hold, half way (in dB) at half the release', async () => {
     const p = { thresholdDb: -30, rangeDb: -60, hysteresisDb: 0, attackMs: 1, holdMs: 20, releaseMs: 100 };

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFile } from '../src/codecs/decode.ts';
 import { writeWavFile } from '../src/codecs/wav.ts';
-import { blocksOf, collect, renderChain, resolveChain, type StepReport } from '../src/engine/chain.ts';
+import { applyChain, blocksOf, collect, renderChain, resolveChain, type StepReport } from '../src/engine/chain.ts';
 import { DspError } from '../src/errors.ts';
 import { getPreset, presetIds, presets } from '../src/presets.ts';
 import type { AudioBlock, ChainStep, StreamFormat } from '../src/types.ts';
@@ -119,6 +119,13 @@ describe('normalize reports what it reached', () => {
     expect(lowered.ffmpeg.I).toBeLessThan(-14.5);
     expect(Math.abs(lowered.ffmpeg.TP + 1)).toBeLessThanOrEqual(0.1); // no limiter: the gain put the peak at the ceiling
     expect(l.measurements.limited_db).toBe(0);
+    expect(l.measurements.measuring_passes).toBe(0); // no limiter, so no pass measuring one
+    expect(r.measurements.measuring_passes).toBeGreaterThanOrEqual(1);
+
+    // A target the peaks allow: one gain, no limiter, nothing measured twice.
+    const plain = await run(clip, normalize({ targetDb: -30 }), 'plain');
+    expect(plain.reports[0]).toMatchObject({ met: true, measurements: { limited_db: 0, measuring_passes: 0 } });
+    expect(Math.abs(plain.ffmpeg.I + 30)).toBeLessThanOrEqual(0.1);
   }, 180_000);
 
   it('says when the ceiling leaves too little room, and what it reached instead', async () => {
@@ -128,6 +135,11 @@ describe('normalize reports what it reached', () => {
     expect(r.reason).toMatch(/the -3 dBTP true-peak ceiling leaves too little room/);
     expect(Math.abs(r.reached! - out.ffmpeg.I)).toBeLessThanOrEqual(0.1);
     expect(out.ffmpeg.TP).toBeLessThanOrEqual(-3 + 0.1);
+    // How far it limited: the input's true peak (as ffmpeg measures it) raised by the gain, over the ceiling; the
+    // reason gives the same figure.
+    const input = await run(speech(), [{ effect: 'gain', parameters: { gainDb: 0 } }], 'impossible-input'); // the input as it is
+    expect(Math.abs(r.measurements.limited_db! - (input.ffmpeg.TP + r.measurements.gain_db! + 3))).toBeLessThanOrEqual(0.2);
+    expect(r.reason).toContain(`with peaks limited by up to ${r.measurements.limited_db} dB`);
   }, 180_000);
 
   it('reaches a peak target, and reports silence as not measurable, leaving it unchanged', async () => {
@@ -145,7 +157,24 @@ describe('normalize reports what it reached', () => {
     const t = await renderChain([short], normalize({ targetDb: -16 }), { sampleRate: 44_100, channels: 1 }, { tempDir: dir });
     expect(t.reports[0].reason).toBe('not measurable: shorter than one 400 ms gating block; the audio was left unchanged');
     expect(t.audio[0]).toEqual(short);
+    // Unchanged means unchanged: peaks over the ceiling are not limited either.
+    const hot = new Float32Array(4410).map((_, i) => 0.999 * Math.sin(i / 3));
+    const h = await renderChain([hot], normalize({ targetDb: -16, truePeakCeilingDb: -6 }), { sampleRate: 44_100, channels: 1 }, { tempDir: dir });
+    expect(h.reports[0]).toMatchObject({ reached: null, met: false, tolerance: 0.1, measurements: { gain_db: 0 } });
+    expect(h.audio[0]).toEqual(hot);
+    const none = await renderChain([new Float32Array(0)], normalize({ targetDb: -16 }), { sampleRate: 44_100, channels: 1 }, { tempDir: dir });
+    expect(none.reports[0]).toMatchObject({ reached: null, met: false, reason: 'not measurable: no audio; the audio was left unchanged', measurements: { gain_db: 0 } });
   }, 180_000);
+
+  it('has no report before its output has ended, and leaves nothing in the temp directory', async () => {
+    const own = mkdtempSync(join(dir, 'spill-'));
+    const clip = speechClip();
+    const applied = applyChain(blocksOf(clip.audio, 4096), normalize({ targetDb: -14 }), clip.format, own);
+    expect(() => applied.reports()).toThrow(/report asked before its output ended/);
+    await collect(applied.stream, 1);
+    expect(applied.reports()[0].met).toBe(true);
+    expect(readdirSync(own)).toEqual([]);
+  }, 60_000);
 
   it('gives the same output and report for any block size while limiting', async () => {
     const clip = speech();
