@@ -155,10 +155,11 @@ class Environment {
       serialization: 'advanced',
     });
     if (pool.niceness && this.child.pid) lowerPriority(this.child.pid, pool.niceness);
-    // A send to a process whose channel just closed reports to its callback (see run); nothing else may go unheard
-    // and take the stack down with it.
+    // A send to a process whose channel just closed reports to its callback (see run), and a process that could not
+    // start fails its start (below): neither may go unheard and take the stack down with it.
     this.child.on('error', () => undefined);
     this.ready = new Promise((resolve, reject) => {
+      this.child.once('error', (err) => reject(new RuntimeError('Runtime.InitError', `${pool.name} failed to start: ${err.message}`)));
       this.child.on('message', (m: { type: string; id?: number; result?: unknown; error?: { name: string; message: string; stack?: string }; initMs?: number }) => {
         if (m.type === 'ready') {
           this.initMs = m.initMs ?? 0;
