@@ -13,13 +13,14 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BUCKETS, QUEUES } from '@david/core';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EMULATOR_CREDENTIALS } from '../src/emulators.ts';
+import { processTree } from '../src/sandbox.ts';
 import { dlqNameOf } from '../src/provision.ts';
 import { freePorts } from '../../../test/helpers/ports.ts';
 
@@ -75,28 +76,22 @@ const cpuProbe = () => {
 const probeBefore = cpuProbe();
 
 /**
- * CPU seconds (user + system) a process and all its descendants have used so far, from /proc: each process's own,
- * plus what its exited children used (recycled environments, ffmpeg runs). Counts on two cores add up to 2 s a second.
+ * CPU seconds (user + system) a process and all its descendants have used so far, by part (see `partOf`), from
+ * /proc: each process's own, plus what its exited children used (recycled environments, ffmpeg runs).
  */
 function treeCpu(root: number): Map<string, number> {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+  const parts = new Map<string, number>();
+  for (const pid of processTree(root)) {
+    let ticks = 0;
     try {
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
       // After the name: state ppid … utime(12) stime(13) cutime(14) cstime(15), counted from state = 0.
-      stats.set(Number(d), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
     } catch {
       // gone meanwhile
     }
-  }
-  const parts = new Map<string, number>();
-  const todo = [root];
-  while (todo.length > 0) {
-    const pid = todo.pop()!;
     const part = partOf(pid, root);
-    parts.set(part, (parts.get(part) ?? 0) + (stats.get(pid)?.ticks ?? 0) / 100); // USER_HZ: 100 on Linux
-    for (const [child, st] of stats) if (st.ppid === pid) todo.push(child);
+    parts.set(part, (parts.get(part) ?? 0) + ticks / 100); // USER_HZ: 100 on Linux
   }
   return parts;
 }
@@ -119,7 +114,6 @@ function partOf(pid: number, root: number): string {
   parts.set(pid, part);
   return part;
 }
-const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 const dir = await mkdtemp(join(tmpdir(), 'david-load-'));
 // The stack as a user runs it (`npm start`, its own process); this client apart from it, as users are.
@@ -275,7 +269,7 @@ try {
   const ready = accepted.filter((a) => status.get(a.id) === 'ready');
   const tJobs = performance.now();
   const cpuParts = [...treeCpu(child.pid!)].map(([part, secs]) => [part, secs - (cpu0.stack.get(part) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
-  const cpuStack = sum(new Map(cpuParts));
+  const cpuStack = cpuParts.reduce((total, [, secs]) => total + secs, 0);
   const clientUsage = process.cpuUsage(cpu0.client);
   const cpuClient = (clientUsage.user + clientUsage.system) / 1e6;
 

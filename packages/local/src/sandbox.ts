@@ -62,28 +62,34 @@ function lowerPriority(pid: number, niceness: number): void {
 
 let sequence = 0;
 
+const readOrEmpty = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return ''; // gone meanwhile
+  }
+};
+
 /**
- * Resident memory (kB) of a process and all its descendants (ffmpeg children count, as in a Lambda sandbox). Read
- * synchronously from /proc (a few small files), following the children of each process's main thread: Node spawns
- * from its event-loop thread and ffmpeg spawns nothing, so the other threads' lists (a dozen files per Node process,
- * every 200 ms for every busy environment) need not be read.
+ * A process and all its descendants, read synchronously from /proc (a few small files), following the children of
+ * each process's main thread: Node spawns from its event-loop thread and ffmpeg spawns nothing, so the other threads'
+ * lists (a dozen files per Node process, every 200 ms for every busy environment) need not be read.
  */
-function treeRssKb(pid: number): { kb: number; pids: number[] } {
-  let kb = 0;
+export function processTree(pid: number): number[] {
   const pids: number[] = [];
-  const read = (path: string) => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return ''; // gone meanwhile
-    }
-  };
   const visit = (p: number) => {
     pids.push(p);
-    kb += Number(/VmRSS:\s+(\d+)/.exec(read(`/proc/${p}/status`))?.[1] ?? 0);
-    for (const c of read(`/proc/${p}/task/${p}/children`).split(/\s+/).filter(Boolean)) visit(Number(c));
+    for (const c of readOrEmpty(`/proc/${p}/task/${p}/children`).split(/\s+/).filter(Boolean)) visit(Number(c));
   };
   visit(pid);
+  return pids;
+}
+
+/** Resident memory (kB) of a process and all its descendants (ffmpeg children count, as in a Lambda sandbox). */
+function treeRssKb(pid: number): { kb: number; pids: number[] } {
+  const pids = processTree(pid);
+  let kb = 0;
+  for (const p of pids) kb += Number(/VmRSS:\s+(\d+)/.exec(readOrEmpty(`/proc/${p}/status`))?.[1] ?? 0);
   return { kb, pids };
 }
 
