@@ -161,11 +161,10 @@ class Environment {
       serialization: 'advanced',
     });
     if (pool.niceness && this.child.pid) lowerPriority(this.child.pid, pool.niceness);
-    // A send to a process whose channel just closed reports to its callback (see run), and a process that could not
-    // start fails its start (below): neither may go unheard and take the stack down with it.
-    this.child.on('error', () => undefined);
     this.ready = new Promise((resolve, reject) => {
-      this.child.once('error', (err) => reject(new RuntimeError('Runtime.InitError', `${pool.name} failed to start: ${err.message}`)));
+      // A process that could not be spawned fails its start; later errors (a send to a channel that just closed) go
+      // to that send's callback (see run). None may go unheard and take the stack down with it.
+      this.child.on('error', (err) => reject(new RuntimeError('Runtime.InitError', `${pool.name} failed to start: ${err.message}`)));
       this.child.on('message', (m: { type: string; id?: number; result?: unknown; error?: { name: string; message: string; stack?: string }; initMs?: number }) => {
         if (m.type === 'ready') {
           this.initMs = m.initMs ?? 0;
@@ -306,55 +305,43 @@ export class FunctionPool {
         warm.claims++;
         return warm;
       }
-      if (this.envs.length + this.starting < this.opts.concurrency) {
-        const tmp = join(this.opts.tmpRoot, `${this.opts.name}-${process.pid}-${this.next++}`);
-        this.starting++;
-        let env: Environment;
-        try {
-          await rm(tmp, { recursive: true, force: true });
-          await mkdir(tmp, { recursive: true });
-          env = new Environment(this.opts, tmp);
-          this.wakeOnExit(env);
-          env.claims = 1;
-          await env.ready;
-        } catch (err) {
-          this.starting--;
-          await env!?.kill();
-          throw err;
-        }
-        this.starting--;
-        this.envs.push(env);
-        this.starts.push(env.initMs);
-        return env;
-      }
+      if (this.envs.length + this.starting < this.opts.concurrency) return this.start(1);
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
   }
 
-  /** An environment that leaves frees its place: an invocation waiting for one goes on (at once, not at the next finish). */
-  private wakeOnExit(env: Environment): void {
-    env.child.once('exit', () => this.waiting.shift()?.());
+  /**
+   * A new environment with a fresh /tmp, holding `claims` invocations from the start, counted as starting until its
+   * bundle is loaded (one that fails to start is killed). When it leaves, its place is free: an invocation waiting
+   * for one goes on at once, not at the next finish.
+   */
+  private async start(claims: number): Promise<Environment> {
+    const tmp = join(this.opts.tmpRoot, `${this.opts.name}-${process.pid}-${this.next++}`);
+    this.starting++;
+    let env: Environment | undefined;
+    try {
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(tmp, { recursive: true });
+      env = new Environment(this.opts, tmp);
+      env.child.once('exit', () => this.waiting.shift()?.());
+      env.claims = claims;
+      await env.ready;
+    } catch (err) {
+      await env?.kill();
+      throw err;
+    } finally {
+      this.starting--;
+    }
+    this.envs.push(env);
+    this.starts.push(env.initMs);
+    return env;
   }
 
   /** Start `n` environments ahead of any invocation (provisioned concurrency): the first events find them warm. */
   async provision(n: number): Promise<void> {
     const count = Math.min(n, this.opts.concurrency) - this.envs.length - this.starting;
     await Promise.all(
-      Array.from({ length: Math.max(0, count) }, async () => {
-        const tmp = join(this.opts.tmpRoot, `${this.opts.name}-${process.pid}-${this.next++}`);
-        this.starting++;
-        try {
-          await rm(tmp, { recursive: true, force: true });
-          await mkdir(tmp, { recursive: true });
-          const env = new Environment(this.opts, tmp);
-          this.wakeOnExit(env);
-          await env.ready;
-          this.envs.push(env);
-          this.starts.push(env.initMs);
-        } finally {
-          this.starting--;
-        }
-      }),
+      Array.from({ length: Math.max(0, count) }, () => this.start(0)),
     );
   }
 

@@ -120,8 +120,7 @@ export class DynamoSessionRepository extends Repo implements SessionRepository {
   }
 
   async get(sessionId: string): Promise<Session | null> {
-    const item = await this.read(sessionPk(sessionId), SESSION_SK);
-    return strip<Session>(item);
+    return strip<Session>(await this.read(sessionPk(sessionId), SESSION_SK));
   }
 
   async touch(sessionId: string, activeAt: string, expiresAt: number): Promise<void> {
